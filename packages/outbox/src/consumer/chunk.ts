@@ -1,0 +1,679 @@
+import type pg from "pg";
+import { CutoverError } from "../errors.js";
+import {
+  type CatalogLike,
+  type HandlerContext,
+  type HandlerDefinition,
+  isPermanentError,
+  type OutboxEvent,
+} from "../handler.js";
+import type { Logger } from "../logger.js";
+import type { ClaimedRow, consumerSql } from "./sql.js";
+
+/** How long a timed-out or aborted handler gets to settle before its query is cancelled, then its backend terminated. */
+export const HANDLER_GRACE_MS = 500;
+
+const SAVEPOINT = "cutover_handler";
+
+export interface ChunkEnv {
+  pool: pg.Pool;
+  sql: ReturnType<typeof consumerSql>;
+  generation: number;
+  workerId: string;
+  handlersFor(topic: string): readonly HandlerDefinition[];
+  events: CatalogLike | undefined;
+  handlerTimeoutMs: number;
+  maxAttemptsFor(topic: string, handler: HandlerDefinition | null): number;
+  backoffMs(attempt: number): number;
+  logger: Logger;
+  /** Aborted when stop() ran out of time: running handlers are aborted, the rest released. */
+  forced: AbortSignal;
+  duration(ms: number): void;
+}
+
+export interface HandlerRun {
+  handler: string;
+  ok: boolean;
+  error?: string;
+}
+
+export type Outcome =
+  | { kind: "done"; event: OutboxEvent; handlers: string[]; skipped: string[]; durationMs: number }
+  | {
+      kind: "retry" | "dead";
+      event: OutboxEvent;
+      handler: string | null;
+      error: string;
+      retryInMs: number | null;
+      /** Successful runs of other handlers of this event (recorded; they will not run again). */
+      succeeded: string[];
+      failedHandlers: string[];
+    }
+  | { kind: "released"; event: OutboxEvent; error: string | null };
+
+export interface ChunkResult {
+  outcomes: Outcome[];
+  /** Ids whose fenced update found the row no longer mine (reaped and re-claimed meanwhile). */
+  fencedOut: string[];
+  committed: boolean;
+}
+
+export function toEvent(row: ClaimedRow): OutboxEvent {
+  return {
+    id: row.id,
+    topic: row.topic,
+    payload: row.payload,
+    headers: row.headers ?? {},
+    idempotencyKey: row.idempotency_key,
+    orderingKey: row.ordering_key,
+    generation: row.generation,
+    attempt: row.attempts,
+    createdAt: row.created_at,
+  };
+}
+
+function message(err: unknown): string {
+  const text =
+    err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
+  return text.length > 2000 ? `${text.slice(0, 2000)}...` : text;
+}
+
+class StuckHandler extends Error {
+  constructor(
+    readonly handler: string,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super(`handler "${handler}" ${reason} and did not stop; its connection was terminated`);
+  }
+}
+
+type RunResult =
+  | { ok: true; took: boolean }
+  | { ok: false; took: boolean; error: string; permanent: boolean; interrupted: boolean };
+
+function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** What the handler runs of one chunk share: its connection, its savepoint, one deadline timer. */
+interface ChunkState {
+  client: pg.PoolClient;
+  /** A savepoint taken by an earlier successful run is still open; the next run that writes releases it. */
+  held: boolean;
+  /** The running handler's deadline and how to interrupt it. */
+  current: { deadline: number; interrupt: (why: "timeout" | "forced") => void } | null;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+}
+
+/**
+ * One timer per chunk, not per handler run: it is re-armed only when it
+ * fires before the current run's deadline or a run's deadline is earlier
+ * than the armed one.
+ */
+function arm(state: ChunkState, deadline: number): void {
+  if (state.timer !== undefined && state.timerAt <= deadline) return;
+  clearTimeout(state.timer);
+  state.timerAt = deadline;
+  state.timer = setTimeout(() => fire(state), Math.max(0, Math.ceil(deadline - performance.now())));
+}
+
+function fire(state: ChunkState): void {
+  state.timer = undefined;
+  const run = state.current;
+  if (!run) return;
+  if (run.deadline <= performance.now()) run.interrupt("timeout");
+  else arm(state, run.deadline);
+}
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+/**
+ * The `ctx.tx` of one handler run: the chunk's client, with the run's
+ * savepoint taken lazily on its first query (queued ahead of it on the same
+ * connection, so it costs no extra wait) and every query refused once the
+ * run has ended. A handler that never queries pays no savepoint at all.
+ */
+class TxScope {
+  took = false;
+  revoked = false;
+  /** Queries issued and not settled; `untracked` when one was a submittable (cursor, stream). */
+  outstanding = 0;
+  untracked = false;
+  readonly tx: pg.PoolClient;
+
+  constructor(state: ChunkState, handler: string) {
+    const client = state.client;
+    const raw = client.query as unknown as QueryFn;
+    let bound: Map<PropertyKey, unknown> | undefined;
+    const settle = () => {
+      this.outstanding--;
+    };
+    const query: QueryFn = (...args) => {
+      const last = args[args.length - 1];
+      if (this.revoked) {
+        const err = new CutoverError(
+          "HANDLER_TX_CLOSED",
+          `handler "${handler}" used ctx.tx after its run ended (settled, timed out or aborted)`,
+          { details: { handler } },
+        );
+        if (typeof last === "function") {
+          queueMicrotask(() => (last as (e: Error) => void)(err));
+          return undefined;
+        }
+        return Promise.reject(err);
+      }
+      if (!this.took) {
+        this.took = true;
+        const sp = state.held
+          ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
+          : `SAVEPOINT ${SAVEPOINT}`;
+        state.held = true;
+        // If it fails, the handler's own statement (queued behind it) fails too.
+        (client.query(sp) as Promise<unknown>).catch(() => {});
+      }
+      const first = args[0];
+      if (
+        typeof first === "object" &&
+        first !== null &&
+        typeof (first as { submit?: unknown }).submit === "function"
+      ) {
+        this.untracked = true;
+        return raw.apply(client, args);
+      }
+      this.outstanding++;
+      if (typeof last === "function") {
+        args[args.length - 1] = (...r: unknown[]) => {
+          settle();
+          (last as (...a: unknown[]) => void)(...r);
+        };
+        return raw.apply(client, args);
+      }
+      const p = raw.apply(client, args) as Promise<unknown>;
+      p.then(settle, settle);
+      return p;
+    };
+    this.tx = new Proxy(client, {
+      get(target, prop) {
+        if (prop === "query") return query;
+        const v = Reflect.get(target, prop, target);
+        if (typeof v !== "function") return v;
+        bound ??= new Map();
+        let b = bound.get(prop);
+        if (!b) {
+          b = (v as QueryFn).bind(target);
+          bound.set(prop, b);
+        }
+        return b;
+      },
+    });
+  }
+
+  /** The handler may still be waiting on this connection. */
+  busy(): boolean {
+    return this.outstanding > 0 || this.untracked;
+  }
+}
+
+async function runHandler(
+  env: ChunkEnv,
+  state: ChunkState,
+  handler: HandlerDefinition,
+  event: OutboxEvent,
+): Promise<RunResult> {
+  const timeoutMs = handler.timeoutMs ?? env.handlerTimeoutMs;
+  const scope = new TxScope(state, handler.name);
+  // The AbortController exists only once the handler reads ctx.signal.
+  let ac: AbortController | undefined;
+  let abortReason: Error | undefined;
+  const ctx: HandlerContext = {
+    tx: scope.tx,
+    get signal() {
+      if (!ac) {
+        ac = new AbortController();
+        if (abortReason) ac.abort(abortReason);
+      }
+      return ac.signal;
+    },
+    workerId: env.workerId,
+    logger: env.logger,
+  };
+  let interrupt!: (why: "timeout" | "forced") => void;
+  const interrupted = new Promise<"timeout" | "forced">((resolve) => {
+    interrupt = resolve;
+  });
+  const current = { deadline: performance.now() + timeoutMs, interrupt };
+  state.current = current;
+  arm(state, current.deadline);
+  if (env.forced.aborted) interrupt("forced");
+  const started = performance.now();
+  const run = (async () => handler.handle(event, ctx))();
+  try {
+    const first = await Promise.race([
+      run.then(
+        () => ({ kind: "ok" as const }),
+        (error: unknown) => ({ kind: "error" as const, error }),
+      ),
+      interrupted.then((why) => ({ kind: why })),
+    ]);
+    if (first.kind === "ok") return { ok: true, took: scope.took };
+    if (first.kind === "error") {
+      return {
+        ok: false,
+        took: scope.took,
+        error: message(first.error),
+        permanent: isPermanentError(first.error),
+        interrupted: env.forced.aborted,
+      };
+    }
+    state.current = null;
+    const reason =
+      first.kind === "timeout" ? `timed out after ${timeoutMs} ms` : "was aborted by a forced shutdown";
+    abortReason = new Error(`handler ${reason}`);
+    ac?.abort(abortReason);
+    let settled = await settleWithin(run, HANDLER_GRACE_MS);
+    if (!settled) {
+      // From now on the handler cannot start a statement on this connection.
+      scope.revoked = true;
+      const pid = (state.client as unknown as { processID?: number }).processID;
+      if (scope.busy() && pid) {
+        // Waiting on a query in this transaction: cancel it, so the handler
+        // fails and the savepoint can be rolled back.
+        void env.pool.query("SELECT pg_cancel_backend($1)", [pid]).catch(() => {});
+        settled = await settleWithin(run, HANDLER_GRACE_MS);
+      }
+      if (!settled && scope.busy()) {
+        // It still holds a statement on the connection: the transaction
+        // cannot be trusted. Terminate its backend so its locks go away.
+        if (pid)
+          await settleWithin(env.pool.query("SELECT pg_terminate_backend($1)", [pid]), HANDLER_GRACE_MS);
+        throw new StuckHandler(handler.name, event.id, reason);
+      }
+      if (!settled) {
+        // Stuck outside the database and cut off from it: abandon it; the
+        // savepoint is rolled back and the chunk goes on.
+        return {
+          ok: false,
+          took: scope.took,
+          error: `handler ${reason} and did not stop; it was abandoned (its ctx.tx is closed)`,
+          permanent: false,
+          interrupted: first.kind === "forced",
+        };
+      }
+    }
+    return {
+      ok: false,
+      took: scope.took,
+      error: `handler ${reason}`,
+      permanent: false,
+      interrupted: first.kind === "forced",
+    };
+  } finally {
+    if (state.current === current) state.current = null;
+    scope.revoked = true;
+    env.duration(performance.now() - started);
+  }
+}
+
+/**
+ * Processes one chunk of claimed rows in ONE transaction on one connection:
+ * the (handler, key) rows are inserted first (a conflict = ran already, skip),
+ * each handler runs behind a savepoint (rolled back if it fails), and the
+ * fenced done/retry/dead updates commit in the same transaction, so a
+ * handler's writes, its event_handled row and the event's new status commit
+ * together or not at all.
+ */
+export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<ChunkResult> {
+  const outcomes: Outcome[] = [];
+  const events = rows.map(toEvent);
+  let client: pg.PoolClient | undefined;
+  let destroyed: Error | undefined;
+  // A checked-out client has no pool error listener: without this, a
+  // connection dropped between two statements (database restart) would be an
+  // unhandled 'error' event. The next statement on it fails and is handled.
+  const onClientError = (err: Error) => env.logger.warn({ err: err.message }, "chunk connection lost");
+  let state: ChunkState | undefined;
+  let onForced: (() => void) | undefined;
+  try {
+    client = await env.pool.connect();
+    client.on("error", onClientError);
+    await client.query("BEGIN");
+    const valid: Array<{ event: OutboxEvent; handlers: readonly HandlerDefinition[] }> = [];
+    const invalid: Outcome[] = [];
+    for (const event of events) {
+      if (env.events) {
+        try {
+          event.payload = env.events.parse(event.topic, event.payload);
+        } catch (err) {
+          invalid.push({
+            kind: "dead",
+            event,
+            handler: null,
+            error: `payload rejected by the events catalog: ${message(err)}`,
+            retryInMs: null,
+            succeeded: [],
+            failedHandlers: [],
+          });
+          continue;
+        }
+      }
+      valid.push({ event, handlers: env.handlersFor(event.topic) });
+    }
+    const names: string[] = [];
+    const keys: string[] = [];
+    const ids: string[] = [];
+    for (const v of valid) {
+      for (const h of v.handlers) {
+        names.push(h.name);
+        keys.push(v.event.idempotencyKey);
+        ids.push(v.event.id);
+      }
+    }
+    const fresh = new Set<string>();
+    if (names.length > 0) {
+      const res = await client.query<{ handler_name: string; idempotency_key: string }>(
+        env.sql.insertHandled,
+        [names, keys, ids, env.generation],
+      );
+      for (const r of res.rows) fresh.add(`${r.handler_name}\u0000${r.idempotency_key}`);
+    }
+    state = { client, held: false, current: null, timer: undefined, timerAt: 0 };
+    const chunk = state;
+    onForced = () => chunk.current?.interrupt("forced");
+    env.forced.addEventListener("abort", onForced, { once: true });
+    const failedNames: string[] = [];
+    const failedKeys: string[] = [];
+    for (const { event, handlers } of valid) {
+      if (env.forced.aborted) {
+        outcomes.push({ kind: "released", event, error: null });
+        for (const h of handlers) {
+          if (fresh.has(`${h.name}\u0000${event.idempotencyKey}`)) {
+            failedNames.push(h.name);
+            failedKeys.push(event.idempotencyKey);
+          }
+        }
+        continue;
+      }
+      const started = performance.now();
+      const ran: string[] = [];
+      const skipped: string[] = [];
+      const failures: Array<{
+        handler: HandlerDefinition;
+        error: string;
+        permanent: boolean;
+        interrupted: boolean;
+      }> = [];
+      for (const h of handlers) {
+        // Each occurrence is fresh once: a second event with the same key in
+        // this chunk (another topic) must see it as handled.
+        const k = `${h.name}\u0000${event.idempotencyKey}`;
+        if (!fresh.delete(k)) {
+          skipped.push(h.name);
+          continue;
+        }
+        let result: RunResult;
+        try {
+          result = await runHandler(env, state, h, event);
+        } catch (err) {
+          if (err instanceof StuckHandler) {
+            destroyed = err;
+            client.off("error", onClientError);
+            client.release(err);
+            client = undefined;
+          }
+          throw err;
+        }
+        if (result.ok) {
+          // A handler that wrote is checked through the status of its last
+          // statement's ReadyForQuery: no round trip.
+          if (!result.took || (await transactionStatus(client)) !== "E") {
+            ran.push(h.name);
+            continue;
+          }
+          result = {
+            ok: false,
+            took: true,
+            error: `handler "${h.name}" returned but left its transaction failed (a statement of it failed)`,
+            permanent: false,
+            interrupted: false,
+          };
+        }
+        // A run that never queried has nothing to roll back.
+        if (result.took) await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        failedNames.push(h.name);
+        failedKeys.push(event.idempotencyKey);
+        failures.push({
+          handler: h,
+          error: result.error,
+          permanent: result.permanent,
+          interrupted: result.interrupted,
+        });
+      }
+      const durationMs = performance.now() - started;
+      const first = failures[0];
+      if (!first) {
+        outcomes.push({ kind: "done", event, handlers: ran, skipped, durationMs });
+      } else if (failures.every((f) => f.interrupted)) {
+        outcomes.push({ kind: "released", event, error: null });
+      } else {
+        const permanent = failures.find((f) => f.permanent);
+        const culprit = permanent ?? first;
+        const limit = env.maxAttemptsFor(event.topic, culprit.handler);
+        const dead = permanent !== undefined || event.attempt >= limit;
+        outcomes.push({
+          kind: dead ? "dead" : "retry",
+          event,
+          handler: culprit.handler.name,
+          error: `${culprit.handler.name}: ${culprit.error}`,
+          retryInMs: dead ? null : env.backoffMs(event.attempt),
+          succeeded: ran,
+          failedHandlers: failures.map((f) => f.handler.name),
+        });
+      }
+    }
+    outcomes.push(...invalid);
+    if (failedNames.length > 0) await client.query(env.sql.deleteHandled, [failedNames, failedKeys]);
+    const fencedOut: string[] = [];
+    const doneIds = outcomes.filter((o) => o.kind === "done").map((o) => o.event.id);
+    if (doneIds.length > 0) {
+      const res = await client.query<{ id: string }>(env.sql.complete, [
+        doneIds,
+        env.generation,
+        env.workerId,
+      ]);
+      if (res.rows.length !== doneIds.length) {
+        const got = new Set(res.rows.map((r) => r.id));
+        fencedOut.push(...doneIds.filter((id) => !got.has(id)));
+      }
+    }
+    const releases = outcomes.filter((o) => o.kind !== "done");
+    if (releases.length > 0) {
+      const res = await release(env, client, releases);
+      if (res.length !== releases.length) {
+        const got = new Set(res);
+        fencedOut.push(...releases.map((o) => o.event.id).filter((id) => !got.has(id)));
+      }
+    }
+    await client.query("COMMIT");
+    return { outcomes, fencedOut, committed: true };
+  } catch (err) {
+    if (client) {
+      const c = client;
+      client = undefined;
+      // A failed ROLLBACK means the connection is unusable: destroy it.
+      await c.query("ROLLBACK").then(
+        () => {
+          c.off("error", onClientError);
+          c.release();
+        },
+        (e: unknown) => {
+          c.off("error", onClientError);
+          c.release(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    }
+    const stuck = destroyed instanceof StuckHandler ? destroyed : undefined;
+    if (stuck && !env.forced.aborted) {
+      // Only the stuck handler's event is at fault: it alone takes the failed
+      // attempt (retry with backoff, or dead). Its chunk-mates lost their
+      // transaction through no fault of their own; they are still in flight,
+      // claimed by this worker with their attempt counted once, so they run
+      // again at once in a fresh chunk (no release, no re-claim, no backoff).
+      const isolated = await isolateStuck(env, rows, stuck);
+      if (isolated) return isolated;
+    }
+    // Nothing of this chunk committed: release every row it holds (fenced;
+    // if the database is unreachable the lease expires and a reaper re-pends).
+    const failedOutcomes: Outcome[] = events.map((event) => {
+      if (stuck && stuck.eventId !== event.id) {
+        return { kind: "released", event, error: null };
+      }
+      if (env.forced.aborted && !stuck) return { kind: "released", event, error: null };
+      const limit = env.maxAttemptsFor(event.topic, null);
+      const dead = event.attempt >= limit;
+      return {
+        kind: dead ? "dead" : "retry",
+        event,
+        handler: stuck?.handler ?? null,
+        error: stuck ? stuck.message : `chunk failed: ${message(err)}`,
+        retryInMs: dead ? null : env.backoffMs(event.attempt),
+        succeeded: [],
+        failedHandlers: stuck ? [stuck.handler] : [],
+      };
+    });
+    let releasedIds: string[] = [];
+    try {
+      releasedIds = await release(env, env.pool, failedOutcomes);
+    } catch (releaseErr) {
+      env.logger.warn(
+        { err: message(releaseErr), ids: events.map((e) => e.id) },
+        "could not release a failed chunk; its rows wait for their lease to expire",
+      );
+    }
+    const got = new Set(releasedIds);
+    const error = Object.assign(new Error(`chunk of ${events.length} failed: ${message(err)}`), {
+      cause: err,
+      outcomes: failedOutcomes.filter((o) => got.has(o.event.id)),
+    });
+    throw error;
+  } finally {
+    if (state) clearTimeout(state.timer);
+    if (onForced) env.forced.removeEventListener("abort", onForced);
+    client?.off("error", onClientError);
+    client?.release();
+  }
+}
+
+/**
+ * 'T' in a transaction, 'E' in a failed one (pg >= 8.23 records it from every
+ * ReadyForQuery). pg rejects a failed statement on its ErrorResponse, before
+ * the ReadyForQuery that carries 'E': wait for it ('drain') when it has not
+ * arrived yet. Usually it came in the same packet, so there is no wait.
+ */
+async function transactionStatus(client: pg.PoolClient): Promise<string | null> {
+  const c = client as unknown as {
+    getTransactionStatus?: () => string | null;
+    readyForQuery?: boolean;
+  };
+  if (!c.getTransactionStatus) return "E";
+  if (c.readyForQuery === false) await new Promise((resolve) => client.once("drain", resolve));
+  return c.getTransactionStatus();
+}
+
+/**
+ * Fails the stuck event alone (fenced release through the pool) and re-runs
+ * its chunk-mates in a new chunk. Returns null when even the release failed
+ * (database unreachable): the caller then releases the whole chunk.
+ */
+async function isolateStuck(
+  env: ChunkEnv,
+  rows: ClaimedRow[],
+  stuck: StuckHandler,
+): Promise<ChunkResult | null> {
+  const row = rows.find((r) => r.id === stuck.eventId);
+  if (!row) return null;
+  const event = toEvent(row);
+  const handler = env.handlersFor(event.topic).find((h) => h.name === stuck.handler) ?? null;
+  const limit = env.maxAttemptsFor(event.topic, handler);
+  const dead = event.attempt >= limit;
+  const outcome: Outcome = {
+    kind: dead ? "dead" : "retry",
+    event,
+    handler: stuck.handler,
+    error: stuck.message,
+    retryInMs: dead ? null : env.backoffMs(event.attempt),
+    succeeded: [],
+    failedHandlers: [stuck.handler],
+  };
+  let released: string[];
+  try {
+    released = await release(env, env.pool, [outcome]);
+  } catch (err) {
+    env.logger.warn({ err: message(err), id: event.id }, "could not release the event of a stuck handler");
+    return null;
+  }
+  env.logger.warn(
+    { id: event.id, handler: stuck.handler, rerun: rows.length - 1 },
+    "a handler did not stop; its event was failed alone and its chunk-mates re-run",
+  );
+  const own: Outcome[] = released.length === 1 ? [outcome] : [];
+  const fenced = released.length === 1 ? [] : [event.id];
+  const rest = rows.filter((r) => r.id !== stuck.eventId);
+  if (rest.length === 0) return { outcomes: own, fencedOut: fenced, committed: true };
+  try {
+    const res = await processChunk(env, rest);
+    return {
+      outcomes: [...own, ...res.outcomes],
+      fencedOut: [...fenced, ...res.fencedOut],
+      committed: res.committed,
+    };
+  } catch (err) {
+    const e = err as { outcomes?: Outcome[] };
+    e.outcomes = [...own, ...(e.outcomes ?? [])];
+    throw err;
+  }
+}
+
+async function release(env: ChunkEnv, db: pg.PoolClient | pg.Pool, outcomes: Outcome[]): Promise<string[]> {
+  const ids: string[] = [];
+  const statuses: string[] = [];
+  const delays: number[] = [];
+  const errors: Array<string | null> = [];
+  const uncount: number[] = [];
+  for (const o of outcomes) {
+    if (o.kind === "done") continue;
+    ids.push(o.event.id);
+    if (o.kind === "released") {
+      statuses.push("pending");
+      delays.push(0);
+      errors.push(o.error);
+      uncount.push(1);
+    } else {
+      statuses.push(o.kind === "dead" ? "dead" : "pending");
+      delays.push(Math.round(o.retryInMs ?? 0));
+      errors.push(o.error);
+      uncount.push(0);
+    }
+  }
+  if (ids.length === 0) return [];
+  const res = await db.query<{ id: string }>(env.sql.release, [
+    ids,
+    statuses,
+    delays,
+    errors,
+    uncount,
+    env.generation,
+    env.workerId,
+  ]);
+  return res.rows.map((r) => r.id);
+}

@@ -1,0 +1,215 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type pg from "pg";
+import { z } from "zod";
+import { CutoverError } from "../errors.js";
+import { parseGeneration } from "../generation.js";
+import { type CatalogLike, type HandlerDefinition, validateHandlers } from "../handler.js";
+import { DEFAULT_SCHEMA, validateSchemaName } from "../identifiers.js";
+import { type Logger, silentLogger } from "../logger.js";
+
+export interface RetentionOptions {
+  /** Delete `done` rows processed longer ago than this. Default 24 h. */
+  doneAfterMs?: number;
+  /**
+   * Delete `event_handled` rows older than this whose outbox row is done or
+   * already pruned (never one whose event may still run). Default 7 days.
+   */
+  handledAfterMs?: number;
+  /** Delete `exited` workers rows last seen longer ago than this. Default 24 h. */
+  exitedWorkersAfterMs?: number;
+  /** How often the pruner runs. Default 60 s. */
+  intervalMs?: number;
+  /** Rows per DELETE statement. Default 1000. */
+  batchSize?: number;
+}
+
+export interface ConsumerOptions {
+  /** Where to connect. One of databaseUrl / pool is required. */
+  databaseUrl?: string;
+  /**
+   * A pool to use instead (not ended by stop()). Size it concurrency + 3.
+   * The LISTEN connection is always a dedicated client built from
+   * `pool.options`.
+   */
+  pool?: pg.Pool;
+  /** Schema holding Cutover's tables. Default `cutover`. */
+  schema?: string;
+  /** The generation served. Default CUTOVER_GENERATION from `env`; verified allocated at start(). */
+  generation?: number;
+  /** Environment read for CUTOVER_GENERATION. Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Unique id of this worker (workers.id, claimed_by). Default host-pid-random. */
+  workerId?: string;
+  /** Recorded in the workers row (git sha, image tag). Default "". */
+  version?: string;
+  handlers: HandlerDefinition[];
+  /** When given, payloads are re-validated (zod transforms applied) before handlers; failures go dead. */
+  events?: CatalogLike;
+  /** Chunks processed at once, each a transaction on its own connection. Default 4. */
+  concurrency?: number;
+  /**
+   * Events per chunk (one transaction, one savepoint per handler run).
+   * Default 50. Above ~60 writing handlers per chunk Postgres' subtransaction
+   * cache overflows, which slows every session's snapshots; keep it below.
+   */
+  batchSize?: number;
+  /** Backstop poll when no notification arrives. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Lease per claim; extended every leaseMs/3 while handlers run. Default 60 s. */
+  leaseMs?: number;
+  /** Per-try handler time limit. Default 30 s. */
+  handlerTimeoutMs?: number;
+  /** Tries before an event goes dead. Default 10. */
+  maxAttempts?: number;
+  /** Retry delay: random(0, min(maxMs, baseMs * 2^(attempt-1))) (full jitter). Defaults 1000 / 300000 ms. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** How often the workers row is refreshed. Default 5 s. */
+  heartbeatIntervalMs?: number;
+  /** A worker whose last_seen is older than this is gone; its rows are reaped. Default 30 s. */
+  staleAfterMs?: number;
+  /** How often the reaper looks for stuck rows of this generation. Default 10 s. */
+  reaperIntervalMs?: number;
+  retention?: RetentionOptions;
+  /** LISTEN for wake-ups (else poll only). Default true. */
+  listen?: boolean;
+  /** Default silent. */
+  logger?: Logger;
+}
+
+export const CONSUMER_DEFAULTS = {
+  schema: DEFAULT_SCHEMA,
+  version: "",
+  concurrency: 4,
+  batchSize: 50,
+  pollIntervalMs: 1000,
+  leaseMs: 60_000,
+  handlerTimeoutMs: 30_000,
+  maxAttempts: 10,
+  backoff: { baseMs: 1000, maxMs: 300_000 },
+  heartbeatIntervalMs: 5000,
+  staleAfterMs: 30_000,
+  reaperIntervalMs: 10_000,
+  retention: {
+    doneAfterMs: 24 * 3600_000,
+    handledAfterMs: 7 * 24 * 3600_000,
+    exitedWorkersAfterMs: 24 * 3600_000,
+    intervalMs: 60_000,
+    batchSize: 1000,
+  },
+  listen: true,
+} as const;
+
+const ms = (min: number) => z.number().int().min(min).max(2_147_483_647);
+
+const shape = z.object({
+  concurrency: z.number().int().min(1).max(256),
+  batchSize: z.number().int().min(1).max(1000),
+  pollIntervalMs: ms(10),
+  leaseMs: ms(100),
+  handlerTimeoutMs: ms(1),
+  maxAttempts: z.number().int().min(1).max(1_000_000),
+  backoff: z.object({ baseMs: ms(0), maxMs: ms(0) }),
+  heartbeatIntervalMs: ms(10),
+  staleAfterMs: ms(100),
+  reaperIntervalMs: ms(10),
+  retention: z.object({
+    doneAfterMs: ms(0),
+    handledAfterMs: ms(0),
+    exitedWorkersAfterMs: ms(0),
+    intervalMs: ms(10),
+    batchSize: z.number().int().min(1).max(100_000),
+  }),
+  listen: z.boolean(),
+  version: z.string().max(200),
+  workerId: z.string().min(1).max(100),
+});
+
+export interface ResolvedOptions {
+  databaseUrl: string | undefined;
+  pool: pg.Pool | undefined;
+  schema: string;
+  generation: number;
+  workerId: string;
+  version: string;
+  handlers: readonly HandlerDefinition[];
+  events: CatalogLike | undefined;
+  concurrency: number;
+  batchSize: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  handlerTimeoutMs: number;
+  maxAttempts: number;
+  backoff: { baseMs: number; maxMs: number };
+  heartbeatIntervalMs: number;
+  staleAfterMs: number;
+  reaperIntervalMs: number;
+  retention: Required<RetentionOptions>;
+  listen: boolean;
+  logger: Logger;
+}
+
+function defaultWorkerId(): string {
+  return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Validates options once, at construction; the error names the option and its limit. */
+export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
+  if (opts === null || typeof opts !== "object") {
+    throw new CutoverError("CONFIG_INVALID", "createConsumer needs an options object");
+  }
+  if (!opts.databaseUrl && !opts.pool) {
+    throw new CutoverError("CONFIG_INVALID", "databaseUrl or pool is required", {
+      details: { option: "databaseUrl" },
+    });
+  }
+  const schema = validateSchemaName(opts.schema ?? CONSUMER_DEFAULTS.schema);
+  const generation =
+    opts.generation !== undefined
+      ? parseGeneration(opts.generation, "generation")
+      : parseGeneration((opts.env ?? process.env).CUTOVER_GENERATION);
+  const handlers = validateHandlers(opts.handlers, opts.events);
+  const d = CONSUMER_DEFAULTS;
+  const candidate = {
+    concurrency: opts.concurrency ?? d.concurrency,
+    batchSize: opts.batchSize ?? d.batchSize,
+    pollIntervalMs: opts.pollIntervalMs ?? d.pollIntervalMs,
+    leaseMs: opts.leaseMs ?? d.leaseMs,
+    handlerTimeoutMs: opts.handlerTimeoutMs ?? d.handlerTimeoutMs,
+    maxAttempts: opts.maxAttempts ?? d.maxAttempts,
+    backoff: { ...d.backoff, ...opts.backoff },
+    heartbeatIntervalMs: opts.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
+    staleAfterMs: opts.staleAfterMs ?? d.staleAfterMs,
+    reaperIntervalMs: opts.reaperIntervalMs ?? d.reaperIntervalMs,
+    retention: { ...d.retention, ...opts.retention },
+    listen: opts.listen ?? d.listen,
+    version: opts.version ?? d.version,
+    workerId: opts.workerId ?? defaultWorkerId(),
+  };
+  const parsed = shape.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const option = issue.path.map(String).join(".");
+    throw new CutoverError("CONFIG_INVALID", `consumer option ${option}: ${issue.message}`, {
+      details: { option, issues: parsed.error.issues },
+    });
+  }
+  const o = parsed.data;
+  if (o.staleAfterMs <= o.heartbeatIntervalMs) {
+    throw new CutoverError(
+      "CONFIG_INVALID",
+      `consumer option staleAfterMs (${o.staleAfterMs}) must exceed heartbeatIntervalMs (${o.heartbeatIntervalMs}), or live workers look dead`,
+      { details: { option: "staleAfterMs" } },
+    );
+  }
+  return {
+    ...o,
+    databaseUrl: opts.databaseUrl,
+    pool: opts.pool,
+    schema,
+    generation,
+    handlers,
+    events: opts.events,
+    logger: opts.logger ?? silentLogger,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The consumer's statements, one builder per hot query. Every value is a
+ * parameter; the schema name is validated and quoted by the caller. Every
+ * statement that changes a row re-checks generation, status and owner.
+ */
+import { quoteIdent } from "../identifiers.js";
+
+export interface ClaimedRow {
+  id: string;
+  topic: string;
+  payload: unknown;
+  headers: Record<string, string> | null;
+  idempotency_key: string;
+  ordering_key: string | null;
+  generation: number;
+  attempts: number;
+  created_at: Date;
+  lag_ms: number;
+}
+
+/**
+ * Which topics a consumer claims: `null` for every topic (some handler
+ * subscribes to `*`); otherwise exact names and LIKE patterns (escaped topic
+ * prefixes followed by `%`), passed as parameters.
+ */
+export interface TopicFilter {
+  exact: readonly string[];
+  likes: readonly string[];
+}
+
+export function consumerSql(schemaName: string, filter: TopicFilter | null) {
+  const s = quoteIdent(schemaName);
+  // $5/$6 (claim) and $2/$3 (remaining) only exist when the handler set does
+  // not include the wildcard.
+  const topicFilter = (exact: number) =>
+    filter === null
+      ? ""
+      : `AND (o.topic = ANY($${exact}::text[]) OR o.topic LIKE ANY($${exact + 1}::text[]))`;
+  return {
+    /**
+     * Claims up to $2 claimable rows of generation $1 for worker $3 with a
+     * lease of $4 ms, in one autocommit statement. A row whose ordering key
+     * has an earlier open (pending or in-flight) row is not claimable, so a
+     * key's events run one at a time in id order. The attempt is counted here,
+     * so a crash mid-handler still counts toward maxAttempts. Due order
+     * (available_at, id) is the order only outbox_due provides, so the plan
+     * stays on that index even with statistics taken before a burn-down; a
+     * key's order does not depend on it (the NOT EXISTS above).
+     */
+    claim: `WITH c AS (
+  SELECT o.id FROM ${s}.outbox o
+  WHERE o.generation = $1 AND o.status = 'pending' AND o.available_at <= now() ${topicFilter(5)}
+    AND (o.ordering_key IS NULL OR NOT EXISTS (
+      SELECT 1 FROM ${s}.outbox p
+      WHERE p.generation = o.generation AND p.ordering_key = o.ordering_key AND p.id < o.id
+        AND p.status IN ('pending', 'in_flight')))
+  ORDER BY o.available_at, o.id
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE ${s}.outbox o
+SET status = 'in_flight', claimed_by = $3, lease_expires_at = now() + $4 * interval '1 millisecond',
+    attempts = o.attempts + 1
+FROM c WHERE o.id = c.id
+RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
+  o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms`,
+
+    /** Inserts the (handler, key) rows of a chunk in key order; returns the new ones (a conflict = done already). */
+    insertHandled: `INSERT INTO ${s}.event_handled (handler_name, idempotency_key, event_id, generation)
+SELECT h, k, e, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, k, e)
+ORDER BY h, k
+ON CONFLICT (handler_name, idempotency_key) DO NOTHING
+RETURNING handler_name, idempotency_key`,
+
+    /** Forgets the (handler, key) rows of handler runs that failed in this transaction. */
+    deleteHandled: `DELETE FROM ${s}.event_handled
+WHERE (handler_name, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+
+    /** Fenced completion: only rows still in flight, of my generation, claimed by me. */
+    complete: `UPDATE ${s}.outbox SET status = 'done', processed_at = now(), lease_expires_at = NULL
+WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3
+RETURNING id::text AS id`,
+
+    /**
+     * Fenced batch release: per row `pending` (retry after delay_ms; with
+     * uncount = 1 the claim's attempt is given back and the row keeps its
+     * available_at, i.e. its place in the due order) or `dead`.
+     */
+    release: `UPDATE ${s}.outbox o
+SET status = f.status,
+    available_at = CASE WHEN f.status = 'pending' AND f.uncount = 0 THEN now() + f.delay_ms * interval '1 millisecond'
+                        WHEN f.status = 'pending' THEN least(o.available_at, now()) ELSE o.available_at END,
+    attempts = greatest(o.attempts - f.uncount, 0),
+    last_error = coalesce(f.err, o.last_error),
+    claimed_by = NULL, lease_expires_at = NULL,
+    processed_at = CASE WHEN f.status = 'dead' THEN now() ELSE NULL END
+FROM unnest($1::bigint[], $2::text[], $3::int8[], $4::text[], $5::int[]) AS f(id, status, delay_ms, err, uncount)
+WHERE o.id = f.id AND o.generation = $6 AND o.status = 'in_flight' AND o.claimed_by = $7
+RETURNING o.id::text AS id, o.status`,
+
+    /** Extends the leases of the rows I still hold. */
+    extendLeases: `UPDATE ${s}.outbox SET lease_expires_at = now() + $4 * interval '1 millisecond'
+WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3`,
+
+    /**
+     * Re-pends (or, at the attempt limit, deads) in-flight rows of generation
+     * $1 whose lease expired or whose owner is exited, stale or unknown.
+     * Attempt limits come as ($4 LIKE patterns, $5 limits): a row's limit is
+     * the largest of the patterns its topic matches, default $3.
+     */
+    reap: `WITH r AS (
+  SELECT o.id, o.claimed_by,
+    CASE WHEN o.lease_expires_at IS NULL OR o.lease_expires_at < now() THEN 'lease expired'
+         ELSE 'owner exited or stale' END AS why
+  FROM ${s}.outbox o
+  WHERE o.generation = $1 AND o.status = 'in_flight'
+    AND (o.lease_expires_at IS NULL OR o.lease_expires_at < now() OR NOT EXISTS (
+      SELECT 1 FROM ${s}.workers w
+      WHERE w.id = o.claimed_by AND w.status <> 'exited' AND w.last_seen > now() - $2 * interval '1 millisecond'))
+  ORDER BY o.id
+  LIMIT $6
+  FOR UPDATE OF o SKIP LOCKED
+), lim AS (
+  SELECT p, m FROM unnest($4::text[], $5::int[]) AS x(p, m)
+)
+UPDATE ${s}.outbox o
+SET status = CASE WHEN o.attempts >= coalesce((SELECT max(m) FROM lim WHERE o.topic LIKE lim.p), $3) THEN 'dead' ELSE 'pending' END,
+    available_at = now(),
+    last_error = 'reaped from worker ' || coalesce(r.claimed_by, '?') || ': ' || r.why,
+    processed_at = CASE WHEN o.attempts >= coalesce((SELECT max(m) FROM lim WHERE o.topic LIKE lim.p), $3) THEN now() ELSE NULL END,
+    claimed_by = NULL, lease_expires_at = NULL
+FROM r
+WHERE o.id = r.id AND o.generation = $1 AND o.status = 'in_flight' AND o.claimed_by IS NOT DISTINCT FROM r.claimed_by
+RETURNING o.id::text AS id, o.topic, o.status, r.claimed_by`,
+
+    /** Registers or refreshes the workers row. */
+    heartbeat: `INSERT INTO ${s}.workers AS w (id, generation, version, host, pid, status, info)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+ON CONFLICT (id) DO UPDATE SET last_seen = now(), status = EXCLUDED.status, generation = EXCLUDED.generation
+RETURNING w.last_seen`,
+
+    /** Counts what is left of this generation for this handler set (drain). */
+    remaining: `SELECT count(*)::int AS n FROM ${s}.outbox o
+WHERE o.generation = $1 AND o.status IN ('pending', 'in_flight') ${topicFilter(2)}`,
+  };
+}

@@ -1,0 +1,98 @@
+import type { CompiledQuery } from "kysely";
+import { CutoverError } from "./errors.js";
+
+/** The smallest thing Cutover needs to run SQL: a pg Client/PoolClient or a kysely instance/transaction. */
+export interface QueryResultLike<R> {
+  rows: R[];
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultLike<R>>;
+}
+
+/** A `pg` Client or PoolClient (anything with pg's `query(text, values)`). */
+export interface PgClientLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** A kysely `Kysely` or `Transaction` (duck-typed so any kysely 0.27+ works). */
+export interface KyselyLike {
+  executeQuery(query: CompiledQuery): Promise<{ rows: unknown[] }>;
+  readonly isTransaction: boolean;
+}
+
+export type DbHandle = PgClientLike | KyselyLike;
+
+let queryIds = 0;
+
+/**
+ * What kysely's `CompiledQuery.raw(text, params)` builds, built here so that
+ * importing Cutover does not load kysely (a consumer never needs it; ~10 MB
+ * of a worker's RSS): the SQL, its parameters, a RawNode and a query id
+ * object (plugins key their per-query state on it).
+ */
+function rawQuery(text: string, params: readonly unknown[]): CompiledQuery {
+  return Object.freeze({
+    sql: text,
+    query: Object.freeze({
+      kind: "RawNode" as const,
+      sqlFragments: Object.freeze([text]),
+      parameters: Object.freeze([]),
+    }),
+    parameters: Object.freeze([...params]),
+    queryId: { queryId: `cutover${++queryIds}` },
+  });
+}
+
+function isKysely(db: unknown): db is KyselyLike {
+  return typeof (db as KyselyLike | null)?.executeQuery === "function";
+}
+
+function isPool(db: unknown): boolean {
+  const d = db as { totalCount?: unknown; idleCount?: unknown; connect?: unknown } | null;
+  return (
+    typeof d?.connect === "function" && typeof d.totalCount === "number" && typeof d.idleCount === "number"
+  );
+}
+
+/**
+ * Adapts a caller's handle. With `requireTransaction`, a pg Pool or a
+ * non-transaction Kysely is refused: statements through them may run on
+ * different connections, outside the caller's transaction.
+ */
+export function toQueryable(
+  db: unknown,
+  what: string,
+  opts: { requireTransaction?: boolean } = {},
+): Queryable {
+  if (isKysely(db)) {
+    if (opts.requireTransaction && !db.isTransaction) {
+      throw new CutoverError(
+        "DB_HANDLE_INVALID",
+        `${what} needs a kysely transaction (db.transaction().execute(tx => ...)), not the Kysely instance`,
+      );
+    }
+    return {
+      async query<R>(text: string, params: readonly unknown[] = []) {
+        const res = await db.executeQuery(rawQuery(text, params));
+        return { rows: res.rows as R[] };
+      },
+    };
+  }
+  if (typeof (db as PgClientLike | null)?.query === "function") {
+    if (opts.requireTransaction && isPool(db)) {
+      throw new CutoverError(
+        "DB_HANDLE_INVALID",
+        `${what} needs the client your transaction runs on (await pool.connect()), not a pg Pool`,
+      );
+    }
+    const client = db as PgClientLike;
+    return {
+      async query<R>(text: string, params: readonly unknown[] = []) {
+        const res = await client.query(text, params as unknown[]);
+        return { rows: res.rows as R[] };
+      },
+    };
+  }
+  throw new CutoverError("DB_HANDLE_INVALID", `${what} needs a pg Client/PoolClient or a kysely transaction`);
+}

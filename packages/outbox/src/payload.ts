@@ -1,0 +1,56 @@
+import { CutoverError } from "./errors.js";
+
+/** Default upper bound on one serialized payload (1 MiB). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+// JSON.stringify escapes lone surrogates and NUL as \uXXXX; Postgres' jsonb
+// rejects both, and a rejected statement would abort the caller's transaction.
+// An escape is real when preceded by an even number of backslashes.
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)/;
+
+/**
+ * Serializes a value for a jsonb column, refusing (with a typed error naming
+ * the topic and field) anything Postgres would reject or that would not
+ * round-trip: BigInt, cycles, lone surrogates, NUL characters, oversize.
+ */
+export function serializeJson(
+  value: unknown,
+  ctx: { topic: string; field: "payload" | "headers"; index?: number | undefined; maxBytes: number },
+): string {
+  const where = `${ctx.field} of topic "${ctx.topic}"${ctx.index === undefined ? "" : ` (batch item ${ctx.index})`}`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new CutoverError(
+      "PAYLOAD_NOT_SERIALIZABLE",
+      `${where} is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, details: { topic: ctx.topic, field: ctx.field, index: ctx.index } },
+    );
+  }
+  if (text === undefined) {
+    throw new CutoverError(
+      "PAYLOAD_NOT_SERIALIZABLE",
+      `${where} is not JSON-serializable (got ${typeof value})`,
+      {
+        details: { topic: ctx.topic, field: ctx.field, index: ctx.index },
+      },
+    );
+  }
+  if (UNSTORABLE_ESCAPE.test(text)) {
+    throw new CutoverError(
+      "PAYLOAD_NOT_SERIALIZABLE",
+      `${where} contains a lone UTF-16 surrogate or a NUL character, which PostgreSQL jsonb cannot store`,
+      { details: { topic: ctx.topic, field: ctx.field, index: ctx.index } },
+    );
+  }
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > ctx.maxBytes) {
+    throw new CutoverError(
+      "PAYLOAD_TOO_LARGE",
+      `${where} is ${bytes} bytes serialized; the limit is ${ctx.maxBytes} (maxPayloadBytes)`,
+      { details: { topic: ctx.topic, field: ctx.field, index: ctx.index, bytes, limit: ctx.maxBytes } },
+    );
+  }
+  return text;
+}

@@ -1,0 +1,271 @@
+import { randomUUID } from "node:crypto";
+import { toQueryable } from "./db.js";
+import { CutoverError } from "./errors.js";
+import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
+import { resolveGeneration } from "./generation.js";
+import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+
+export interface PublishOptions {
+  /**
+   * Deduplication key, unique per topic: publishing the same (topic, key)
+   * again is a no-op reported as `duplicate: true`. Handlers receive it to
+   * dedupe external effects. Default: a random UUID.
+   */
+  idempotencyKey?: string;
+  /** Events sharing an ordering key are handled one at a time, in publish order. */
+  orderingKey?: string;
+  /** String headers carried with the event: trace context (traceparent), tenant_id, ... */
+  headers?: Record<string, string>;
+  /** Not claimable before this instant. Default: now (the transaction's clock). */
+  availableAt?: Date;
+}
+
+export interface PublishResult {
+  /** The outbox row id (bigint, as a decimal string); absent for a duplicate. */
+  id: string | undefined;
+  idempotencyKey: string;
+  /** True when (topic, idempotencyKey) was already in the outbox: nothing new was written. */
+  duplicate: boolean;
+}
+
+export type BatchItem<S extends EventSchemas> = {
+  [T in keyof S & string]: { topic: T; payload: PayloadIn<S, T> } & PublishOptions;
+}[keyof S & string];
+
+export interface PublisherOptions<S extends EventSchemas> {
+  events: EventCatalog<S>;
+  /**
+   * Anything that can run a query (pg Pool/Client, kysely), used once at
+   * creation to check the generation was allocated.
+   */
+  db: unknown;
+  /** Running generation. Default: CUTOVER_GENERATION from `env`. */
+  generation?: number;
+  env?: Record<string, string | undefined>;
+  /** Schema holding Cutover's tables. Default `cutover`. */
+  schema?: string;
+  /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /**
+   * Send the NOTIFY wake-up hint with every publish (default true). With
+   * `false` nothing is notified: consumers find the events by polling (set
+   * their `pollIntervalMs` to the latency you accept). For very high
+   * single-event publish rates: notifying transactions commit one at a time
+   * (Postgres holds the notification queue lock through the commit), so they
+   * lose group commit.
+   */
+  notify?: boolean;
+}
+
+export interface Publisher<S extends EventSchemas> {
+  readonly generation: number;
+  readonly schema: string;
+  /**
+   * Validates `payload` against the topic's schema and writes one outbox row
+   * stamped with this publisher's generation, plus one NOTIFY hint, in one
+   * statement on `tx`: the event commits or rolls back with the caller's
+   * transaction. An unknown topic, invalid payload or bad option throws a
+   * typed CutoverError before anything is sent to the database.
+   *
+   * @param tx the caller's transaction: a pg Client/PoolClient inside
+   *   BEGIN ... COMMIT, or a kysely Transaction.
+   */
+  publish<T extends keyof S & string>(
+    tx: unknown,
+    topic: T,
+    payload: PayloadIn<S, T>,
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
+  /**
+   * Like publish for many events in one statement and one NOTIFY. All items are
+   * validated first; if any is invalid nothing is written.
+   */
+  publishBatch(tx: unknown, items: ReadonlyArray<BatchItem<S>>): Promise<PublishResult[]>;
+}
+
+const KEY_MAX = 200;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkKey(value: unknown, option: string, topic: string, index: number | undefined): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.length > KEY_MAX ||
+    LONE_SURROGATE.test(value)
+  ) {
+    throw new CutoverError(
+      "PUBLISH_OPTIONS_INVALID",
+      `${option} for topic "${topic}"${index === undefined ? "" : ` (batch item ${index})`} must be a non-empty string of at most ${KEY_MAX} characters`,
+      { details: { option, topic, index } },
+    );
+  }
+  if (value.includes("\u0000")) {
+    throw new CutoverError(
+      "PUBLISH_OPTIONS_INVALID",
+      `${option} for topic "${topic}" contains a NUL character`,
+      {
+        details: { option, topic, index },
+      },
+    );
+  }
+}
+
+function checkHeaders(headers: unknown, topic: string, index: number | undefined): void {
+  if (headers === undefined) return;
+  const bad =
+    headers === null ||
+    typeof headers !== "object" ||
+    Array.isArray(headers) ||
+    Object.values(headers as object).some((v) => typeof v !== "string");
+  if (bad) {
+    throw new CutoverError(
+      "PUBLISH_OPTIONS_INVALID",
+      `headers for topic "${topic}"${index === undefined ? "" : ` (batch item ${index})`} must be an object of string values`,
+      { details: { option: "headers", topic, index } },
+    );
+  }
+}
+
+/**
+ * Creates a publisher bound to one generation. Verifies (read-only, once) that
+ * the generation was allocated, so a misconfigured deploy fails at start-up.
+ */
+export async function createPublisher<S extends EventSchemas>(
+  opts: PublisherOptions<S>,
+): Promise<Publisher<S>> {
+  const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
+  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+    throw new CutoverError("CONFIG_INVALID", `maxPayloadBytes must be a positive integer; got ${maxBytes}`);
+  }
+  const { generation } = await resolveGeneration(opts.db, {
+    schema: schemaName,
+    ...(opts.generation !== undefined ? { generation: opts.generation } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  if (opts.notify !== undefined && typeof opts.notify !== "boolean") {
+    throw new CutoverError("CONFIG_INVALID", `notify must be a boolean; got ${typeof opts.notify}`, {
+      details: { option: "notify" },
+    });
+  }
+  const notify = opts.notify ?? true;
+  const events = opts.events;
+  const channel = channelFor(schemaName, generation);
+  const schema = quoteIdent(schemaName);
+  // Returns the inserted rows' (id, key); a duplicate is one not returned.
+  // Only when one call repeats a key (across topics, or twice) the topic is
+  // returned too, to tell the rows apart: less to send and decode per row.
+  const insertSql = (withTopic: boolean) => `WITH ins AS (
+  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at)
+  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now())
+  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz)
+  ORDER BY t.i
+  ON CONFLICT (topic, idempotency_key) DO NOTHING
+  RETURNING id, ${withTopic ? "topic, " : ""}idempotency_key
+), note AS (
+  SELECT pg_notify($3, min(id)::text) FROM ins HAVING count(*) > 0 AND $4::boolean
+)
+SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
+  const leanSql = insertSql(false);
+  const fullSql = insertSql(true);
+
+  // Builds the one JSON document the statement reads; every piece is
+  // validated and serialized here so the database never sees bad input.
+  function encode(
+    items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
+    batch: boolean,
+  ): { json: string; keys: string[] } {
+    const parts: string[] = [];
+    const keys: string[] = [];
+    items.forEach((item, n) => {
+      const index = batch ? n : undefined;
+      if (item === null || typeof item !== "object") {
+        throw new CutoverError("PUBLISH_OPTIONS_INVALID", `batch item ${n} must be an object`);
+      }
+      const value = events.parse(item.topic, item.payload, index);
+      checkKey(item.idempotencyKey, "idempotencyKey", item.topic, index);
+      checkKey(item.orderingKey, "orderingKey", item.topic, index);
+      checkHeaders(item.headers, item.topic, index);
+      if (
+        item.availableAt !== undefined &&
+        !(item.availableAt instanceof Date && !Number.isNaN(item.availableAt.getTime()))
+      ) {
+        throw new CutoverError(
+          "PUBLISH_OPTIONS_INVALID",
+          `availableAt for topic "${item.topic}" must be a valid Date`,
+          {
+            details: { option: "availableAt", topic: item.topic, index },
+          },
+        );
+      }
+      const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
+      const headers = item.headers
+        ? serializeJson(item.headers, { topic: item.topic, field: "headers", index, maxBytes })
+        : "{}";
+      const key = item.idempotencyKey ?? randomUUID();
+      keys.push(key);
+      parts.push(
+        `{"i":${n},"topic":${JSON.stringify(item.topic)},"payload":${payload},"headers":${headers},"key":${JSON.stringify(key)},"okey":${
+          item.orderingKey === undefined ? "null" : JSON.stringify(item.orderingKey)
+        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"}}`,
+      );
+    });
+    return { json: `[${parts.join(",")}]`, keys };
+  }
+
+  async function write(
+    tx: unknown,
+    items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
+    batch: boolean,
+  ): Promise<PublishResult[]> {
+    const q = toQueryable(tx, batch ? "publishBatch" : "publish", { requireTransaction: true });
+    const { json, keys } = encode(items, batch);
+    if (keys.length === 0) return [];
+    if (new Set(keys).size === keys.length) {
+      // Every key once: the key alone names the row.
+      const { rows } = await q.query<{ id: string; idempotency_key: string }>(leanSql, [
+        generation,
+        json,
+        channel,
+        notify,
+      ]);
+      const inserted = new Map<string, string>();
+      for (const r of rows) inserted.set(r.idempotency_key, r.id);
+      return keys.map((key) => {
+        const id = inserted.get(key);
+        return { id, idempotencyKey: key, duplicate: id === undefined };
+      });
+    }
+    const { rows } = await q.query<{ id: string; topic: string; idempotency_key: string }>(fullSql, [
+      generation,
+      json,
+      channel,
+      notify,
+    ]);
+    const inserted = new Map<string, string>();
+    for (const r of rows) inserted.set(`${r.topic}\u0000${r.idempotency_key}`, r.id);
+    const seen = new Set<string>();
+    return items.map((item, n) => {
+      const k = `${item.topic}\u0000${keys[n]}`;
+      const id = seen.has(k) ? undefined : inserted.get(k);
+      seen.add(k);
+      return { id, idempotencyKey: keys[n]!, duplicate: id === undefined };
+    });
+  }
+
+  return {
+    generation,
+    schema: schemaName,
+    async publish(tx, topic, payload, options = {}) {
+      const [result] = await write(tx, [{ ...options, topic, payload }], false);
+      return result!;
+    },
+    async publishBatch(tx, items) {
+      if (!Array.isArray(items))
+        throw new CutoverError("PUBLISH_OPTIONS_INVALID", "publishBatch takes an array of events");
+      return write(tx, items as ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>, true);
+    },
+  };
+}

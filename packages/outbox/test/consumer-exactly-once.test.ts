@@ -1,0 +1,215 @@
+import { type Consumer, type ConsumerEvents, createConsumer, type HandlerDefinition } from "@cutover/outbox";
+import { afterEach, describe, expect, it } from "vitest";
+import { useTestDatabase } from "../../../test/harness/db.js";
+import {
+  connectionsOf,
+  countWhere,
+  createEffects,
+  events,
+  newGeneration,
+  publisherFor,
+  publishMany,
+  waitFor,
+} from "./support/consumer.js";
+
+const db = useTestDatabase();
+const consumers: Consumer[] = [];
+
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
+});
+
+/** Writes the side effect in the handler's transaction: a double effect violates UNIQUE and fails loudly. */
+function recorder(name: string): HandlerDefinition {
+  return {
+    name,
+    topics: ["order.placed"],
+    async handle(event, ctx) {
+      await ctx.tx.query(
+        "INSERT INTO public.effects (handler, event_id, generation, worker, key) VALUES ($1, $2, $3, $4, $5)",
+        [name, event.id, event.generation, ctx.workerId, event.idempotencyKey],
+      );
+    },
+  };
+}
+
+describe("consumer: claim, handle, complete", () => {
+  it("handles a published event once, in its transaction, and marks it done", async () => {
+    const pool = db.current.pool;
+    await createEffects(pool);
+    const gen = await newGeneration(pool);
+    const pub = await publisherFor(pool, gen);
+    const c = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      handlers: [recorder("shop.first")],
+    });
+    consumers.push(c);
+    const handled: Array<ConsumerEvents["handled"]> = [];
+    c.on("handled", (e) => handled.push(e));
+    await c.start();
+    expect(c.health().state).toBe("running");
+    await publishMany(pool, pub, 3, { prefix: "first" });
+    await waitFor(() => handled.length === 3);
+    const { rows } = await pool.query(
+      "SELECT status, attempts, claimed_by, processed_at IS NOT NULL AS processed FROM cutover.outbox WHERE generation = $1",
+      [gen],
+    );
+    expect(rows).toEqual(
+      Array(3).fill({ status: "done", attempts: 1, claimed_by: c.workerId, processed: true }),
+    );
+    expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'shop.first'")).toBe(3);
+    expect(
+      await countWhere(
+        pool,
+        "SELECT * FROM cutover.event_handled WHERE handler_name = 'shop.first' AND generation = $1",
+        [gen],
+      ),
+    ).toBe(3);
+    expect(handled.map((h) => h.handlers)).toEqual([["shop.first"], ["shop.first"], ["shop.first"]]);
+    const m = c.metrics();
+    expect(m.handled.total).toBe(3);
+    expect(m.handled.byTopic["order.placed"]).toBe(3);
+    expect(m.handled.byHandler["shop.first"]).toBe(3);
+    expect(m.inFlight).toBe(0);
+    expect(m.lastClaimLagMs).not.toBeNull();
+  });
+
+  it("8 consumers over two generations handle 10,000 events exactly once, each only by its own generation", async () => {
+    const pool = db.current.pool;
+    await createEffects(pool);
+    const gen1 = await newGeneration(pool, "one");
+    const gen2 = await newGeneration(pool, "two");
+    const genOf = new Map<string, number>();
+    for (const gen of [gen1, gen2]) {
+      for (let i = 0; i < 4; i++) {
+        const c = createConsumer({
+          databaseUrl: db.current.url,
+          generation: gen,
+          handlers: [recorder("shop.record")],
+          concurrency: 2,
+          batchSize: 25,
+          pollIntervalMs: 200,
+          workerId: `eo-${gen}-${i}`,
+        });
+        genOf.set(c.workerId, gen);
+        consumers.push(c);
+      }
+    }
+    await Promise.all(consumers.map((c) => c.start()));
+    // Publish while the consumers run, both generations at once.
+    await Promise.all([
+      publishMany(pool, await publisherFor(pool, gen1), 5000, { prefix: "g1", batch: 250 }),
+      publishMany(pool, await publisherFor(pool, gen2), 5000, { prefix: "g2", batch: 250 }),
+    ]);
+    const gens = [gen1, gen2];
+    await waitFor(
+      async () =>
+        (await countWhere(
+          pool,
+          "SELECT * FROM cutover.outbox WHERE status <> 'done' AND generation = ANY($1)",
+          [gens],
+        )) === 0,
+      100,
+    );
+
+    expect(
+      await countWhere(pool, "SELECT * FROM cutover.outbox WHERE status = 'done' AND generation = ANY($1)", [
+        gens,
+      ]),
+    ).toBe(10_000);
+    expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'shop.record'")).toBe(10_000);
+    expect(
+      await countWhere(pool, "SELECT DISTINCT event_id FROM public.effects WHERE handler = 'shop.record'"),
+    ).toBe(10_000);
+    expect(
+      await countWhere(pool, "SELECT * FROM cutover.event_handled WHERE handler_name = 'shop.record'"),
+    ).toBe(10_000);
+    // Every effect was written by a worker of the event's own generation.
+    const { rows } = await pool.query<{
+      worker: string;
+      generation: number;
+      row_gen: number;
+      claimed_by: string;
+    }>(
+      `SELECT e.worker, e.generation, o.generation AS row_gen, o.claimed_by
+       FROM public.effects e JOIN cutover.outbox o ON o.id = e.event_id WHERE e.handler = 'shop.record'`,
+    );
+    const wrong = rows.filter(
+      (r) => genOf.get(r.worker) !== r.row_gen || r.generation !== r.row_gen || r.claimed_by !== r.worker,
+    );
+    expect(wrong).toEqual([]);
+    // Work was spread: every consumer handled something of its generation.
+    const perWorker = new Set(rows.map((r) => r.worker));
+    expect(perWorker.size).toBe(8);
+    const handledTotal = consumers.reduce((n, c) => n + c.metrics().handled.total, 0);
+    expect(handledTotal).toBe(10_000);
+  });
+
+  it("stop() is idempotent, safe before start, marks the worker exited and leaves no connection open", async () => {
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool);
+    const never = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      handlers: [recorder("shop.never")],
+    });
+    await never.stop();
+    await never.stop();
+    expect(never.health().state).toBe("stopped");
+    await expect(never.start()).rejects.toMatchObject({ code: "CONSUMER_STATE" });
+
+    const c = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      handlers: [recorder("shop.stopper")],
+    });
+    await c.start();
+    expect(await connectionsOf(pool, c.workerId)).toBeGreaterThan(0);
+    const { rows: running } = await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [
+      c.workerId,
+    ]);
+    expect(running[0].status).toBe("running");
+    const s1 = c.stop();
+    const s2 = c.stop();
+    await Promise.all([s1, s2]);
+    await c.stop();
+    expect(c.health().state).toBe("stopped");
+    const { rows } = await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [c.workerId]);
+    expect(rows[0].status).toBe("exited");
+    await waitFor(async () => (await connectionsOf(pool, c.workerId)) === 0);
+  });
+
+  it("rejects bad handler sets and options with typed errors naming the problem", () => {
+    const base = { databaseUrl: db.current.url, generation: 1 };
+    const h = recorder("shop.ok");
+    expect(() => createConsumer({ ...base, handlers: [{ ...h, name: "nodot" }] })).toThrow(
+      expect.objectContaining({ code: "HANDLER_INVALID" }),
+    );
+    expect(() => createConsumer({ ...base, handlers: [h, { ...h }] })).toThrow(
+      expect.objectContaining({ code: "HANDLER_DUPLICATE" }),
+    );
+    expect(() => createConsumer({ ...base, handlers: [{ ...h, topics: ["nope.topic"] }], events })).toThrow(
+      expect.objectContaining({ code: "HANDLER_INVALID" }),
+    );
+    expect(() => createConsumer({ ...base, handlers: [h], concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => createConsumer({ generation: 1, handlers: [h] })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID" }),
+    );
+    expect(() => createConsumer({ databaseUrl: db.current.url, env: {}, handlers: [h] })).toThrow(
+      expect.objectContaining({ code: "GENERATION_MISSING" }),
+    );
+  });
+
+  it("start() fails with GENERATION_NOT_ALLOCATED and leaves nothing open", async () => {
+    const c = createConsumer({
+      databaseUrl: db.current.url,
+      generation: 999_999,
+      handlers: [recorder("shop.ghost")],
+    });
+    await expect(c.start()).rejects.toMatchObject({ code: "GENERATION_NOT_ALLOCATED" });
+    expect(c.health().state).toBe("stopped");
+    await c.stop();
+    await waitFor(async () => (await connectionsOf(db.current.pool, c.workerId)) === 0);
+  });
+});

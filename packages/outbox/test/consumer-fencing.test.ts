@@ -1,0 +1,186 @@
+import { type Consumer, createConsumer, outboxStatus, pruneProcessed } from "@cutover/outbox";
+import { afterEach, describe, expect, it } from "vitest";
+import { useTestDatabase } from "../../../test/harness/db.js";
+import {
+  countWhere,
+  createEffects,
+  newGeneration,
+  publisherFor,
+  publishMany,
+  waitFor,
+} from "./support/consumer.js";
+
+const db = useTestDatabase();
+const consumers: Consumer[] = [];
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
+});
+
+const effect = (name: string) => ({
+  name,
+  topics: ["order.placed"],
+  async handle(
+    event: { id: string; generation: number },
+    ctx: { tx: { query: (t: string, v: unknown[]) => Promise<unknown> }; workerId: string },
+  ) {
+    await ctx.tx.query(
+      "INSERT INTO public.effects (handler, event_id, generation, worker) VALUES ($1, $2, $3, $4)",
+      [name, event.id, event.generation, ctx.workerId],
+    );
+  },
+});
+
+describe("generation fencing", () => {
+  it("a gen-1 worker never claims, completes or reaps a gen-2 row; drain of gen 1 leaves gen 2 alone; status reports the orphan", async () => {
+    const pool = db.current.pool;
+    await createEffects(pool);
+    const gen1 = await newGeneration(pool, "one");
+    const gen2 = await newGeneration(pool, "two");
+    await publishMany(pool, await publisherFor(pool, gen2), 20, { prefix: "g2" });
+    // A gen-2 row stuck in flight under a vanished worker, lease long expired.
+    await pool.query(
+      `UPDATE cutover.outbox SET status = 'in_flight', claimed_by = 'gone', attempts = 1, lease_expires_at = now() - interval '1 hour'
+       WHERE id = (SELECT min(id) FROM cutover.outbox WHERE generation = $1)`,
+      [gen2],
+    );
+    const before = (
+      await pool.query(
+        "SELECT id, status, attempts, claimed_by, lease_expires_at FROM cutover.outbox WHERE generation = $1 ORDER BY id",
+        [gen2],
+      )
+    ).rows;
+    const c1 = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen1,
+      reaperIntervalMs: 20,
+      pollIntervalMs: 20,
+      staleAfterMs: 200,
+      heartbeatIntervalMs: 50,
+      handlers: [effect("fence.one")],
+    });
+    consumers.push(c1);
+    await c1.start();
+    await publishMany(pool, await publisherFor(pool, gen1), 5, { prefix: "g1" });
+    expect(await c1.drain({ timeoutMs: 10_000 })).toEqual({ handled: 5, dead: 0, remaining: 0 });
+    await waitFor(() => (c1.health().reaper.lastRunAt?.getTime() ?? 0) > Date.now() - 50);
+    const after = (
+      await pool.query(
+        "SELECT id, status, attempts, claimed_by, lease_expires_at FROM cutover.outbox WHERE generation = $1 ORDER BY id",
+        [gen2],
+      )
+    ).rows;
+    expect(after).toEqual(before);
+    expect(c1.metrics().reaped.total).toBe(0);
+
+    const status = await outboxStatus(pool, { staleAfterMs: 5000 });
+    const g2 = status.generations.find((g) => g.generation === gen2)!;
+    expect(g2).toMatchObject({ pending: 19, inFlight: 1, liveWorkers: 0, orphaned: true, version: "two" });
+    expect(status.generations.find((g) => g.generation === gen1)).toMatchObject({
+      done: 5,
+      orphaned: false,
+      liveWorkers: 1,
+    });
+    expect(status.workers.find((w) => w.id === c1.workerId)).toMatchObject({
+      status: "running",
+      stale: false,
+      generation: gen1,
+    });
+
+    // Gen 2's own worker reaps its stuck row and handles all of it.
+    const c2 = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen2,
+      handlers: [effect("fence.two")],
+    });
+    consumers.push(c2);
+    expect(await c2.drain({ timeoutMs: 10_000 })).toEqual({ handled: 20, dead: 0, remaining: 0 });
+    expect(c2.metrics().reaped.total).toBe(1);
+    const { rows } = await pool.query<{ handler: string; generation: number; worker: string }>(
+      "SELECT DISTINCT handler, generation, worker FROM public.effects ORDER BY generation",
+    );
+    expect(rows).toEqual([
+      { handler: "fence.one", generation: gen1, worker: c1.workerId },
+      { handler: "fence.two", generation: gen2, worker: c2.workerId },
+    ]);
+
+    // Housekeeping removes done rows only.
+    expect(await pruneProcessed(pool, { doneOlderThanMs: 0, handledOlderThanMs: 0 })).toEqual({
+      outbox: 25,
+      eventHandled: 25,
+    });
+  });
+
+  it("a stale release after the reaper re-assigned the row is refused by the fence", async () => {
+    const pool = db.current.pool;
+    await createEffects(pool);
+    const gen = await newGeneration(pool, "stale");
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered = false;
+    const zombie = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      workerId: "zombie",
+      // It will not refresh its heartbeat in time: the others will think it is gone.
+      heartbeatIntervalMs: 60_000,
+      staleAfterMs: 120_000,
+      handlers: [
+        {
+          name: "stale.record",
+          topics: ["order.placed"],
+          async handle() {
+            entered = true;
+            await gate;
+            throw new Error("late failure from a worker that lost its row");
+          },
+        },
+      ],
+    });
+    consumers.push(zombie);
+    const zombieFailed: string[] = [];
+    zombie.on("failed", (f) => zombieFailed.push(f.id));
+    await zombie.start();
+    await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: "stale" });
+    await waitFor(() => entered);
+    const [{ id }] = (await pool.query("SELECT id::text FROM cutover.outbox WHERE generation = $1", [gen]))
+      .rows;
+    await pool.query("UPDATE cutover.workers SET last_seen = now() - interval '1 hour' WHERE id = 'zombie'");
+
+    const heir = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      workerId: "heir",
+      staleAfterMs: 1000,
+      heartbeatIntervalMs: 100,
+      reaperIntervalMs: 50,
+      pollIntervalMs: 50,
+      handlers: [effect("stale.record")],
+    });
+    consumers.push(heir);
+    await heir.start();
+    // The heir re-pends and re-claims the row; its handler waits on the zombie's event_handled row lock.
+    await waitFor(
+      async () =>
+        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND claimed_by = 'heir'", [
+          id,
+        ])) === 1,
+    );
+    release();
+    await waitFor(
+      async () =>
+        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id])) ===
+        1,
+    );
+    const { rows } = await pool.query(
+      "SELECT status, claimed_by, attempts FROM cutover.outbox WHERE id = $1",
+      [id],
+    );
+    expect(rows[0]).toEqual({ status: "done", claimed_by: "heir", attempts: 2 });
+    // The zombie's retry release matched nothing, so it reported nothing.
+    expect(zombieFailed).toEqual([]);
+    expect(await countWhere(pool, "SELECT * FROM public.effects WHERE event_id = $1", [id])).toBe(1);
+    expect(await countWhere(pool, "SELECT * FROM cutover.event_handled WHERE event_id = $1", [id])).toBe(1);
+  });
+});

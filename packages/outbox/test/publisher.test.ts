@@ -1,0 +1,314 @@
+import {
+  allocateGeneration,
+  channelFor,
+  createPublisher,
+  defineEvents,
+  isCutoverError,
+  PayloadValidationError,
+  type Publisher,
+} from "@cutover/outbox";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { useTestDatabase } from "../../../test/harness/db.js";
+
+const db = useTestDatabase();
+
+const events = defineEvents({
+  "order.placed": z.object({ orderId: z.string(), total: z.number().nonnegative() }),
+  "order.cancelled": z.object({ orderId: z.string(), reason: z.string().optional() }),
+});
+
+let gen1: number;
+let gen2: number;
+let pub1: Publisher<typeof events.schemas>;
+let pub2: Publisher<typeof events.schemas>;
+let listener: pg.Client;
+const notifications: Array<{ channel: string; payload: string | undefined }> = [];
+
+beforeAll(async () => {
+  gen1 = (await allocateGeneration(db.current.pool, { version: "v1" })).generation;
+  gen2 = (await allocateGeneration(db.current.pool, { version: "v2" })).generation;
+  pub1 = await createPublisher({ events, db: db.current.pool, generation: gen1 });
+  pub2 = await createPublisher({ events, db: db.current.pool, env: { CUTOVER_GENERATION: String(gen2) } });
+  listener = new pg.Client({ connectionString: db.current.url });
+  await listener.connect();
+  listener.on("notification", (n) => notifications.push({ channel: n.channel, payload: n.payload }));
+  await listener.query(`LISTEN "${channelFor("cutover", gen1)}"`);
+  await listener.query(`LISTEN "${channelFor("cutover", gen2)}"`);
+});
+
+afterAll(async () => {
+  await listener.end();
+});
+
+async function rows() {
+  const { rows } = await db.current.pool.query(
+    "SELECT id::text, generation, topic, payload, headers, idempotency_key, ordering_key, status, attempts, available_at FROM cutover.outbox ORDER BY outbox.id",
+  );
+  return rows;
+}
+
+/** Notifications are delivered asynchronously; a round trip on the listener flushes them. */
+async function settle() {
+  await listener.query("SELECT 1");
+  await new Promise((r) => setTimeout(r, 50));
+  await listener.query("SELECT 1");
+}
+
+async function inTx<T>(
+  fn: (c: pg.PoolClient) => Promise<T>,
+  outcome: "COMMIT" | "ROLLBACK" = "COMMIT",
+): Promise<T> {
+  const c = await db.current.pool.connect();
+  try {
+    await c.query("BEGIN");
+    const r = await fn(c);
+    await c.query(outcome);
+    return r;
+  } catch (err) {
+    await c.query("ROLLBACK");
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+async function reset() {
+  await db.current.pool.query("TRUNCATE cutover.outbox");
+  await settle();
+  notifications.length = 0;
+}
+
+describe("publish", () => {
+  it("leaves no row and no notification when the caller's transaction rolls back", async () => {
+    await reset();
+    await inTx(async (c) => {
+      await c.query("CREATE TEMP TABLE IF NOT EXISTS business (id int)");
+      await c.query("INSERT INTO business VALUES (1)");
+      await pub1.publish(c, "order.placed", { orderId: "o-1", total: 10 });
+      await pub1.publishBatch(c, [{ topic: "order.placed", payload: { orderId: "o-2", total: 1 } }]);
+    }, "ROLLBACK");
+    await settle();
+    expect(await rows()).toEqual([]);
+    expect(notifications).toEqual([]);
+  });
+
+  it("commits exactly the rows, stamped with the generation, headers and keys, and one NOTIFY per call", async () => {
+    await reset();
+    const at = new Date(Date.now() + 60_000);
+    const results = await inTx(async (c) => {
+      const a = await pub1.publish(
+        c,
+        "order.placed",
+        { orderId: "o-1", total: 10 },
+        {
+          idempotencyKey: "k-1",
+          orderingKey: "cust-9",
+          headers: { traceparent: "00-abc-def-01", tenant_id: "t-1" },
+        },
+      );
+      const b = await pub1.publishBatch(c, [
+        { topic: "order.placed", payload: { orderId: "o-2", total: 2 }, orderingKey: "cust-9" },
+        { topic: "order.cancelled", payload: { orderId: "o-1" }, availableAt: at },
+      ]);
+      return [a, ...b];
+    });
+    await settle();
+    const stored = await rows();
+    expect(stored).toHaveLength(3);
+    expect(stored.map((r) => r.generation)).toEqual([gen1, gen1, gen1]);
+    expect(stored.map((r) => r.id)).toEqual(results.map((r) => r.id));
+    expect(stored[0]).toMatchObject({
+      topic: "order.placed",
+      payload: { orderId: "o-1", total: 10 },
+      headers: { traceparent: "00-abc-def-01", tenant_id: "t-1" },
+      idempotency_key: "k-1",
+      ordering_key: "cust-9",
+      status: "pending",
+      attempts: 0,
+    });
+    expect(stored[1].ordering_key).toBe("cust-9");
+    expect(stored[1].idempotency_key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(stored[2].available_at.getTime()).toBe(at.getTime());
+    // Publish order is id order (what ordering keys rely on).
+    expect(BigInt(stored[0].id) < BigInt(stored[1].id) && BigInt(stored[1].id) < BigInt(stored[2].id)).toBe(
+      true,
+    );
+    expect(notifications.map((n) => n.channel)).toEqual([
+      channelFor("cutover", gen1),
+      channelFor("cutover", gen1),
+    ]);
+  });
+
+  it("notifies each generation on its own channel", async () => {
+    await reset();
+    await inTx((c) => pub2.publish(c, "order.placed", { orderId: "g2", total: 0 }));
+    await settle();
+    expect(notifications.map((n) => n.channel)).toEqual([channelFor("cutover", gen2)]);
+    expect((await rows())[0].generation).toBe(gen2);
+  });
+
+  it("with notify: false commits the rows and sends no NOTIFY (consumers poll)", async () => {
+    await reset();
+    const quiet = await createPublisher({ events, db: db.current.pool, generation: gen2, notify: false });
+    const results = await inTx(async (c) => [
+      await quiet.publish(c, "order.placed", { orderId: "q-1", total: 1 }),
+      ...(await quiet.publishBatch(c, [{ topic: "order.cancelled", payload: { orderId: "q-1" } }])),
+    ]);
+    // Control: the default publisher on the same channel is heard.
+    await inTx((c) => pub2.publish(c, "order.placed", { orderId: "q-2", total: 2 }));
+    await settle();
+    expect(results.map((r) => r.duplicate)).toEqual([false, false]);
+    expect((await rows()).map((r) => r.generation)).toEqual([gen2, gen2, gen2]);
+    expect(notifications).toHaveLength(1);
+    await expect(
+      createPublisher({ events, db: db.current.pool, generation: gen2, notify: "no" as unknown as boolean }),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+  });
+
+  it("works inside a kysely transaction", async () => {
+    await reset();
+    const k = new Kysely<Record<string, never>>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.current.url }) }),
+    });
+    try {
+      await k.transaction().execute(async (tx) => {
+        await pub1.publish(tx, "order.placed", { orderId: "k-1", total: 3 });
+      });
+      await k
+        .transaction()
+        .execute(async (tx) => {
+          await pub1.publish(tx, "order.placed", { orderId: "k-2", total: 3 });
+          throw new Error("business failure");
+        })
+        .catch(() => {});
+      const err = await pub1.publish(k, "order.placed", { orderId: "k-3", total: 3 }).catch((e) => e);
+      expect(isCutoverError(err, "DB_HANDLE_INVALID")).toBe(true);
+    } finally {
+      await k.destroy();
+    }
+    expect((await rows()).map((r) => r.payload.orderId)).toEqual(["k-1"]);
+  });
+
+  it("refuses a pg Pool, which cannot hold the caller's transaction", async () => {
+    const err = await pub1
+      .publish(db.current.pool, "order.placed", { orderId: "p", total: 1 })
+      .catch((e) => e);
+    expect(isCutoverError(err, "DB_HANDLE_INVALID")).toBe(true);
+  });
+
+  it("treats a repeated (topic, idempotency key) as a no-op reported as duplicate", async () => {
+    await reset();
+    const first = await inTx((c) =>
+      pub1.publish(c, "order.placed", { orderId: "d", total: 1 }, { idempotencyKey: "same" }),
+    );
+    const again = await inTx((c) =>
+      pub1.publishBatch(c, [
+        { topic: "order.placed", payload: { orderId: "d", total: 1 }, idempotencyKey: "same" },
+        { topic: "order.cancelled", payload: { orderId: "d" }, idempotencyKey: "same" },
+        { topic: "order.cancelled", payload: { orderId: "d" }, idempotencyKey: "same" },
+      ]),
+    );
+    expect(first.duplicate).toBe(false);
+    expect(again.map((r) => r.duplicate)).toEqual([true, false, true]);
+    expect((await rows()).map((r) => r.topic)).toEqual(["order.placed", "order.cancelled"]);
+    // Every key once in the call (the statement returns only id and key): an
+    // existing key is a duplicate, the new ones get their own ids.
+    const lean = await inTx((c) =>
+      pub1.publishBatch(c, [
+        { topic: "order.cancelled", payload: { orderId: "e" }, idempotencyKey: "k-new-1" },
+        { topic: "order.placed", payload: { orderId: "d", total: 1 }, idempotencyKey: "same" },
+        { topic: "order.cancelled", payload: { orderId: "f" }, idempotencyKey: "k-new-2" },
+      ]),
+    );
+    expect(lean.map((r) => r.duplicate)).toEqual([false, true, false]);
+    const { rows: stored } = await db.current.pool.query<{ id: string; idempotency_key: string }>(
+      "SELECT id::text, idempotency_key FROM cutover.outbox WHERE idempotency_key IN ('k-new-1', 'k-new-2') ORDER BY id",
+    );
+    expect(lean.filter((r) => !r.duplicate).map((r) => [r.id, r.idempotencyKey])).toEqual(
+      stored.map((r) => [r.id, r.idempotency_key]),
+    );
+  });
+
+  it("rejects an invalid payload with the zod issues and writes nothing, leaving the transaction usable", async () => {
+    await reset();
+    await inTx(async (c) => {
+      const err = await pub1.publish(c, "order.placed", { orderId: 7, total: -1 } as never).catch((e) => e);
+      expect(err).toBeInstanceOf(PayloadValidationError);
+      expect(err.code).toBe("PAYLOAD_INVALID");
+      expect(err.issues.map((i: { path: unknown[] }) => i.path.join("."))).toEqual(["orderId", "total"]);
+      expect(err.message).toContain("orderId");
+      const batchErr = await pub1
+        .publishBatch(c, [
+          { topic: "order.placed", payload: { orderId: "ok", total: 1 } },
+          { topic: "order.placed", payload: { orderId: "bad" } as never },
+        ])
+        .catch((e) => e);
+      expect(batchErr.code).toBe("PAYLOAD_INVALID");
+      expect(batchErr.message).toContain("batch item 1");
+      // The caller's transaction was not aborted: it can still publish.
+      await pub1.publish(c, "order.placed", { orderId: "after", total: 1 });
+    });
+    expect((await rows()).map((r) => r.payload.orderId)).toEqual(["after"]);
+  });
+
+  it("rejects an unknown topic and bad options with typed errors", async () => {
+    await reset();
+    await inTx(async (c) => {
+      const unknown = await pub1.publish(c, "order.shipped" as never, {} as never).catch((e) => e);
+      expect(isCutoverError(unknown, "TOPIC_UNKNOWN")).toBe(true);
+      expect(unknown.message).toContain("order.shipped");
+      const badKey = await pub1
+        .publish(c, "order.placed", { orderId: "x", total: 1 }, { idempotencyKey: "" })
+        .catch((e) => e);
+      expect(isCutoverError(badKey, "PUBLISH_OPTIONS_INVALID")).toBe(true);
+      const badHeaders = await pub1
+        .publish(c, "order.placed", { orderId: "x", total: 1 }, { headers: { n: 1 } as never })
+        .catch((e) => e);
+      expect(isCutoverError(badHeaders, "PUBLISH_OPTIONS_INVALID")).toBe(true);
+    });
+    expect(await rows()).toEqual([]);
+  });
+
+  it("refuses payloads Postgres could not store, without aborting the caller's transaction", async () => {
+    await reset();
+    const loose = defineEvents({ any: z.any() });
+    const pub = await createPublisher({
+      events: loose,
+      db: db.current.pool,
+      generation: gen1,
+      maxPayloadBytes: 1000,
+    });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await inTx(async (c) => {
+      for (const [payload, code] of [
+        [{ n: 10n }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [circular, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "\ud800" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "nul\u0000" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "x".repeat(2000) }, "PAYLOAD_TOO_LARGE"],
+        [undefined, "PAYLOAD_NOT_SERIALIZABLE"],
+      ] as const) {
+        const err = await pub.publish(c, "any", payload).catch((e) => e);
+        expect(isCutoverError(err, code), String(code)).toBe(true);
+      }
+      // Escaped-looking text and real astral characters are fine.
+      await pub.publish(c, "any", { s: "\\ud800 \\u0000 😀 ünïcödé" });
+    });
+    expect((await rows()).map((r) => r.payload.s)).toEqual(["\\ud800 \\u0000 😀 ünïcödé"]);
+  });
+
+  it("refuses to start for a generation that was never allocated", async () => {
+    const err = await createPublisher({ events, db: db.current.pool, generation: 9999 }).catch((e) => e);
+    expect(isCutoverError(err, "GENERATION_NOT_ALLOCATED")).toBe(true);
+    const bad = await createPublisher({
+      events,
+      db: db.current.pool,
+      env: { CUTOVER_GENERATION: "two" },
+    }).catch((e) => e);
+    expect(isCutoverError(bad, "GENERATION_INVALID")).toBe(true);
+  });
+});
