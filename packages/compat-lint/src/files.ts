@@ -1,0 +1,171 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+
+/** A path argument that matched nothing, or a --since ref git cannot resolve: exit 2. */
+export class UsageError extends Error {
+  readonly code = "COMPAT_LINT_USAGE";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * node-pg-migrate's run order: by the numeric prefix before the first "_"
+ * (13-digit millisecond timestamps, or 17-digit UTC yyyymmddhhmmssSSS), then
+ * by a numeric-aware comparison of the whole name.
+ */
+export function compareMigrationNames(a: string, b: string): number {
+  return prefixValue(a) - prefixValue(b) || collator.compare(a, b);
+}
+
+const collator = new Intl.Collator(undefined, {
+  usage: "sort",
+  numeric: true,
+  sensitivity: "variant",
+  ignorePunctuation: true,
+});
+
+function prefixValue(name: string): number {
+  const prefix = name.split("_")[0] ?? "";
+  if (/^\d{17}$/.test(prefix)) {
+    const iso = `${prefix.slice(0, 4)}-${prefix.slice(4, 6)}-${prefix.slice(6, 8)}T${prefix.slice(8, 10)}:${prefix.slice(10, 12)}:${prefix.slice(12, 14)}.${prefix.slice(14, 17)}Z`;
+    const t = Date.parse(iso);
+    return Number.isNaN(t) ? 0 : t;
+  }
+  const n = Number(prefix);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function isGlob(p: string): boolean {
+  return /[*?[]/.test(p);
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        re += glob[i + 2] === "/" ? "(?:.*/)?" : ".*";
+        i += glob[i + 2] === "/" ? 2 : 1;
+      } else re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i);
+      if (close < 0) re += "\\[";
+      else {
+        re += `[${glob.slice(i + 1, close).replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function walk(dir: string, out: string[]): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+}
+
+/**
+ * Expands path arguments into absolute .sql file paths in migration order:
+ * a directory contributes its .sql files (not recursive, like the migrator),
+ * a file itself, a glob its matches. Throws UsageError for a path that
+ * matches nothing.
+ */
+export function collectFiles(args: readonly string[], cwd: string): string[] {
+  const found = new Set<string>();
+  for (const arg of args) {
+    if (isGlob(arg)) {
+      const parts = arg.split(/[\\/]/);
+      const fixed: string[] = [];
+      for (const part of parts) {
+        if (isGlob(part)) break;
+        fixed.push(part);
+      }
+      const root = resolve(cwd, fixed.join("/") || ".");
+      const pattern = globToRegExp(resolve(cwd, arg).split(sep).join("/"));
+      const all: string[] = [];
+      try {
+        walk(root, all);
+      } catch {
+        // A missing root simply matches nothing.
+      }
+      const matches = all.filter((p) => pattern.test(p.split(sep).join("/")));
+      if (matches.length === 0) throw new UsageError(`no files match ${arg}`);
+      for (const m of matches) found.add(m);
+      continue;
+    }
+    const abs = resolve(cwd, arg);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(abs);
+    } catch (err) {
+      throw new UsageError(`no such file or directory: ${arg}`, { cause: err });
+    }
+    if (st.isDirectory()) {
+      const entries = readdirSync(abs, { withFileTypes: true })
+        .filter(
+          (e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith(".sql") && !e.name.startsWith("."),
+        )
+        // abs is resolved (normalized) and a directory entry name has no separator, so
+        // concatenation equals path.join, without normalizing 2,000 paths again.
+        .map((e) => (abs.endsWith(sep) ? abs + e.name : abs + sep + e.name));
+      if (entries.length === 0) throw new UsageError(`no .sql files in ${arg}`);
+      for (const e of entries) found.add(e);
+    } else found.add(abs);
+  }
+  // Same order as compareMigrationNames on the base names, then the full path; the keys are
+  // computed once per file instead of once per comparison.
+  const keyed = [...found].map((path) => {
+    const name = path.slice(path.lastIndexOf(sep) + 1);
+    return { path, name, prefix: prefixValue(name) };
+  });
+  keyed.sort(
+    (a, b) => a.prefix - b.prefix || collator.compare(a.name, b.name) || a.path.localeCompare(b.path),
+  );
+  return keyed.map((k) => k.path);
+}
+
+/** Display form of a path: relative to cwd when inside it, with forward slashes. */
+export function displayPath(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  const p = rel.startsWith("..") || rel === "" ? abs : rel;
+  return p.split(sep).join("/");
+}
+
+function git(args: string[], cwd: string): string {
+  try {
+    return execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const msg = (e.stderr ?? "").trim().split("\n")[0] || e.message;
+    throw new UsageError(`git ${args.join(" ")} failed: ${msg}`, { cause: err });
+  }
+}
+
+/**
+ * Absolute paths of files added since `ref` (committed, staged or in the
+ * working tree) plus untracked files: the change set for --since.
+ */
+export function filesAddedSince(ref: string, cwd: string): Set<string> {
+  if (ref.startsWith("-")) throw new UsageError(`--since: "${ref}" is not a git ref`);
+  const top = git(["rev-parse", "--show-toplevel"], cwd).trim();
+  git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], cwd);
+  const added = git(["diff", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
+  const untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], top);
+  const out = new Set<string>();
+  for (const p of `${added}\0${untracked}`.split("\0")) if (p !== "") out.add(resolve(top, p));
+  return out;
+}

@@ -1,0 +1,259 @@
+import { isUtf8 } from "node:buffer";
+import type { AlterTableStmt } from "libpg-query";
+import { type Config, mergeConfig } from "./config.js";
+import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
+import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
+import { initParser, parseRange, type Statement } from "./parser.js";
+import { ruleById, rules } from "./rules/index.js";
+import type { Finding, Rule, RuleContext, Span } from "./rules/rule.js";
+import { type Origin, SchemaModel } from "./schema/model.js";
+import { replay } from "./schema/replay.js";
+import { SourceText } from "./source.js";
+
+/** One migration file, already read. */
+export interface SourceInput {
+  /** Display path. */
+  path: string;
+  /** Raw bytes (checked for valid UTF-8) or text. */
+  content: Buffer | string;
+  /** Whether the file belongs to the change set under review (it is linted, and what it creates is exempt). */
+  inChangeSet: boolean;
+}
+
+export interface LintSourcesOptions {
+  config?: Partial<Config>;
+  /**
+   * "file" (default): each file is its own change set, so an object is exempt
+   * only inside the file that creates it. "inputs": all inputs flagged
+   * inChangeSet form one change set (what --since does).
+   */
+  changeSet?: "file" | "inputs";
+}
+
+/**
+ * Lints migration files in the order given (the caller sorts them as the
+ * migrator would). Never throws for bad input: unreadable bytes and syntax
+ * errors become diagnostics with a location, and exit code 2.
+ */
+export async function lintSources(
+  inputs: readonly SourceInput[],
+  options: LintSourcesOptions = {},
+): Promise<LintResult> {
+  await initParser();
+  const config = mergeConfig(options.config ?? {});
+  const perFile = (options.changeSet ?? "file") === "file";
+  const model = new SchemaModel(config.searchPath);
+  const diagnostics: Diagnostic[] = [];
+  const lines = new Map<string, (line: number) => string>();
+  for (const input of inputs) {
+    const origin: Origin = { file: input.path, inChangeSet: input.inChangeSet };
+    lintOne(input, origin, model, config, diagnostics, lines);
+    // Per-file change sets: once a file is done, what it created is "existing" for the next file.
+    if (perFile) origin.inChangeSet = false;
+  }
+  return { diagnostics, files: inputs.map((i) => i.path), exitCode: exitCodeOf(diagnostics), lines };
+}
+
+function decode(content: Buffer | string): {
+  text: string;
+  bytes: Buffer | undefined;
+  invalidAt: number | undefined;
+} {
+  if (typeof content === "string") return { text: content, bytes: undefined, invalidAt: undefined };
+  // isUtf8 is native (simdutf); the byte-by-byte scan only runs to locate a known problem.
+  const invalidAt = isUtf8(content) ? undefined : firstInvalidUtf8(content);
+  return { text: content.toString("utf8"), bytes: invalidAt === undefined ? content : undefined, invalidAt };
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629 table). */
+export function firstInvalidUtf8(b: Uint8Array): number | undefined {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      const min = k === 1 ? lo : 0x80;
+      const max = k === 1 ? hi : 0xbf;
+      if (d === undefined || d < min || d > max) return i;
+    }
+    i += n + 1;
+  }
+  return undefined;
+}
+
+function lintOne(
+  input: SourceInput,
+  origin: Origin,
+  model: SchemaModel,
+  config: Config,
+  diagnostics: Diagnostic[],
+  lines: Map<string, (line: number) => string>,
+): void {
+  const { text, bytes, invalidAt } = decode(input.content);
+  const source = new SourceText(text, bytes);
+  lines.set(input.path, (n) => source.lineText(n));
+  const syntax = (message: string, offset: number, ruleId = SYNTAX_ERROR) => {
+    const pos = source.position(offset);
+    diagnostics.push({
+      file: input.path,
+      ruleId,
+      category: "syntax",
+      severity: "error",
+      message,
+      hint: undefined,
+      reason: undefined,
+      start: pos,
+      end: pos,
+    });
+  };
+  if (invalidAt !== undefined) {
+    // The lossy decode maps bytes differently; report the byte offset's line from the raw bytes.
+    const raw = input.content as Buffer;
+    const prefix = raw.subarray(0, invalidAt).toString("utf8");
+    syntax(
+      "invalid UTF-8 byte sequence (Postgres would reject this file)",
+      Buffer.byteLength(prefix),
+      READ_ERROR,
+    );
+    return;
+  }
+  const section = upSection(text);
+  const sectionBase = source.byteOffsetOfIndex(section.start);
+  const directives = readDirectives(text, section, (id) => ruleById.has(id));
+  const parsed = parseRange(source, section.start, section.end);
+  if (!parsed.ok) {
+    syntax(parsed.error.message, parsed.error.offset);
+    return;
+  }
+
+  const report = (rule: Rule, finding: Finding, span: Span, stmt: Statement | undefined) => {
+    const setting = config.rules[rule.id] ?? rule.defaultSeverity;
+    if (setting === "off") return;
+    if (stmt && isIgnored(rule.id, stmt, directives.ignores, source)) return;
+    const marker = directives.marker;
+    const breaking = rule.category === "contract" || rule.category === "unverifiable";
+    const allowed = marker !== undefined && breaking;
+    diagnostics.push({
+      file: input.path,
+      ruleId: rule.id,
+      category: rule.category,
+      severity: allowed ? "allowed" : setting,
+      message: finding.message,
+      hint: finding.hint ?? rule.hint,
+      reason: allowed ? marker.reason : undefined,
+      start: source.position(span.start),
+      end: source.position(span.end),
+    });
+  };
+
+  if (input.inChangeSet) {
+    const invalid = ruleById.get("invalid-directive")!;
+    for (const p of directives.problems) {
+      const span = { start: source.byteOffsetOfIndex(p.index), end: source.byteOffsetOfIndex(p.end) };
+      report(invalid, { message: p.message }, span, undefined);
+    }
+  }
+
+  for (const whole of parsed.statements) {
+    for (const stmt of splitAlterTable(whole)) {
+      if (input.inChangeSet) {
+        const ctx = context(stmt, model, config, source, sectionBase);
+        for (const rule of rules) {
+          let findings: Finding[];
+          try {
+            findings = rule.check(ctx);
+          } catch (err) {
+            // A rule bug must not take the whole run down; surface it as a finding of that rule.
+            findings = [{ message: `internal error in rule ${rule.id}: ${(err as Error).message}` }];
+          }
+          for (const f of findings) report(rule, f, f.span ?? { start: stmt.start, end: stmt.end }, stmt);
+        }
+      }
+      try {
+        replay(model, stmt, origin, config.searchPath);
+      } catch {
+        // Replay is best effort; an unexpected AST shape leaves the model as it was.
+      }
+    }
+  }
+}
+
+/** ALTER TABLE with several commands is judged command by command, each against the schema the previous left. */
+function splitAlterTable(stmt: Statement): Statement[] {
+  if (stmt.kind !== "AlterTableStmt") return [stmt];
+  const a = stmt.body as AlterTableStmt;
+  const cmds = a.cmds ?? [];
+  if (cmds.length <= 1) return [stmt];
+  return cmds.map((cmd) => {
+    const body = { ...a, cmds: [cmd] };
+    return { ...stmt, body: body as Record<string, unknown>, node: { AlterTableStmt: body } };
+  });
+}
+
+function isIgnored(ruleId: string, stmt: Statement, ignores: IgnoreDirective[], source: SourceText): boolean {
+  for (const d of ignores) {
+    if (!d.ruleIds.includes(ruleId)) continue;
+    if (d.scope === "file") return true;
+    // A statement-level ignore applies to the first statement after the comment.
+    const end = source.byteOffsetOfIndex(d.end);
+    if (end <= stmt.start && !hasStatementBetween(source, end, stmt.start)) return true;
+  }
+  return false;
+}
+
+/** Whether a `;` separates the comment from the statement (then the comment belonged to an earlier one). */
+function hasStatementBetween(source: SourceText, from: number, to: number): boolean {
+  return source
+    .slice(from, to)
+    .replace(/--[^\n]*/g, "")
+    .includes(";");
+}
+
+function context(
+  stmt: Statement,
+  model: SchemaModel,
+  config: Config,
+  source: SourceText,
+  base: number,
+): RuleContext {
+  let text: string | undefined;
+  const lineEnd = (start: number) => {
+    const nl = source.bytes.indexOf(0x0a, start);
+    return Math.min(stmt.end, nl < 0 ? source.bytes.length : nl);
+  };
+  return {
+    stmt,
+    schema: model,
+    pgVersion: config.pgVersion,
+    at(location) {
+      if (location === undefined || location < 0) return { start: stmt.start, end: lineEnd(stmt.start) };
+      const start = base + location;
+      return { start, end: lineEnd(start) };
+    },
+    find(pattern) {
+      // Sliced lazily: most statements produce no finding and never need their text.
+      text ??= source.slice(stmt.start, stmt.end);
+      const m = pattern.exec(text);
+      if (!m) return { start: stmt.start, end: lineEnd(stmt.start) };
+      const start = stmt.start + Buffer.byteLength(text.slice(0, m.index));
+      return { start, end: Math.min(start + Buffer.byteLength(m[0]), lineEnd(start)) };
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { ColumnDef, Constraint } from "libpg-query";
+import { nodeOf } from "../ast.js";
+import { isNew } from "../schema/model.js";
+import { isSerial } from "../schema/sql-type.js";
+import { alterCommands, type Finding, ident, type Rule, tableName } from "./rule.js";
+
+export const addRequiredColumn: Rule = {
+  id: "add-required-column",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "Adding a NOT NULL column without a DEFAULT to an existing table.",
+  hint: "Add the column nullable (or NOT NULL with a DEFAULT) so old INSERTs that omit it keep working; tighten it only after every generation writes it.",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_AddColumn") continue;
+      if (isNew(relation)) continue;
+      const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
+      if (!def?.colname) continue;
+      const cons = (def.constraints ?? []).map((c) => nodeOf<Constraint>(c, "Constraint")?.contype);
+      const notNull =
+        def.is_not_null === true || cons.includes("CONSTR_NOTNULL") || cons.includes("CONSTR_PRIMARY");
+      const filled =
+        def.raw_default !== undefined ||
+        isSerial(def.typeName) ||
+        cons.includes("CONSTR_DEFAULT") ||
+        cons.includes("CONSTR_IDENTITY") ||
+        cons.includes("CONSTR_GENERATED");
+      if (!notNull || filled) continue;
+      out.push({
+        message: `adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT; INSERTs from the previous generation omit it and fail`,
+        span: ctx.find(
+          new RegExp(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`, "i"),
+        ),
+      });
+    }
+    return out;
+  },
+};

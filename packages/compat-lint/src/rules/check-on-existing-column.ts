@@ -1,0 +1,31 @@
+import type { Constraint } from "libpg-query";
+import { nodeOf } from "../ast.js";
+import { constraintColumns } from "../schema/replay.js";
+import { alterCommands, existingColumn, type Finding, type Rule, tableName } from "./rule.js";
+
+export const checkOnExistingColumn: Rule = {
+  id: "check-on-existing-column",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "Adding a CHECK constraint over columns the previous generation writes.",
+  hint: "NOT VALID only skips checking old rows; new writes from old code are still checked. Make every generation write conforming values first, then add the CHECK with `-- compat: breaking (reason: ...)`.",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_AddConstraint") continue;
+      const con = nodeOf<Constraint>(cmd.def, "Constraint");
+      if (con?.contype !== "CONSTR_CHECK") continue;
+      const cols = constraintColumns(con, undefined).filter((c) => existingColumn(relation, c).existing);
+      if (cols.length === 0) continue;
+      out.push({
+        message:
+          `adding CHECK ${con.conname ?? ""} over existing column${cols.length > 1 ? "s" : ""} ${tableName(target)}(${cols.join(", ")}); writes from the previous generation that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(
+            "CHECK  ",
+            "CHECK ",
+          ),
+        span: con.location !== undefined ? ctx.at(con.location) : undefined,
+      });
+    }
+    return out;
+  },
+};

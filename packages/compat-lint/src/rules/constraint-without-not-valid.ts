@@ -1,0 +1,28 @@
+import type { Constraint } from "libpg-query";
+import { nodeOf } from "../ast.js";
+import { isNew } from "../schema/model.js";
+import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
+
+export const constraintWithoutNotValid: Rule = {
+  id: "constraint-without-not-valid",
+  category: "lock",
+  defaultSeverity: "warning",
+  summary:
+    "Adding a FOREIGN KEY or CHECK to an existing table without NOT VALID scans it under a blocking lock.",
+  hint: "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a separate statement (it takes a weaker lock).",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_AddConstraint" || isNew(relation)) continue;
+      const con = nodeOf<Constraint>(cmd.def, "Constraint");
+      if (con?.contype !== "CONSTR_FOREIGN" && con?.contype !== "CONSTR_CHECK") continue;
+      if (con.skip_validation) continue;
+      const kind = con.contype === "CONSTR_FOREIGN" ? "FOREIGN KEY" : "CHECK";
+      out.push({
+        message: `adding ${kind} to existing table ${tableName(target)} without NOT VALID validates every row while holding a lock that blocks writes`,
+        span: con.location !== undefined ? ctx.at(con.location) : undefined,
+      });
+    }
+    return out;
+  },
+};

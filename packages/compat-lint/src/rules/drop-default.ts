@@ -1,0 +1,25 @@
+import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+
+export const dropDefault: Rule = {
+  id: "drop-default",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "DROP DEFAULT on an existing column the previous generation relies on when it omits the column.",
+  hint: "Keep the default until no generation omits the column on INSERT; drop it in a later change set with `-- compat: breaking (reason: ...)`.",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_ColumnDefault" || cmd.def !== undefined || cmd.name === undefined) continue;
+      const { existing, model } = existingColumn(relation, cmd.name);
+      if (!existing || (model && model.defaultKey === undefined)) continue;
+      const consequence = model?.notNull
+        ? "INSERTs from the previous generation that omit it now fail the NOT NULL constraint"
+        : "INSERTs from the previous generation that omit it now store NULL";
+      out.push({
+        message: `dropping the default of ${tableName(target)}.${cmd.name}; ${consequence}`,
+        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+default`, "i")),
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,22 @@
+import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+
+export const dropNotNull: Rule = {
+  id: "drop-not-null",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "DROP NOT NULL on an existing column the previous generation reads as never-NULL.",
+  hint: "The new generation may now write NULLs that old code does not expect. Ship code that handles NULL first; drop the constraint in a later change set with `-- compat: breaking (reason: ...)`.",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_DropNotNull" || cmd.name === undefined) continue;
+      const { existing, model } = existingColumn(relation, cmd.name);
+      if (!existing || (model && !model.notNull)) continue;
+      out.push({
+        message: `DROP NOT NULL on ${tableName(target)}.${cmd.name}; NULLs written by the new generation reach old code that assumes a value`,
+        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+not\\s+null`, "i")),
+      });
+    }
+    return out;
+  },
+};

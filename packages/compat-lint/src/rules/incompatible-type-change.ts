@@ -1,0 +1,36 @@
+import type { ColumnDef } from "libpg-query";
+import { nodeOf } from "../ast.js";
+import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
+import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+
+export const incompatibleTypeChange: Rule = {
+  id: "incompatible-type-change",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "Changing a column's type to one that old code cannot write or reads differently.",
+  hint: "Expand/contract: add a column of the new type, write both from the new generation, backfill, switch reads, and drop the old column later.",
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_AlterColumnType" || cmd.name === undefined) continue;
+      const { existing, model } = existingColumn(relation, cmd.name);
+      if (!existing) continue;
+      const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
+      const span = ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`, "i"));
+      if (!model) {
+        out.push({
+          message: `changing the type of ${tableName(target)}.${cmd.name} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,
+          span,
+        });
+        continue;
+      }
+      const v = typeChange(model.type, to);
+      if (v.compatible) continue;
+      out.push({
+        message: `changing ${tableName(target)}.${cmd.name} from ${formatType(model.type)} to ${formatType(to)} breaks the previous generation: ${v.why}`,
+        span,
+      });
+    }
+    return out;
+  },
+};

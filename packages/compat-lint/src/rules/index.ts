@@ -1,0 +1,57 @@
+import { addConstraintBuildsIndex } from "./add-constraint-builds-index.js";
+import { addRequiredColumn } from "./add-required-column.js";
+import { changeDefault } from "./change-default.js";
+import { checkOnExistingColumn } from "./check-on-existing-column.js";
+import { constraintWithoutNotValid } from "./constraint-without-not-valid.js";
+import { createIndexNonConcurrently } from "./create-index-non-concurrently.js";
+import { dropColumn } from "./drop-column.js";
+import { dropDefault } from "./drop-default.js";
+import { dropFunction } from "./drop-function.js";
+import { dropNotNull } from "./drop-not-null.js";
+import { dropSchema } from "./drop-schema.js";
+import { dropTable } from "./drop-table.js";
+import { dropType } from "./drop-type.js";
+import { dropView } from "./drop-view.js";
+import { foreignKeyOnExistingColumn } from "./foreign-key-on-existing-column.js";
+import { incompatibleTypeChange } from "./incompatible-type-change.js";
+import { invalidDirective } from "./invalid-directive.js";
+import { renameColumn } from "./rename-column.js";
+import { renameEnumValue } from "./rename-enum-value.js";
+import { renameSchema } from "./rename-schema.js";
+import { renameTable } from "./rename-table.js";
+import type { Rule } from "./rule.js";
+import { setNotNull } from "./set-not-null.js";
+import { tableRewrite } from "./table-rewrite.js";
+import { uniqueOnExistingColumn } from "./unique-on-existing-column.js";
+import { unverifiableStatement } from "./unverifiable-statement.js";
+
+/** Every rule, in the order diagnostics for one statement are reported. */
+export const rules: readonly Rule[] = [
+  dropColumn,
+  dropTable,
+  incompatibleTypeChange,
+  addRequiredColumn,
+  uniqueOnExistingColumn,
+  renameColumn,
+  renameTable,
+  renameSchema,
+  setNotNull,
+  dropNotNull,
+  dropDefault,
+  changeDefault,
+  checkOnExistingColumn,
+  foreignKeyOnExistingColumn,
+  renameEnumValue,
+  dropView,
+  dropFunction,
+  dropType,
+  dropSchema,
+  unverifiableStatement,
+  createIndexNonConcurrently,
+  constraintWithoutNotValid,
+  addConstraintBuildsIndex,
+  tableRewrite,
+  invalidDirective,
+];
+
+export const ruleById: ReadonlyMap<string, Rule> = new Map(rules.map((r) => [r.id, r]));

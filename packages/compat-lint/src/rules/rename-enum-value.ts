@@ -1,0 +1,26 @@
+import type { AlterEnumStmt } from "libpg-query";
+import { display, qualified, strings } from "../ast.js";
+import { isNew } from "../schema/model.js";
+import type { Rule } from "./rule.js";
+
+export const renameEnumValue: Rule = {
+  id: "rename-enum-value",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "Renaming an enum value the previous generation writes or compares against.",
+  hint: "ADD VALUE the new label, make every generation accept both and write the new one, migrate rows, and stop using the old label; enum values cannot be dropped, so consider a lookup table.",
+  check(ctx) {
+    if (ctx.stmt.kind !== "AlterEnumStmt") return [];
+    const a = ctx.stmt.body as AlterEnumStmt;
+    if (a.oldVal === undefined || a.newVal === undefined) return [];
+    const q = qualified(strings(a.typeName));
+    const t = ctx.schema.type(q.schema, q.name);
+    if (isNew(t) || t?.newValues.has(a.oldVal)) return [];
+    return [
+      {
+        message: `renaming value '${a.oldVal}' of enum ${display(q)} to '${a.newVal}'; the previous generation still writes and compares '${a.oldVal}'`,
+        span: ctx.find(/rename\s+value/i),
+      },
+    ];
+  },
+};

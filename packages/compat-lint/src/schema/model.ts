@@ -1,0 +1,137 @@
+import type { SqlType } from "./sql-type.js";
+
+/**
+ * The schema as the replayed migrations left it: what each statement is
+ * judged against. Every object remembers whether it was created inside the
+ * change set under review; those are exempt from the contract rules, because
+ * no previous-generation code can be using them yet. An object the model does
+ * not know (its migration is outside the linted files) is treated as
+ * pre-existing: unknown means "old code may use it".
+ */
+export interface Origin {
+  /** Display path of the file that created the object. */
+  file: string;
+  /** Created by a file in the change set under review. */
+  inChangeSet: boolean;
+}
+
+export interface ColumnModel {
+  name: string;
+  type: SqlType;
+  notNull: boolean;
+  /** A canonical fingerprint of the default expression, or undefined for none. */
+  defaultKey: string | undefined;
+  /** GENERATED ALWAYS AS (...) STORED, or an identity column: the database fills it. */
+  generated: boolean;
+  origin: Origin;
+}
+
+export type ConstraintKind = "primary" | "unique" | "check" | "foreign" | "exclusion";
+
+export interface ConstraintModel {
+  name: string;
+  kind: ConstraintKind;
+  columns: string[];
+  origin: Origin;
+}
+
+export type RelationKind = "table" | "view" | "matview" | "sequence";
+
+export interface RelationModel {
+  schema: string;
+  name: string;
+  kind: RelationKind;
+  columns: Map<string, ColumnModel>;
+  constraints: Map<string, ConstraintModel>;
+  origin: Origin;
+}
+
+export interface IndexModel {
+  schema: string;
+  name: string;
+  /** Key of the indexed relation. */
+  relation: string;
+  unique: boolean;
+  columns: string[];
+  origin: Origin;
+}
+
+export type TypeKind = "enum" | "domain" | "composite" | "range";
+
+export interface TypeModel {
+  schema: string;
+  name: string;
+  kind: TypeKind;
+  values: string[];
+  /** Enum values added by the change set under review. */
+  newValues: Set<string>;
+  origin: Origin;
+}
+
+export interface FunctionModel {
+  schema: string;
+  name: string;
+  origin: Origin;
+}
+
+export const key = (schema: string, name: string): string => `${schema}.${name}`;
+
+export class SchemaModel {
+  searchPath: string[];
+  readonly schemas = new Map<string, Origin>();
+  readonly relations = new Map<string, RelationModel>();
+  readonly indexes = new Map<string, IndexModel>();
+  readonly types = new Map<string, TypeModel>();
+  readonly functions = new Map<string, FunctionModel>();
+
+  constructor(searchPath: string[]) {
+    this.searchPath = [...searchPath];
+  }
+
+  /** The schema new unqualified objects are created in. */
+  get creationSchema(): string {
+    return this.searchPath[0] ?? "public";
+  }
+
+  private lookup<T>(map: Map<string, T>, schema: string | undefined, name: string): T | undefined {
+    if (schema) return map.get(key(schema, name));
+    for (const s of this.searchPath) {
+      const hit = map.get(key(s, name));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  relation(schema: string | undefined, name: string): RelationModel | undefined {
+    return this.lookup(this.relations, schema, name);
+  }
+
+  index(schema: string | undefined, name: string): IndexModel | undefined {
+    return this.lookup(this.indexes, schema, name);
+  }
+
+  type(schema: string | undefined, name: string): TypeModel | undefined {
+    return this.lookup(this.types, schema, name);
+  }
+
+  func(schema: string | undefined, name: string): FunctionModel | undefined {
+    return this.lookup(this.functions, schema, name);
+  }
+
+  /** The schema an unqualified reference resolves to, or where it would be created. */
+  resolveSchema<T>(
+    map: "relations" | "types" | "functions" | "indexes",
+    schema: string | undefined,
+    name: string,
+  ): string {
+    if (schema) return schema;
+    const m = this[map] as Map<string, T>;
+    for (const s of this.searchPath) if (m.has(key(s, name))) return s;
+    return this.creationSchema;
+  }
+}
+
+/** Whether an object is new in this change set (unknown objects are not). */
+export function isNew(o: { origin: Origin } | undefined): boolean {
+  return o?.origin.inChangeSet === true;
+}

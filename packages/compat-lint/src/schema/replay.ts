@@ -1,0 +1,552 @@
+import type {
+  AlterEnumStmt,
+  AlterObjectSchemaStmt,
+  AlterTableCmd,
+  AlterTableStmt,
+  ColumnDef,
+  CompositeTypeStmt,
+  Constraint,
+  CreateDomainStmt,
+  CreateEnumStmt,
+  CreateFunctionStmt,
+  CreateSchemaStmt,
+  CreateSeqStmt,
+  CreateStmt,
+  CreateTableAsStmt,
+  DropStmt,
+  IndexElem,
+  IndexStmt,
+  Node,
+  RenameStmt,
+  VariableSetStmt,
+  ViewStmt,
+} from "libpg-query";
+import { columnRefs, exprKey, fromRangeVar, nodeOf, objectName, qualified, str, strings } from "../ast.js";
+import type { Statement } from "../parser.js";
+import {
+  type ColumnModel,
+  type ConstraintKind,
+  type ConstraintModel,
+  key,
+  type Origin,
+  type RelationKind,
+  type RelationModel,
+  type SchemaModel,
+} from "./model.js";
+import { isSerial, sqlType } from "./sql-type.js";
+
+/**
+ * Replays one statement into the schema model. Replay is best effort by
+ * design: a statement the model cannot represent leaves it unchanged, and
+ * references to unknown objects create placeholders that count as
+ * pre-existing, so the rules err on the side of "old code may use this".
+ */
+export function replay(
+  model: SchemaModel,
+  stmt: Statement,
+  origin: Origin,
+  initialSearchPath: string[],
+): void {
+  const b = stmt.body;
+  switch (stmt.kind) {
+    case "CreateStmt":
+      createTable(model, b as CreateStmt, origin);
+      return;
+    case "AlterTableStmt":
+      alterTable(model, b as AlterTableStmt, origin);
+      return;
+    case "RenameStmt":
+      rename(model, b as RenameStmt);
+      return;
+    case "AlterObjectSchemaStmt":
+      moveSchema(model, b as AlterObjectSchemaStmt);
+      return;
+    case "IndexStmt":
+      createIndex(model, b as IndexStmt, origin);
+      return;
+    case "DropStmt":
+      drop(model, b as DropStmt);
+      return;
+    case "CreateEnumStmt": {
+      const q = qualified(strings((b as CreateEnumStmt).typeName));
+      const schema = q.schema ?? model.creationSchema;
+      const values = strings((b as CreateEnumStmt).vals);
+      model.types.set(key(schema, q.name), {
+        schema,
+        name: q.name,
+        kind: "enum",
+        values,
+        newValues: new Set(),
+        origin,
+      });
+      return;
+    }
+    case "CreateDomainStmt": {
+      const q = qualified(strings((b as CreateDomainStmt).domainname));
+      const schema = q.schema ?? model.creationSchema;
+      model.types.set(key(schema, q.name), {
+        schema,
+        name: q.name,
+        kind: "domain",
+        values: [],
+        newValues: new Set(),
+        origin,
+      });
+      return;
+    }
+    case "CompositeTypeStmt": {
+      const q = fromRangeVar((b as CompositeTypeStmt).typevar);
+      const schema = q.schema ?? model.creationSchema;
+      model.types.set(key(schema, q.name), {
+        schema,
+        name: q.name,
+        kind: "composite",
+        values: [],
+        newValues: new Set(),
+        origin,
+      });
+      return;
+    }
+    case "CreateRangeStmt": {
+      const q = qualified(strings((b as { typeName?: Node[] }).typeName));
+      const schema = q.schema ?? model.creationSchema;
+      model.types.set(key(schema, q.name), {
+        schema,
+        name: q.name,
+        kind: "range",
+        values: [],
+        newValues: new Set(),
+        origin,
+      });
+      return;
+    }
+    case "AlterEnumStmt":
+      alterEnum(model, b as AlterEnumStmt, origin);
+      return;
+    case "ViewStmt": {
+      const v = b as ViewStmt;
+      addRelation(model, fromRangeVar(v.view), "view", origin, v.replace === true);
+      return;
+    }
+    case "CreateTableAsStmt": {
+      const c = b as CreateTableAsStmt;
+      addRelation(
+        model,
+        fromRangeVar(c.into?.rel),
+        c.objtype === "OBJECT_MATVIEW" ? "matview" : "table",
+        origin,
+        false,
+      );
+      return;
+    }
+    case "CreateSeqStmt":
+      addRelation(model, fromRangeVar((b as CreateSeqStmt).sequence), "sequence", origin, false);
+      return;
+    case "CreateFunctionStmt": {
+      const q = qualified(strings((b as CreateFunctionStmt).funcname));
+      const schema = q.schema ?? model.creationSchema;
+      const existing = model.functions.get(key(schema, q.name));
+      // CREATE OR REPLACE keeps the original origin: old code may call it already.
+      if (!existing) model.functions.set(key(schema, q.name), { schema, name: q.name, origin });
+      return;
+    }
+    case "CreateSchemaStmt": {
+      const name = (b as CreateSchemaStmt).schemaname;
+      if (name && !model.schemas.has(name)) model.schemas.set(name, origin);
+      return;
+    }
+    case "VariableSetStmt": {
+      const v = b as VariableSetStmt;
+      if (v.name?.toLowerCase() !== "search_path") return;
+      if (v.kind === "VAR_SET_VALUE") {
+        const path = (v.args ?? [])
+          .map((a) => nodeOf<{ sval?: { sval?: string } }>(a, "A_Const")?.sval?.sval)
+          .filter((s): s is string => s !== undefined && s !== "$user");
+        if (path.length > 0) model.searchPath = path;
+      } else if (v.kind === "VAR_SET_DEFAULT" || v.kind === "VAR_RESET" || v.kind === "VAR_RESET_ALL") {
+        model.searchPath = [...initialSearchPath];
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function addRelation(
+  model: SchemaModel,
+  q: { schema: string | undefined; name: string },
+  kind: RelationKind,
+  origin: Origin,
+  replace: boolean,
+): RelationModel {
+  const schema = q.schema ?? model.creationSchema;
+  const k = key(schema, q.name);
+  const existing = model.relations.get(k);
+  if (existing && (replace || kind === existing.kind)) return existing;
+  const rel: RelationModel = {
+    schema,
+    name: q.name,
+    kind,
+    columns: new Map(),
+    constraints: new Map(),
+    origin,
+  };
+  model.relations.set(k, rel);
+  return rel;
+}
+
+/** The relation an ALTER refers to, or a pre-existing placeholder for one the model never saw. */
+export function relationFor(
+  model: SchemaModel,
+  q: { schema: string | undefined; name: string },
+): RelationModel {
+  const found = model.relation(q.schema, q.name);
+  if (found) return found;
+  return addRelation(model, q, "table", { file: "(outside the linted files)", inChangeSet: false }, false);
+}
+
+function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
+  const q = fromRangeVar(c.relation);
+  if (c.if_not_exists && model.relation(q.schema, q.name)) return;
+  const rel = addRelation(model, q, "table", origin, false);
+  rel.origin = origin;
+  rel.columns.clear();
+  rel.constraints.clear();
+  for (const elt of c.tableElts ?? []) {
+    const col = nodeOf<ColumnDef>(elt, "ColumnDef");
+    if (col) addColumn(rel, col, origin);
+    const con = nodeOf<Constraint>(elt, "Constraint");
+    if (con) addConstraint(rel, con, undefined, origin);
+  }
+}
+
+function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnModel | undefined {
+  if (!def.colname) return undefined;
+  const col: ColumnModel = {
+    name: def.colname,
+    type: sqlType(def.typeName),
+    notNull: def.is_not_null === true,
+    defaultKey: isSerial(def.typeName) ? "nextval" : exprKey(def.raw_default),
+    generated: def.generated !== undefined && def.generated !== "",
+    origin,
+  };
+  rel.columns.set(col.name, col);
+  for (const n of def.constraints ?? []) {
+    const con = nodeOf<Constraint>(n, "Constraint");
+    if (con) addConstraint(rel, con, col, origin);
+  }
+  return col;
+}
+
+const constraintKinds: Partial<Record<string, ConstraintKind>> = {
+  CONSTR_PRIMARY: "primary",
+  CONSTR_UNIQUE: "unique",
+  CONSTR_CHECK: "check",
+  CONSTR_FOREIGN: "foreign",
+  CONSTR_EXCLUSION: "exclusion",
+};
+
+/** The columns a constraint covers (for a column constraint, that column). */
+export function constraintColumns(con: Constraint, column: string | undefined): string[] {
+  if (column !== undefined) return [column];
+  switch (con.contype) {
+    case "CONSTR_PRIMARY":
+    case "CONSTR_UNIQUE":
+      return strings(con.keys);
+    case "CONSTR_FOREIGN":
+      return strings(con.fk_attrs);
+    case "CONSTR_CHECK":
+      return [...columnRefs(con.raw_expr)];
+    default:
+      return [...columnRefs(con.exclusions)];
+  }
+}
+
+function addConstraint(
+  rel: RelationModel,
+  con: Constraint,
+  col: ColumnModel | undefined,
+  origin: Origin,
+): void {
+  switch (con.contype) {
+    case "CONSTR_NOTNULL":
+      if (col) col.notNull = true;
+      return;
+    case "CONSTR_NULL":
+      if (col) col.notNull = false;
+      return;
+    case "CONSTR_DEFAULT":
+      if (col) col.defaultKey = exprKey(con.raw_expr);
+      return;
+    case "CONSTR_IDENTITY":
+      if (col) {
+        col.generated = true;
+        col.notNull = true;
+      }
+      return;
+    case "CONSTR_GENERATED":
+      if (col) col.generated = true;
+      return;
+  }
+  const kind = constraintKinds[con.contype ?? ""];
+  if (!kind) return;
+  const columns = constraintColumns(con, col?.name);
+  const name = con.conname ?? `${rel.name}_${columns.join("_")}_${kind === "primary" ? "pkey" : kind}`;
+  const model: ConstraintModel = { name, kind, columns, origin };
+  rel.constraints.set(name, model);
+  if (kind === "primary") {
+    for (const c of columns) {
+      const m = rel.columns.get(c);
+      if (m) m.notNull = true;
+    }
+  }
+}
+
+function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void {
+  const q = fromRangeVar(a.relation);
+  if (a.objtype === "OBJECT_INDEX") return;
+  const rel = relationFor(model, q);
+  for (const n of a.cmds ?? []) {
+    const cmd = nodeOf<AlterTableCmd>(n, "AlterTableCmd");
+    if (!cmd) continue;
+    const col = cmd.name !== undefined ? rel.columns.get(cmd.name) : undefined;
+    switch (cmd.subtype) {
+      case "AT_AddColumn": {
+        const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
+        if (def && !(cmd.missing_ok && def.colname && rel.columns.has(def.colname)))
+          addColumn(rel, def, origin);
+        break;
+      }
+      case "AT_DropColumn":
+        if (cmd.name !== undefined) rel.columns.delete(cmd.name);
+        break;
+      case "AT_AlterColumnType": {
+        const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
+        if (col && def) col.type = sqlType(def.typeName);
+        break;
+      }
+      case "AT_SetNotNull":
+        if (col) col.notNull = true;
+        break;
+      case "AT_DropNotNull":
+        if (col) col.notNull = false;
+        break;
+      case "AT_ColumnDefault":
+        if (col) col.defaultKey = exprKey(cmd.def);
+        break;
+      case "AT_AddIdentity":
+        if (col) col.generated = true;
+        break;
+      case "AT_DropIdentity":
+      case "AT_DropExpression":
+        if (col) col.generated = false;
+        break;
+      case "AT_AddConstraint": {
+        const con = nodeOf<Constraint>(cmd.def, "Constraint");
+        if (con) addConstraint(rel, con, undefined, origin);
+        break;
+      }
+      case "AT_DropConstraint":
+        if (cmd.name !== undefined) rel.constraints.delete(cmd.name);
+        break;
+    }
+  }
+}
+
+function renameKeys<T extends { schema: string; name: string }>(
+  map: Map<string, T>,
+  from: string,
+  to: string,
+): void {
+  for (const [k, v] of [...map]) {
+    if (v.schema === from) {
+      map.delete(k);
+      v.schema = to;
+      map.set(key(to, v.name), v);
+    }
+  }
+}
+
+function rename(model: SchemaModel, r: RenameStmt): void {
+  const newname = r.newname ?? "";
+  switch (r.renameType) {
+    case "OBJECT_COLUMN": {
+      const rel = relationFor(model, fromRangeVar(r.relation));
+      const col = r.subname !== undefined ? rel.columns.get(r.subname) : undefined;
+      if (col && r.subname !== undefined) {
+        rel.columns.delete(r.subname);
+        col.name = newname;
+        rel.columns.set(newname, col);
+      }
+      return;
+    }
+    case "OBJECT_TABLE":
+    case "OBJECT_VIEW":
+    case "OBJECT_MATVIEW":
+    case "OBJECT_SEQUENCE":
+    case "OBJECT_FOREIGN_TABLE": {
+      const q = fromRangeVar(r.relation);
+      const rel = model.relation(q.schema, q.name);
+      if (!rel) return;
+      model.relations.delete(key(rel.schema, rel.name));
+      rel.name = newname;
+      model.relations.set(key(rel.schema, rel.name), rel);
+      return;
+    }
+    case "OBJECT_INDEX": {
+      const q = fromRangeVar(r.relation);
+      const idx = model.index(q.schema, q.name);
+      if (!idx) return;
+      model.indexes.delete(key(idx.schema, idx.name));
+      idx.name = newname;
+      model.indexes.set(key(idx.schema, idx.name), idx);
+      return;
+    }
+    case "OBJECT_TABCONSTRAINT": {
+      const q = fromRangeVar(r.relation);
+      const rel = model.relation(q.schema, q.name);
+      const con = r.subname !== undefined ? rel?.constraints.get(r.subname) : undefined;
+      if (rel && con && r.subname !== undefined) {
+        rel.constraints.delete(r.subname);
+        con.name = newname;
+        rel.constraints.set(newname, con);
+      }
+      return;
+    }
+    case "OBJECT_TYPE":
+    case "OBJECT_DOMAIN": {
+      const q = objectName(r.object);
+      const t = model.type(q.schema, q.name);
+      if (!t) return;
+      model.types.delete(key(t.schema, t.name));
+      t.name = newname;
+      model.types.set(key(t.schema, t.name), t);
+      return;
+    }
+    case "OBJECT_SCHEMA": {
+      const from = r.subname ?? "";
+      const origin = model.schemas.get(from);
+      model.schemas.delete(from);
+      if (origin) model.schemas.set(newname, origin);
+      renameKeys(model.relations, from, newname);
+      renameKeys(model.indexes, from, newname);
+      renameKeys(model.types, from, newname);
+      renameKeys(model.functions, from, newname);
+      return;
+    }
+  }
+}
+
+function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
+  const to = a.newschema ?? "";
+  if (a.relation) {
+    const q = fromRangeVar(a.relation);
+    const rel = model.relation(q.schema, q.name);
+    if (!rel) return;
+    model.relations.delete(key(rel.schema, rel.name));
+    rel.schema = to;
+    model.relations.set(key(to, rel.name), rel);
+  }
+}
+
+function createIndex(model: SchemaModel, i: IndexStmt, origin: Origin): void {
+  const q = fromRangeVar(i.relation);
+  const rel = relationFor(model, q);
+  const columns = indexColumns(i);
+  const name = i.idxname ?? `${rel.name}_${columns.join("_")}_idx`;
+  if (i.if_not_exists && model.index(rel.schema, name)) return;
+  model.indexes.set(key(rel.schema, name), {
+    schema: rel.schema,
+    name,
+    relation: key(rel.schema, rel.name),
+    unique: i.unique === true,
+    columns,
+    origin,
+  });
+}
+
+/** Key columns of an index, including columns used inside expressions. */
+export function indexColumns(i: IndexStmt): string[] {
+  const out = new Set<string>();
+  for (const p of i.indexParams ?? []) {
+    const e = nodeOf<IndexElem>(p, "IndexElem");
+    if (!e) continue;
+    if (e.name) out.add(e.name);
+    else columnRefs(e.expr, out);
+  }
+  return [...out];
+}
+
+function drop(model: SchemaModel, d: DropStmt): void {
+  for (const o of d.objects ?? []) {
+    const q = objectName(o);
+    switch (d.removeType) {
+      case "OBJECT_TABLE":
+      case "OBJECT_VIEW":
+      case "OBJECT_MATVIEW":
+      case "OBJECT_SEQUENCE":
+      case "OBJECT_FOREIGN_TABLE": {
+        const rel = model.relation(q.schema, q.name);
+        if (!rel) break;
+        const k = key(rel.schema, rel.name);
+        model.relations.delete(k);
+        for (const [ik, idx] of [...model.indexes]) if (idx.relation === k) model.indexes.delete(ik);
+        break;
+      }
+      case "OBJECT_INDEX": {
+        const idx = model.index(q.schema, q.name);
+        if (idx) model.indexes.delete(key(idx.schema, idx.name));
+        break;
+      }
+      case "OBJECT_TYPE":
+      case "OBJECT_DOMAIN": {
+        const t = model.type(q.schema, q.name);
+        if (t) model.types.delete(key(t.schema, t.name));
+        break;
+      }
+      case "OBJECT_FUNCTION":
+      case "OBJECT_PROCEDURE":
+      case "OBJECT_ROUTINE": {
+        const f = model.func(q.schema, q.name);
+        if (f) model.functions.delete(key(f.schema, f.name));
+        break;
+      }
+      case "OBJECT_SCHEMA": {
+        const s = str(o) ?? q.name;
+        model.schemas.delete(s);
+        for (const m of [model.relations, model.indexes, model.types, model.functions] as Map<
+          string,
+          { schema: string }
+        >[]) {
+          for (const [k, v] of [...m]) if (v.schema === s) m.delete(k);
+        }
+        break;
+      }
+    }
+  }
+}
+
+function alterEnum(model: SchemaModel, a: AlterEnumStmt, origin: Origin): void {
+  const q = qualified(strings(a.typeName));
+  let t = model.type(q.schema, q.name);
+  if (!t) {
+    const schema = q.schema ?? model.creationSchema;
+    t = {
+      schema,
+      name: q.name,
+      kind: "enum",
+      values: [],
+      newValues: new Set(),
+      origin: { file: "(outside the linted files)", inChangeSet: false },
+    };
+    model.types.set(key(schema, q.name), t);
+  }
+  if (a.oldVal !== undefined && a.newVal !== undefined) {
+    t.values = t.values.map((v) => (v === a.oldVal ? a.newVal! : v));
+    if (t.newValues.delete(a.oldVal)) t.newValues.add(a.newVal);
+  } else if (a.newVal !== undefined && !t.values.includes(a.newVal)) {
+    t.values.push(a.newVal);
+    if (origin.inChangeSet) t.newValues.add(a.newVal);
+  }
+}

@@ -1,0 +1,171 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { packageDir, repoDir } from "./helpers.js";
+
+/** The built CLI, spawned as users and CI run it (the root `npm test` builds first). */
+const cli = `${packageDir}dist/cli.js`;
+
+function run(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function project(files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(join(tmpdir(), "compat-lint-"));
+  mkdirSync(join(dir, "migrations"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, "migrations", name), content);
+  return dir;
+}
+
+const history = {
+  "1_users.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n",
+  "2_drop.sql":
+    "-- Up Migration\nALTER TABLE users DROP COLUMN name;\n-- Down Migration\nALTER TABLE users ADD COLUMN name text;\n",
+};
+
+describe("compat-lint CLI", () => {
+  beforeAll(() => {
+    expect(spawnSync(process.execPath, [cli, "--version"]).status, "build packages/compat-lint first").toBe(
+      0,
+    );
+  });
+
+  it("passes this repository's own migrations", () => {
+    const r = run(["migrations/"], repoDir);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 1 with file:line:col, rule id, caret and hint", () => {
+    const r = run(["migrations"], project(history));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("migrations/2_drop.sql:2:19 drop-column error: dropping column users.name");
+    expect(r.stdout).toContain(
+      " 2 | ALTER TABLE users DROP COLUMN name;\n   |                   ^^^^^^^^^^^^^^^^",
+    );
+    expect(r.stdout).toContain("= hint: ");
+  });
+
+  it("exits 0 when the breaking marker carries a reason, and reports the finding as allowed", () => {
+    const dir = project({
+      ...history,
+      "2_drop.sql":
+        "-- compat: breaking (reason: gen 3 stopped reading name)\nALTER TABLE users DROP COLUMN name;\n",
+    });
+    const r = run(["--format", "json", "migrations"], dir);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.diagnostics).toMatchObject([
+      {
+        ruleId: "drop-column",
+        severity: "allowed",
+        reason: "gen 3 stopped reading name",
+        line: 2,
+        column: 19,
+      },
+    ]);
+  });
+
+  it("exits 2 on a syntax error with its location, and still reports the other files", () => {
+    const dir = project({
+      ...history,
+      "3_bad.sql": "SELECT 1;\nALTER TABLE users ADD COLUMN x int NOT NUL;\n",
+    });
+    const r = run(["migrations"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/migrations\/3_bad\.sql:2:\d+ syntax-error error: syntax error at or near/);
+    expect(r.stdout).toContain("drop-column");
+    expect(r.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it("prints GitHub annotations and SARIF", () => {
+    const dir = project(history);
+    const gh = run(["-f", "github", "migrations"], dir);
+    expect(gh.code).toBe(1);
+    expect(gh.stdout).toMatch(
+      /^::error file=migrations\/2_drop\.sql,line=2,col=19,endLine=2,endColumn=\d+,title=compat-lint drop-column::/m,
+    );
+    const sarif = run(["--format=sarif", "migrations"], dir);
+    const doc = JSON.parse(sarif.stdout);
+    expect(doc.version).toBe("2.1.0");
+    expect(doc.runs[0].results[0]).toMatchObject({ ruleId: "drop-column", level: "error" });
+  });
+
+  it("accepts files and globs, and lints in migration order", () => {
+    const dir = project(history);
+    expect(run(["migrations/*.sql"], dir).code).toBe(1);
+    expect(run(["migrations/2_drop.sql", "migrations/1_users.sql"], dir).stdout).toContain("drop-column");
+    // Alone, file 2 drops a column of a table the linter never saw: still pre-existing, still an error.
+    expect(run(["migrations/2_drop.sql"], dir).code).toBe(1);
+  });
+
+  it("reads a config file and lets flags override it", () => {
+    const dir = project(history);
+    writeFileSync(join(dir, "compat-lint.json"), JSON.stringify({ rules: { "drop-column": "warning" } }));
+    expect(run(["migrations"], dir).code).toBe(0);
+    expect(run(["--rule", "drop-column=error", "migrations"], dir).code).toBe(1);
+    writeFileSync(join(dir, "compat-lint.json"), JSON.stringify({ rules: { "drop-colum": "off" } }));
+    const bad = run(["migrations"], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown rule id "drop-colum"');
+  });
+
+  it("exits 2 on usage errors with one line, never a stack trace", () => {
+    const dir = project(history);
+    for (const args of [
+      ["--format", "xml"],
+      ["--nope"],
+      ["missing-dir"],
+      ["--pg-version", "x"],
+      ["--rule", "foo"],
+    ]) {
+      const r = run(args, dir);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(/^compat-lint: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it("prints help and version", () => {
+    expect(run(["--help"], repoDir).stdout).toContain("Usage: compat-lint");
+    expect(run(["-v"], repoDir).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("--since: only files added since the ref are the change set; older ones are context", () => {
+    const dir = project(history);
+    const git = (...a: string[]) =>
+      spawnSync("git", a, {
+        cwd: dir,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: "t",
+          GIT_AUTHOR_EMAIL: "t@t",
+          GIT_COMMITTER_NAME: "t",
+          GIT_COMMITTER_EMAIL: "t@t",
+        },
+      });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+    // The old violation in 2_drop.sql was merged already: not reported.
+    expect(run(["--since", "HEAD", "migrations"], dir).code).toBe(0);
+    // A new file that creates a table and alters it in a later new file: one change set, exempt.
+    writeFileSync(join(dir, "migrations", "3_new.sql"), "CREATE TABLE audit (id int, note text);\n");
+    writeFileSync(join(dir, "migrations", "4_new.sql"), "ALTER TABLE audit DROP COLUMN note;\n");
+    expect(run(["--since", "HEAD", "migrations"], dir).code).toBe(0);
+    // Without --since each file is its own change set, so 4 drops a column 3 created earlier.
+    expect(run(["migrations/3_new.sql", "migrations/4_new.sql"], dir).code).toBe(1);
+    writeFileSync(join(dir, "migrations", "5_new.sql"), "ALTER TABLE users DROP COLUMN email;\n");
+    const r = run(["--since", "HEAD", "migrations"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("5_new.sql:1:19 drop-column");
+    expect(r.stdout).not.toContain("2_drop.sql");
+    const bad = run(["--since", "no-such-ref", "migrations"], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^compat-lint: git /);
+  });
+});

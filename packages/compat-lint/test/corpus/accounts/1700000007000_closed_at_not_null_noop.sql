@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE accounts ALTER COLUMN owner SET NOT NULL;

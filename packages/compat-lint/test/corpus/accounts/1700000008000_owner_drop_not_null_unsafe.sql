@@ -1,0 +1,2 @@
+-- expect: drop-not-null
+ALTER TABLE accounts ALTER COLUMN owner DROP NOT NULL;

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE transfers ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;

@@ -1,0 +1,2 @@
+-- expect: incompatible-type-change
+ALTER TABLE events ALTER COLUMN properties TYPE jsonb;

@@ -1,0 +1,2 @@
+-- expect: add-required-column
+ALTER TABLE sessions ADD COLUMN tenant text NOT NULL;

@@ -1,0 +1,2 @@
+-- expect: drop-function
+DROP FUNCTION IF EXISTS event_day(timestamptz) CASCADE;

@@ -1,0 +1,2 @@
+-- expect: clean
+-- Intentionally empty: this migration number was used by a reverted change.

@@ -1,0 +1,3 @@
+-- expect: set-not-null
+UPDATE comments SET author = 'anonymous' WHERE author IS NULL;
+ALTER TABLE comments ALTER COLUMN author SET NOT NULL;

@@ -1,0 +1,2 @@
+-- expect: drop-view
+DROP VIEW recent_posts;

@@ -1,0 +1,2 @@
+-- expect: drop-function
+DROP FUNCTION post_search_text(posts);

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE messages ADD COLUMN reaction text NOT NULL DEFAULT '👍';

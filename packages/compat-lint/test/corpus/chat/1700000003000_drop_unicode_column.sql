@@ -1,0 +1,3 @@
+-- expect: drop-column
+-- Ein Kommentar mit Umlauten: äöü. Then the unsafe drop:
+ALTER TABLE "räume" DROP COLUMN "説明";

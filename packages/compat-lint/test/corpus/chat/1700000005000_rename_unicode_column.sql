@@ -1,0 +1,2 @@
+-- expect: rename-column
+ALTER TABLE "räume" RENAME COLUMN "naïve_name" TO name;

@@ -1,0 +1,2 @@
+-- expect: syntax-error
+SELECT 'größe' FROM messages WHER id = 1 AND;

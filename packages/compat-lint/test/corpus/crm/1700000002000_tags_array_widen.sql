@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE contacts ADD COLUMN aliases varchar(50)[];

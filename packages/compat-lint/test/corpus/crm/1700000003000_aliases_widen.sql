@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE contacts ALTER COLUMN aliases TYPE text[];

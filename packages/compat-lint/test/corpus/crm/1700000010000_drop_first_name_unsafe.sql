@@ -1,0 +1,2 @@
+-- expect: drop-column
+ALTER TABLE contacts DROP COLUMN first_name CASCADE;

@@ -1,0 +1,2 @@
+-- expect: change-default
+ALTER TABLE contacts ALTER COLUMN score SET DEFAULT 10;

@@ -1,0 +1,2 @@
+-- expect: unverifiable-statement
+CALL recompute_scores();

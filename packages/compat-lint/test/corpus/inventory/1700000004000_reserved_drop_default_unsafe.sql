@@ -1,0 +1,2 @@
+-- expect: drop-default
+ALTER TABLE stock_levels ALTER COLUMN reserved DROP DEFAULT;

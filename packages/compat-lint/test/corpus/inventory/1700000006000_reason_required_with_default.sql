@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE movements ALTER COLUMN reason SET DEFAULT 'manual';

@@ -1,0 +1,2 @@
+-- expect: set-not-null
+ALTER TABLE movements ALTER COLUMN reason SET NOT NULL;

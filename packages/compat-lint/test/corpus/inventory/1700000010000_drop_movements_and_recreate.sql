@@ -1,0 +1,3 @@
+-- expect: drop-table
+DROP TABLE movements;
+CREATE TABLE movements (id bigint PRIMARY KEY);

@@ -1,0 +1,3 @@
+-- expect: syntax-error
+\set ON_ERROR_STOP on
+ALTER TABLE stock_levels ADD COLUMN note text;

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE devices ALTER COLUMN battery TYPE integer;

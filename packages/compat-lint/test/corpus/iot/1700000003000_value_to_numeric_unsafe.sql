@@ -1,0 +1,2 @@
+-- expect: incompatible-type-change
+ALTER TABLE readings ALTER COLUMN value TYPE numeric;

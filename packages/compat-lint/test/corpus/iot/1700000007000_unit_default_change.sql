@@ -1,0 +1,2 @@
+-- expect: change-default
+ALTER TABLE readings ALTER COLUMN unit SET DEFAULT 'K';

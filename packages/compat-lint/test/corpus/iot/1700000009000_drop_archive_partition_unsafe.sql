@@ -1,0 +1,2 @@
+-- expect: drop-table
+DROP TABLE readings_archive_2024;

@@ -1,0 +1,2 @@
+-- expect: clean
+REFRESH MATERIALIZED VIEW CONCURRENTLY device_daily;

@@ -1,0 +1,2 @@
+-- expect: drop-view
+DROP MATERIALIZED VIEW device_daily;

@@ -1,0 +1,5 @@
+-- expect: clean
+-- Up Migration
+
+-- Down Migration
+DROP TABLE devices;

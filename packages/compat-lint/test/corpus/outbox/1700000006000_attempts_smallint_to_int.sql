@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE outbox ADD COLUMN priority smallint;

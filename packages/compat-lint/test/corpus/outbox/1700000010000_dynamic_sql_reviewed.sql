@@ -1,0 +1,3 @@
+-- expect: clean
+-- compat-lint ignore unverifiable-statement
+DO $$ BEGIN PERFORM pg_notify('outbox', 'migrated'); END $$;

@@ -1,0 +1,2 @@
+-- expect: incompatible-type-change
+ALTER TABLE outbox ALTER COLUMN generation TYPE bigint;

@@ -1,0 +1,3 @@
+-- expect: invalid-directive, drop-column
+-- compat: breaking
+ALTER TABLE outbox DROP COLUMN attempts;

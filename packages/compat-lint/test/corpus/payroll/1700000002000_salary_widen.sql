@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE employees ALTER COLUMN salary TYPE numeric(14,2);

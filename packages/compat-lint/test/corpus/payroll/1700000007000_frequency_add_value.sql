@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TYPE pay_frequency ADD VALUE 'daily' BEFORE 'weekly';

@@ -1,0 +1,2 @@
+-- expect: drop-type
+DROP DOMAIN money_amount;

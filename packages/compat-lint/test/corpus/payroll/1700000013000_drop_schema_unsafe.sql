@@ -1,0 +1,2 @@
+-- expect: drop-schema
+DROP SCHEMA IF EXISTS reporting CASCADE;

@@ -1,0 +1,2 @@
+-- expect: change-default
+ALTER TABLE app.tenants ALTER COLUMN plan SET DEFAULT 'trial';

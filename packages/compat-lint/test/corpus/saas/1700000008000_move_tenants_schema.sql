@@ -1,0 +1,2 @@
+-- expect: rename-table
+ALTER TABLE app.tenants SET SCHEMA public;

@@ -1,0 +1,2 @@
+-- expect: rename-schema
+ALTER SCHEMA app RENAME TO core;

@@ -1,0 +1,2 @@
+-- expect: drop-default
+ALTER TABLE app.tenants ALTER COLUMN plan DROP DEFAULT;

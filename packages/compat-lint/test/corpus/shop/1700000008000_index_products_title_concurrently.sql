@@ -1,0 +1,2 @@
+-- expect: clean
+CREATE INDEX CONCURRENTLY products_title ON products (title);

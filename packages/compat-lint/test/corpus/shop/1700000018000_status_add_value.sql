@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded';
