@@ -1,0 +1,177 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import {
+  type Consumer,
+  CutoverError,
+  createConsumer,
+  type HandlerDefinition,
+  type Logger,
+  migrate,
+  pendingMigrations,
+  resolveGeneration,
+} from "@cutover/outbox";
+import pg from "pg";
+import type { WorkerConfig } from "./config.js";
+import { eventFields, type WorkerLogger } from "./logging.js";
+import { closeRelays, loadRelays, type Relay, relayHandlers } from "./relay-host.js";
+import { loadWorkerModule, type WorkerModule } from "./worker-module.js";
+
+export function defaultWorkerId(): string {
+  return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+/** A small pool for the worker's own queries (schema check, status sampling). Errors on idle sockets are absorbed. */
+export function opsPool(config: WorkerConfig, max = 2): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max,
+    application_name: "outbox-worker",
+    connectionTimeoutMillis: 10_000,
+  });
+  pool.on("error", () => {});
+  return pool;
+}
+
+/**
+ * Refuses to go on when the schema is behind (SCHEMA_BEHIND, naming the
+ * migrations), unless `autoMigrate`: then migrates first (advisory-locked,
+ * safe from several replicas at once).
+ */
+export async function ensureSchema(
+  pool: pg.Pool,
+  config: WorkerConfig,
+  autoMigrate: boolean,
+  logger: WorkerLogger,
+): Promise<void> {
+  const pending = await pendingMigrations(pool, config.schema);
+  if (pending.length === 0) return;
+  if (!autoMigrate) {
+    throw new CutoverError(
+      "SCHEMA_BEHIND",
+      `schema "${config.schema}" is behind: ${pending.length} migration(s) not applied (${pending.join(", ")}); run \`outbox-worker migrate\` first, or start with --migrate`,
+      { details: { pending } },
+    );
+  }
+  const { applied } = await migrate({ databaseUrl: config.databaseUrl, schema: config.schema, logger });
+  logger.info({ applied, schema: config.schema }, "migrations applied");
+}
+
+export interface Assembled {
+  consumer: Consumer;
+  relays: Relay[];
+  module: WorkerModule | undefined;
+  deployVersion: string;
+  /** Closes the relays (after the consumer stopped). */
+  closeRelays(): Promise<void>;
+}
+
+/**
+ * Loads the handler module and relays and builds the consumer for
+ * config.generation (verified allocated), logging one JSON line per event
+ * outcome with the envelope's event fields.
+ */
+export async function assembleConsumer(
+  config: WorkerConfig,
+  pool: pg.Pool,
+  env: Record<string, string | undefined>,
+  workerId: string,
+  logger: WorkerLogger,
+): Promise<Assembled> {
+  const generation = config.generation!;
+  const deployment = await resolveGeneration(pool, { schema: config.schema, generation });
+  const module = config.handlersPath ? await loadWorkerModule(config.handlersPath) : undefined;
+  const relays = loadRelays(env, logger);
+  const handlers: HandlerDefinition[] = [...(module?.handlers ?? []), ...relayHandlers(relays)];
+  if (handlers.length === 0) {
+    await closeRelays(relays, logger);
+    throw new CutoverError(
+      "CONFIG_INVALID",
+      "OUTBOX_RELAYS configures no relay and OUTBOX_HANDLERS is not set: the worker has nothing to run",
+      { details: { variable: "OUTBOX_HANDLERS" } },
+    );
+  }
+  const deployVersion = config.version ?? deployment.version;
+  const c = config.consumer;
+  let consumer: Consumer;
+  try {
+    consumer = createConsumer({
+      databaseUrl: config.databaseUrl,
+      schema: config.schema,
+      generation,
+      workerId,
+      version: deployVersion,
+      handlers,
+      ...(module?.events ? { events: module.events } : {}),
+      concurrency: c.concurrency,
+      batchSize: c.batchSize,
+      pollIntervalMs: c.pollIntervalMs,
+      leaseMs: c.leaseMs,
+      handlerTimeoutMs: c.handlerTimeoutMs,
+      maxAttempts: c.maxAttempts,
+      backoff: c.backoff,
+      heartbeatIntervalMs: c.heartbeatIntervalMs,
+      staleAfterMs: c.staleAfterMs,
+      reaperIntervalMs: c.reaperIntervalMs,
+      retention: c.retention,
+      listen: c.listen,
+      logger: libraryLogger(logger.child({ component: "consumer" })),
+    });
+  } catch (err) {
+    await closeRelays(relays, logger);
+    throw err;
+  }
+  wireEventLogs(consumer, logger);
+  return {
+    consumer,
+    relays,
+    module,
+    deployVersion,
+    closeRelays: () => closeRelays(relays, logger),
+  };
+}
+
+/** Messages the worker logs itself, with the full event envelope; the library's copies are dropped. */
+const RELOGGED = new Set(["event handled", "event dead", "event failed; retrying", "consumer state"]);
+
+function libraryLogger(logger: WorkerLogger): Logger {
+  const pass =
+    (level: "debug" | "info" | "warn" | "error") => (obj: Record<string, unknown>, msg?: string) => {
+      if (msg !== undefined && RELOGGED.has(msg)) return;
+      logger[level](obj, msg);
+    };
+  return { debug: pass("debug"), info: pass("info"), warn: pass("warn"), error: pass("error") };
+}
+
+const text = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** One JSON line per event outcome, plus connection and state changes. */
+function wireEventLogs(consumer: Consumer, logger: WorkerLogger): void {
+  consumer.on("handled", (e) =>
+    logger.info(
+      { ...eventFields(e), handlers: e.handlers, skipped: e.skipped, duration_ms: e.durationMs },
+      "event handled",
+    ),
+  );
+  consumer.on("failed", (e) => {
+    if (e.retryInMs === null) return; // the "dead" line follows
+    logger.warn(
+      { ...eventFields(e), handler: e.handler, error: e.error, retry_in_ms: e.retryInMs },
+      "event failed; will retry",
+    );
+  });
+  consumer.on("dead", (e) =>
+    logger.error({ ...eventFields(e), handler: e.handler, error: e.error }, "event dead"),
+  );
+  consumer.on("reaped", (e) =>
+    logger.warn({ count: e.count, dead: e.dead.length, from_workers: e.fromWorkers }, "reaped stuck rows"),
+  );
+  consumer.on("reconnecting", (e) =>
+    logger.warn(
+      { connection: e.connection, attempt: e.attempt, error: e.error },
+      "connection lost; reconnecting",
+    ),
+  );
+  consumer.on("reconnected", (e) => logger.info({ connection: e.connection }, "connection re-established"));
+  consumer.on("state", (e) => logger.info({ from: e.from, to: e.to }, "worker state"));
+  consumer.on("error", (e) => logger.warn({ during: e.during, err: text(e.error) }, "background error"));
+}

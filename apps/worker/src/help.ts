@@ -1,0 +1,96 @@
+/** Help texts, one per command; `outbox-worker <command> --help` prints them. */
+
+const CONFIG = `Configuration comes from the environment (docs/worker.md lists every variable):
+  DATABASE_URL         postgres://user:password@host:5432/db (required; the password is never printed)
+  CUTOVER_SCHEMA       schema holding Cutover's tables (default cutover)`;
+
+export const HELP: Record<string, string> = {
+  main: `outbox-worker — the Cutover consumer as a container, with health, metrics and ops commands
+
+Usage: outbox-worker [command] [flags]
+
+Commands:
+  run                          run the worker (default): consumer, relays, /health /ready /metrics
+  migrate                      apply pending schema migrations (advisory-locked; safe from many replicas)
+  generation allocate --version V
+                               allocate the next generation for a deploy; prints only the number
+  status [--json]              per-generation backlog, workers and heartbeats, orphaned generations
+  dead list [--json]           list dead events
+  dead retry <id...> | --all   re-queue dead events (in their own generation)
+  drain                        process this generation's backlog, exit 0 when empty
+
+Flags: -h, --help (on every command), --version
+
+${CONFIG}
+
+Exit codes: 0 success, 1 failure (schema behind, drain incomplete; ops commands: database unreachable),
+2 bad usage or configuration, 3 database refused us for good (authentication, database missing),
+4 database still unreachable after OUTBOX_STARTUP_TIMEOUT_MS (run, drain), 130 second stop signal.`,
+
+  run: `Usage: outbox-worker run [--migrate] [--port N] [--generation N] [--handlers PATH] [--schema NAME]
+
+Runs the consumer for CUTOVER_GENERATION with the handlers of OUTBOX_HANDLERS and the relays of
+OUTBOX_RELAYS, serves GET /health (liveness), /ready (readiness) and /metrics (Prometheus) on PORT,
+and logs one JSON line per event. SIGTERM/SIGINT: stop claiming, finish in-flight events within
+OUTBOX_SHUTDOWN_TIMEOUT_MS (then release them), mark the worker exited, exit 0.
+
+  --migrate          migrate first instead of refusing to start when the schema is behind
+  --port N           overrides PORT (default 8080; 0 picks a free port, logged as "http listening")
+  --generation N     overrides CUTOVER_GENERATION
+  --handlers PATH    overrides OUTBOX_HANDLERS
+  --schema NAME      overrides CUTOVER_SCHEMA
+
+${CONFIG}
+  CUTOVER_GENERATION   the generation this worker serves (required)
+  OUTBOX_HANDLERS      path of a module exporting \`handlers\` (and optionally \`events\`)
+  OUTBOX_RELAYS        relays: inline JSON or the path of a JSON file
+  OUTBOX_STARTUP_TIMEOUT_MS
+                       how long to retry an unreachable database at start (default 60000; 0 = no retry)`,
+
+  migrate: `Usage: outbox-worker migrate [--schema NAME]
+
+Applies pending migrations to the Cutover schema. Callers queue on an advisory lock, so running it
+from a Job and from every replica at once is safe. Prints what it applied.
+
+${CONFIG}`,
+
+  generation: `Usage: outbox-worker generation allocate --version V [--schema NAME]
+
+Allocates the next deployment generation for version V (git sha or image tag) in one round trip and
+prints only the number, for deploy scripts:
+
+  CUTOVER_GENERATION=$(outbox-worker generation allocate --version "$GIT_SHA")
+
+${CONFIG}`,
+
+  status: `Usage: outbox-worker status [--json] [--schema NAME]
+
+Per generation: pending / in-flight / dead / done counts, the oldest pending row's age and live
+workers; every worker with its status and heartbeat age. A generation with open rows and no live
+worker is flagged ORPHANED: nothing processes it, and no other generation will take it over.
+
+  --json    machine-readable output ({ generations, workers, orphaned })
+
+${CONFIG}
+  OUTBOX_STALE_AFTER_MS  a worker not seen for this long is stale (default 30000)`,
+
+  dead: `Usage: outbox-worker dead list [--generation N] [--limit N] [--json]
+       outbox-worker dead retry <id...> | --all [--generation N]
+
+list   dead events, oldest first (default limit 100)
+retry  re-queue dead events: pending again with attempts reset, in their own generation
+
+${CONFIG}`,
+
+  drain: `Usage: outbox-worker drain [--generation N] [--handlers PATH] [--timeout MS] [--schema NAME]
+
+Runs this generation's handlers until none of its rows is pending or in flight, printing progress to
+stderr, then stops and exits 0. Use it as a Job (or CronJob) to empty an old generation before
+retiring it. Exits 1 if rows remain after --timeout, or when interrupted.
+
+  --generation N     overrides CUTOVER_GENERATION (the generation to drain)
+  --handlers PATH    overrides OUTBOX_HANDLERS (that generation's handler module)
+  --timeout MS       give up after MS milliseconds (default: no limit)
+
+${CONFIG}`,
+};

@@ -1,0 +1,140 @@
+import type { Consumer, OutboxStatus } from "@cutover/outbox";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * The worker's Prometheus registry. Event counters and histograms follow the
+ * consumer's typed events; backlog gauges read the latest status sample.
+ */
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export function createMetrics(opts: {
+  consumer: Consumer;
+  status: () => OutboxStatus | undefined;
+  labels: { generation: number; worker_id: string };
+  /** Handlers served: their counters start at 0, so dashboards see every series from the first scrape. */
+  handlers?: ReadonlyArray<{ name: string; topics: readonly string[] }>;
+}): WorkerMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker_generation: String(opts.labels.generation) });
+  const c = opts.consumer;
+
+  const handled = new Counter({
+    name: "outbox_events_handled_total",
+    help: "Successful handler runs, by topic and handler",
+    labelNames: ["topic", "handler"],
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: "outbox_events_failed_total",
+    help: "Failed handler runs (retried or dead), by topic and handler",
+    labelNames: ["topic", "handler"],
+    registers: [registry],
+  });
+  const dead = new Counter({
+    name: "outbox_events_dead_total",
+    help: 'Events gone dead, by topic and the handler that failed last ("(payload)": invalid payload)',
+    labelNames: ["topic", "handler"],
+    registers: [registry],
+  });
+  const reaped = new Counter({
+    name: "outbox_events_reaped_total",
+    help: "Stuck in-flight rows of this generation re-pended (or deaded) by this worker's reaper",
+    registers: [registry],
+  });
+  const batch = new Histogram({
+    name: "outbox_claim_batch_size",
+    help: "Rows returned per non-empty claim",
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "outbox_handler_duration_seconds",
+    help: "Time to handle one event (all its handlers, one transaction), by topic",
+    labelNames: ["topic"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: "outbox_reconnects_total",
+    help: "Connections re-established after a loss, by connection (listen, database)",
+    labelNames: ["connection"],
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: "outbox_claim_lag_seconds",
+    help: "now() - available_at of the newest row at its claim (last claim)",
+    registers: [registry],
+    collect() {
+      const ms = c.metrics().lastClaimLagMs;
+      if (ms !== null) this.set(ms / 1000);
+    },
+  });
+  void lag;
+  new Gauge({
+    name: "outbox_worker_in_flight",
+    help: "Events this worker has claimed and not yet released",
+    registers: [registry],
+    collect() {
+      this.set(c.metrics().inFlight);
+    },
+  });
+  const byGeneration = (
+    name: string,
+    help: string,
+    pick: (g: OutboxStatus["generations"][number]) => number | null,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["generation"],
+      registers: [registry],
+      collect() {
+        const s = opts.status();
+        if (!s) return;
+        this.reset();
+        for (const g of s.generations) {
+          const v = pick(g);
+          if (v !== null) this.set({ generation: String(g.generation) }, v);
+        }
+      },
+    });
+  byGeneration("outbox_pending", "Pending rows, by generation", (g) => g.pending);
+  byGeneration("outbox_in_flight", "In-flight rows, by generation", (g) => g.inFlight);
+  byGeneration("outbox_dead", "Dead rows, by generation", (g) => g.dead);
+  byGeneration(
+    "outbox_oldest_pending_age_seconds",
+    "Age of the oldest pending row, by generation (0 when none)",
+    (g) => (g.oldestPendingAgeMs ?? 0) / 1000,
+  );
+  byGeneration("outbox_live_workers", "Live workers, by generation", (g) => g.liveWorkers);
+  byGeneration("outbox_generation_orphaned", "1 when a generation has open rows and no live worker", (g) =>
+    g.orphaned ? 1 : 0,
+  );
+
+  for (const h of opts.handlers ?? []) {
+    for (const topic of h.topics) {
+      if (topic === "*") continue;
+      for (const counter of [handled, failed, dead]) counter.inc({ topic, handler: h.name }, 0);
+    }
+  }
+
+  c.on("handled", (e) => {
+    for (const h of e.handlers) handled.inc({ topic: e.topic, handler: h });
+    duration.observe({ topic: e.topic }, e.durationMs / 1000);
+  });
+  c.on("failed", (e) => failed.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
+  c.on("dead", (e) => dead.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
+  c.on("reaped", (e) => reaped.inc(e.count));
+  c.on("claimed", (e) => batch.observe(e.count));
+  c.on("reconnected", (e) => reconnects.inc({ connection: e.connection }));
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,102 @@
+import {
+  ConfigError,
+  loadConfig,
+  redactText,
+  redactUrl,
+  tenantIdOf,
+  traceIdOf,
+  WORKER_DEFAULTS,
+} from "@cutover/worker";
+import { describe, expect, it } from "vitest";
+
+const URL_ = "postgres://app:s3cret-Passw0rd@db.internal:5432/app";
+
+function error(env: Record<string, string>, opts = {}): ConfigError {
+  try {
+    loadConfig(env, opts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("applies every default from one place", () => {
+    const c = loadConfig({ DATABASE_URL: URL_ }, { cwd: "/srv" });
+    expect(c).toMatchObject({
+      schema: "cutover",
+      generation: undefined,
+      handlersPath: undefined,
+      port: WORKER_DEFAULTS.port,
+      host: "0.0.0.0",
+      logLevel: "info",
+      shutdownTimeoutMs: 25_000,
+      consumer: { concurrency: 4, batchSize: 50, pollIntervalMs: 1000, maxAttempts: 10, listen: true },
+    });
+    const h = loadConfig(
+      { DATABASE_URL: URL_, OUTBOX_HANDLERS: "dist/h.js", CUTOVER_GENERATION: " 7 " },
+      { cwd: "/srv" },
+    );
+    expect(h).toMatchObject({ handlersPath: "/srv/dist/h.js", generation: 7 });
+  });
+
+  it("names the variable and the problem, and never echoes the database password", () => {
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{}, "DATABASE_URL", /is not set/],
+      [{ DATABASE_URL: "s3cret-Passw0rd" }, "DATABASE_URL", /is not a valid URL/],
+      [{ DATABASE_URL: "mysql://app:s3cret-Passw0rd@h/db" }, "DATABASE_URL", /postgres:\/\//],
+      [{ DATABASE_URL: URL_, OUTBOX_BATCH_SIZE: "1001" }, "OUTBOX_BATCH_SIZE", /from 1 to 1000; got "1001"/],
+      [{ DATABASE_URL: URL_, OUTBOX_LEASE_MS: "1.5" }, "OUTBOX_LEASE_MS", /must be an integer/],
+      [{ DATABASE_URL: URL_, LOG_LEVEL: "loud" }, "LOG_LEVEL", /must be one of/],
+      [{ DATABASE_URL: URL_, OUTBOX_WORKER_ID: "a b" }, "OUTBOX_WORKER_ID", /may only contain/],
+      [{ DATABASE_URL: URL_, CUTOVER_GENERATION: "0" }, "CUTOVER_GENERATION", /positive integer/],
+    ];
+    for (const [env, variable, message] of cases) {
+      const err = error(env);
+      expect(err.variable).toBe(variable);
+      expect(err.code).toBe("CONFIG_INVALID");
+      expect(err.message.startsWith(`${variable} `)).toBe(true);
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain("s3cret-Passw0rd");
+      expect(err.message).not.toContain("\n");
+    }
+    expect(error({ DATABASE_URL: URL_ }, { needGeneration: true }).variable).toBe("CUTOVER_GENERATION");
+    expect(error({ DATABASE_URL: URL_ }, { needHandlers: true }).variable).toBe("OUTBOX_HANDLERS");
+    expect(loadConfig({ DATABASE_URL: URL_, OUTBOX_RELAYS: "[]" }, { needHandlers: true }).relays).toBe("[]");
+  });
+});
+
+describe("redaction", () => {
+  it("redactUrl masks the password and keeps the rest", () => {
+    expect(redactUrl(URL_)).toBe("postgres://app:***@db.internal:5432/app");
+    expect(redactUrl("postgres://app@db/app")).toBe("postgres://app@db/app");
+    expect(redactUrl("postgres://app:p%40ss@db/app")).toBe("postgres://app:***@db/app");
+    expect(redactUrl("not a url postgres://u:pw@h")).toBe("not a url postgres://u:***@h");
+  });
+
+  it("redactText masks URL credentials and registered secrets (loadConfig registers the password)", () => {
+    loadConfig({ DATABASE_URL: "postgres://app:Zq9-only-here@db/app" });
+    expect(redactText('password authentication failed: "Zq9-only-here"')).toBe(
+      'password authentication failed: "***"',
+    );
+    expect(redactText("amqp://guest:guest@rabbit:5672")).toBe("amqp://guest:***@rabbit:5672");
+  });
+});
+
+describe("event envelope fields", () => {
+  it("takes trace_id from a valid W3C traceparent only", () => {
+    expect(traceIdOf({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" })).toBe(
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    );
+    expect(traceIdOf({ traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" })).toBeNull();
+    expect(traceIdOf({ traceparent: "garbage" })).toBeNull();
+    expect(traceIdOf({})).toBeNull();
+  });
+
+  it("takes tenant_id from the usual header spellings", () => {
+    expect(tenantIdOf({ tenant_id: "a" })).toBe("a");
+    expect(tenantIdOf({ "x-tenant-id": "b" })).toBe("b");
+    expect(tenantIdOf({})).toBeNull();
+  });
+});
