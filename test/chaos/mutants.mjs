@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Builds a mutant of the built library with one safeguard removed, to show
+// that the chaos scenario guarding it fails (RELIABILITY.md, "Each scenario
+// can fail"). Usage:
+//   node test/chaos/mutants.mjs <mutant>    then run the printed command.
+// Nothing in packages/ is touched: the mutant is a copy under test/chaos/.mutants/.
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "..", "..", "packages", "outbox", "dist");
+
+const MUTANTS = {
+  // Releases and completions no longer check that the row is still mine.
+  "no-fence": {
+    file: "consumer/sql.js",
+    edits: [
+      [
+        "AND status = 'in_flight' AND claimed_by = $3\nRETURNING id::text AS id",
+        "AND status = 'in_flight' AND $3::text IS NOT NULL\nRETURNING id::text AS id",
+      ],
+      [
+        "AND o.status = 'in_flight' AND o.claimed_by = $7",
+        "AND o.status = 'in_flight' AND $7::text IS NOT NULL",
+      ],
+    ],
+    scenario: "test/chaos/crash.test.ts test/chaos/database.test.ts -t 'SIGSTOP|stalled'",
+  },
+  // The reaper sweeps in-flight rows of every generation.
+  "reaper-any-generation": {
+    file: "consumer/sql.js",
+    edits: [
+      [
+        "WHERE o.generation = $1 AND o.status = 'in_flight'\n    AND (o.lease_expires_at",
+        "WHERE $1::int IS NOT NULL AND o.status = 'in_flight'\n    AND (o.lease_expires_at",
+      ],
+      [
+        "WHERE o.id = r.id AND o.generation = $1 AND o.status = 'in_flight'",
+        "WHERE o.id = r.id AND $1::int IS NOT NULL AND o.status = 'in_flight'",
+      ],
+    ],
+    scenario: "test/chaos/deploy.test.ts -t rolling",
+  },
+  // Claims take pending rows of any generation.
+  "claim-any-generation": {
+    file: "consumer/sql.js",
+    edits: [
+      [
+        "WHERE o.generation = $1 AND o.status = 'pending'",
+        "WHERE $1::int IS NOT NULL AND o.status = 'pending'",
+      ],
+    ],
+    scenario: "test/chaos/deploy.test.ts -t rolling",
+  },
+  // A (handler, key) already in event_handled runs again instead of being skipped.
+  "no-dedupe": {
+    file: "consumer/chunk.js",
+    edits: [["if (!fresh.delete(k)) {", "if (!fresh.delete(k) && false) {"]],
+    // A SIGKILLed worker's transaction rolls back with its event_handled rows,
+    // so only a zombie whose transaction commits late exercises the dedupe.
+    scenario: "test/chaos/crash.test.ts test/chaos/database.test.ts -t 'SIGSTOP|stalled'",
+  },
+};
+
+const name = process.argv[2];
+const m = MUTANTS[name];
+if (!m) {
+  process.stderr.write(`usage: node test/chaos/mutants.mjs <${Object.keys(MUTANTS).join("|")}>\n`);
+  process.exit(2);
+}
+if (!existsSync(join(dist, "index.js"))) {
+  process.stderr.write("build first: npx tsc -b\n");
+  process.exit(2);
+}
+const out = join(here, ".mutants", name);
+rmSync(out, { recursive: true, force: true });
+cpSync(dist, out, { recursive: true });
+// The library finds its migrations at ../migrations from its own files.
+cpSync(join(here, "..", "..", "migrations"), join(here, ".mutants", "migrations"), { recursive: true });
+const file = join(out, m.file);
+let text = readFileSync(file, "utf8");
+for (const [from, to] of m.edits) {
+  if (!text.includes(from)) {
+    process.stderr.write(
+      `mutant ${name}: ${m.file} no longer contains ${JSON.stringify(from)}; update mutants.mjs\n`,
+    );
+    process.exit(1);
+  }
+  text = text.replaceAll(from, to);
+}
+writeFileSync(file, text);
+process.stdout.write(`CHAOS_OUTBOX_DIST=${out} npx vitest run --project chaos ${m.scenario}\n`);
