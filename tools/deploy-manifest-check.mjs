@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Deploy-manifest coverage: every folder under apps/ and packages/ is shipped
+// by an artifact of deploy/manifest.json, or declared in its notDeployed map
+// with a reason. Also checks that each artifact's manifest exists and really
+// ships what it claims (a container's Dockerfile COPYs the folder; an npm
+// package is not private). Exit 0 when covered, 1 with one line per problem.
+//
+//   node tools/deploy-manifest-check.mjs [--root DIR]
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const rootArg = args.indexOf("--root");
+const root = rootArg >= 0 ? args[rootArg + 1] : fileURLToPath(new URL("..", import.meta.url));
+const MANIFEST = "deploy/manifest.json";
+const SCANNED = ["apps", "packages"];
+const KINDS = new Set(["container", "helm", "compose", "npm"]);
+
+const problems = [];
+const problem = (msg) => problems.push(msg);
+
+let manifest;
+try {
+  manifest = JSON.parse(readFileSync(join(root, MANIFEST), "utf8"));
+} catch (err) {
+  console.error(`deploy-manifest: cannot read ${MANIFEST}: ${err.message}`);
+  process.exit(1);
+}
+
+const artifacts = Array.isArray(manifest.artifacts) ? manifest.artifacts : [];
+const notDeployed =
+  manifest.notDeployed && typeof manifest.notDeployed === "object" ? manifest.notDeployed : {};
+if (!Array.isArray(manifest.artifacts)) problem(`${MANIFEST}: "artifacts" must be an array`);
+
+const folders = SCANNED.flatMap((top) =>
+  existsSync(join(root, top))
+    ? readdirSync(join(root, top), { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+        .map((e) => `${top}/${e.name}`)
+    : [],
+).sort();
+
+const shippedBy = new Map();
+for (const [i, a] of artifacts.entries()) {
+  const label = `${MANIFEST}: artifact ${a?.name ? JSON.stringify(a.name) : `#${i}`}`;
+  if (
+    !a ||
+    typeof a.name !== "string" ||
+    !KINDS.has(a.kind) ||
+    typeof a.manifest !== "string" ||
+    !Array.isArray(a.ships)
+  ) {
+    problem(`${label}: needs name, kind (${[...KINDS].join("|")}), manifest and ships[]`);
+    continue;
+  }
+  const manifestPath = join(root, a.manifest);
+  if (!existsSync(manifestPath)) {
+    problem(`${label}: manifest ${a.manifest} does not exist`);
+    continue;
+  }
+  const text = readFileSync(manifestPath, "utf8");
+  for (const folder of a.ships) {
+    if (!existsSync(join(root, folder))) problem(`${label}: ships ${folder}, which does not exist`);
+    if (!shippedBy.has(folder)) shippedBy.set(folder, []);
+    shippedBy.get(folder).push(a.name);
+    if (a.kind === "container") {
+      const copies = text
+        .split("\n")
+        .filter((l) => /^\s*COPY\s/i.test(l))
+        .some((l) => l.split(/\s+/).some((w) => w === folder || w.startsWith(`${folder}/`)));
+      if (!copies) problem(`${label}: ${a.manifest} has no COPY of ${folder}`);
+    }
+  }
+  if (a.kind === "npm") {
+    let pkg;
+    try {
+      pkg = JSON.parse(text);
+    } catch {
+      problem(`${label}: ${a.manifest} is not valid JSON`);
+      continue;
+    }
+    if (pkg.private === true) problem(`${label}: ${a.manifest} is private, so npm never ships it`);
+    const dir = a.manifest.replace(/\/package\.json$/, "");
+    if (!a.ships.includes(dir)) problem(`${label}: an npm package ships its own folder (${dir})`);
+  }
+}
+
+for (const [folder, reason] of Object.entries(notDeployed)) {
+  if (!existsSync(join(root, folder)))
+    problem(`${MANIFEST}: notDeployed lists ${folder}, which does not exist`);
+  if (typeof reason !== "string" || reason.trim().length < 10) {
+    problem(`${MANIFEST}: notDeployed ${folder} needs a reason (why it is not shipped)`);
+  }
+  if (shippedBy.has(folder)) problem(`${MANIFEST}: ${folder} is both shipped and declared not deployed`);
+}
+
+for (const folder of folders) {
+  if (!shippedBy.has(folder) && !Object.hasOwn(notDeployed, folder)) {
+    problem(
+      `${folder}: not shipped by any deploy manifest and not declared in ${MANIFEST} notDeployed — add it to an artifact's "ships" or to "notDeployed" with a reason`,
+    );
+  }
+}
+
+if (problems.length > 0) {
+  for (const p of problems) console.error(`deploy-manifest: ${p}`);
+  console.error(`deploy-manifest: ${problems.length} problem(s)`);
+  process.exit(1);
+}
+console.log(
+  `deploy-manifest: OK — ${folders.length} folders covered: ${folders
+    .map((f) => `${f} (${shippedBy.has(f) ? shippedBy.get(f).join(", ") : "not deployed"})`)
+    .join("; ")}`,
+);
