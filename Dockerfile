@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1.7
+# outbox-worker image: the Cutover consumer with health, metrics and ops commands.
+# Build from the repo root:  docker build -t outbox-worker:$(git rev-parse --short HEAD) .
+# Base pinned to an exact Node release (bump deliberately, e.g. with Renovate's digest pinning).
+
+FROM node:20.20.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY packages/outbox/package.json packages/outbox/
+COPY packages/compat-lint/package.json packages/compat-lint/
+COPY apps/worker/package.json apps/worker/
+COPY tools/package.json tools/
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY migrations migrations
+COPY packages/outbox packages/outbox
+COPY apps/worker apps/worker
+RUN npx tsc -b packages/outbox apps/worker
+
+FROM node:20.20.0-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/outbox/package.json packages/outbox/
+COPY packages/compat-lint/package.json packages/compat-lint/
+COPY apps/worker/package.json apps/worker/
+COPY tools/package.json tools/
+# Production dependencies only; no install scripts run.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+FROM node:20.20.0-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080
+WORKDIR /app
+# Code stays root-owned and read-only to the runtime user.
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/package.json ./
+COPY --from=build /app/packages/outbox/package.json packages/outbox/
+COPY --from=build /app/packages/outbox/dist packages/outbox/dist
+COPY --from=build /app/apps/worker/package.json apps/worker/
+COPY --from=build /app/apps/worker/dist apps/worker/dist
+COPY --from=build /app/migrations migrations
+# Handler modules go here (FROM this image, COPY ./dist/handlers /app/handlers), so they
+# resolve @cutover/worker and @cutover/outbox from /app/node_modules.
+RUN mkdir -p /app/handlers
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "apps/worker/dist/cli.js"]
+CMD ["run"]
