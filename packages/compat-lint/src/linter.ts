@@ -173,9 +173,10 @@ function lintOne(
 
   for (const whole of parsed.statements) {
     for (const stmt of splitAlterTable(whole)) {
-      if (input.inChangeSet) {
+      const applicable = input.inChangeSet ? rulesFor(stmt.kind) : noRules;
+      if (applicable.length > 0) {
         const ctx = context(stmt, model, config, source, sectionBase);
-        for (const rule of rules) {
+        for (const rule of applicable) {
           let findings: Finding[];
           try {
             findings = rule.check(ctx);
@@ -193,6 +194,23 @@ function lintOne(
       }
     }
   }
+}
+
+const noRules: readonly Rule[] = [];
+const rulesByKind = new Map<string, readonly Rule[]>();
+
+/**
+ * The rules that can report on a statement kind, in report order. Most
+ * statements are looked at by a handful of the rules, so dispatching on the
+ * kind skips the rest instead of calling every rule for every statement.
+ */
+function rulesFor(kind: string): readonly Rule[] {
+  let list = rulesByKind.get(kind);
+  if (list === undefined) {
+    list = rules.filter((r) => r.kinds === undefined || r.kinds.includes(kind));
+    rulesByKind.set(kind, list);
+  }
+  return list;
 }
 
 /** ALTER TABLE with several commands is judged command by command, each against the schema the previous left. */

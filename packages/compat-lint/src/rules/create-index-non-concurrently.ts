@@ -9,6 +9,7 @@ export const createIndexNonConcurrently: Rule = {
   defaultSeverity: "warning",
   summary: "CREATE INDEX without CONCURRENTLY on an existing table blocks its writes for the whole build.",
   hint: "Use CREATE INDEX CONCURRENTLY in a migration that runs outside a transaction.",
+  kinds: ["IndexStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "IndexStmt") return [];
     const i = ctx.stmt.body as IndexStmt;

@@ -9,6 +9,7 @@ export const dropFunction: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a function or procedure the previous generation may call.",
   hint: "Create the replacement under a new name or signature, move every caller, then drop the old one in a later change set with `-- compat: breaking (reason: ...)`.",
+  kinds: ["DropStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "DropStmt") return [];
     const d = ctx.stmt.body as DropStmt;

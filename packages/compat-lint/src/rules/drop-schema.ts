@@ -8,6 +8,7 @@ export const dropSchema: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a schema, and with CASCADE everything in it.",
   hint: "Empty the schema one expand/contract step at a time; drop it once no generation references it, with `-- compat: breaking (reason: ...)`.",
+  kinds: ["DropStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "DropStmt") return [];
     const d = ctx.stmt.body as DropStmt;

@@ -9,6 +9,7 @@ export const dropTable: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a table the previous generation still uses.",
   hint: "Stop using the table in one deploy; drop it in a later change set with `-- compat: breaking (reason: ...)`.",
+  kinds: ["DropStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "DropStmt") return [];
     const d = ctx.stmt.body as DropStmt;

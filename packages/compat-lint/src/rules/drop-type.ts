@@ -9,6 +9,7 @@ export const dropType: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a type or domain the previous generation may cast to.",
   hint: "Stop using the type in one deploy (columns, casts, function signatures), then drop it later with `-- compat: breaking (reason: ...)`.",
+  kinds: ["DropStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "DropStmt") return [];
     const d = ctx.stmt.body as DropStmt;

@@ -9,6 +9,7 @@ export const dropView: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a view or materialized view the previous generation may query.",
   hint: "Use CREATE OR REPLACE VIEW for compatible changes; to remove one, stop using it in one deploy and drop it later with `-- compat: breaking (reason: ...)`.",
+  kinds: ["DropStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "DropStmt") return [];
     const d = ctx.stmt.body as DropStmt;

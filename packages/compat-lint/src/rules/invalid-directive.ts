@@ -11,6 +11,7 @@ export const invalidDirective: Rule = {
   defaultSeverity: "error",
   summary: "A malformed `-- compat:` marker or `-- compat-lint` ignore comment.",
   hint: "Write `-- compat: breaking (reason: <why it is safe>)` or `-- compat-lint ignore <rule-id>`; rule ids are listed in docs/compat-lint/README.md.",
+  kinds: [],
   check() {
     return [];
   },

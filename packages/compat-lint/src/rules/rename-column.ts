@@ -8,6 +8,7 @@ export const renameColumn: Rule = {
   defaultSeverity: "error",
   summary: "Renaming a column the previous generation uses by its old name.",
   hint: "Add the new column, write both from the new generation, backfill, move reads, then drop the old column in a later change set.",
+  kinds: ["RenameStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "RenameStmt") return [];
     const r = ctx.stmt.body as RenameStmt;

@@ -9,6 +9,7 @@ export const renameEnumValue: Rule = {
   defaultSeverity: "error",
   summary: "Renaming an enum value the previous generation writes or compares against.",
   hint: "ADD VALUE the new label, make every generation accept both and write the new one, migrate rows, and stop using the old label; enum values cannot be dropped, so consider a lookup table.",
+  kinds: ["AlterEnumStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "AlterEnumStmt") return [];
     const a = ctx.stmt.body as AlterEnumStmt;

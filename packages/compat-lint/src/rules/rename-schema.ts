@@ -7,6 +7,7 @@ export const renameSchema: Rule = {
   defaultSeverity: "error",
   summary: "Renaming a schema the previous generation qualifies names with or has on its search_path.",
   hint: "Create the new schema and move objects one expand/contract step at a time; keep the old schema until no generation references it.",
+  kinds: ["RenameStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "RenameStmt") return [];
     const r = ctx.stmt.body as RenameStmt;

@@ -17,6 +17,7 @@ export const renameTable: Rule = {
   defaultSeverity: "error",
   summary: "Renaming a table, view or sequence, or moving it to another schema.",
   hint: "Create the new name alongside the old (e.g. a view over the table, or a new table written by both generations), move every reader, then drop the old name later.",
+  kinds: ["RenameStmt", "AlterObjectSchemaStmt"],
   check(ctx) {
     if (ctx.stmt.kind === "RenameStmt") {
       const r = ctx.stmt.body as RenameStmt;

@@ -54,6 +54,13 @@ export interface RuleContext {
 }
 
 export interface Rule extends RuleMeta {
+  /**
+   * The statement kinds (e.g. "AlterTableStmt") the rule can report on; the
+   * linter does not call check() for any other kind. Omitted: every statement.
+   * A rule's check() must still return [] for kinds it does not handle, so it
+   * stays correct when called directly.
+   */
+  kinds?: readonly string[];
   check(ctx: RuleContext): Finding[];
 }
 
@@ -65,7 +72,20 @@ export interface AlterCommand {
   relation: RelationModel | undefined;
 }
 
-export function alterCommands(ctx: RuleContext): AlterCommand[] {
+// A dozen rules look at the same ALTER TABLE commands; they are collected once per
+// statement context. Rules only read the result.
+const alterCache = new WeakMap<RuleContext, readonly AlterCommand[]>();
+
+export function alterCommands(ctx: RuleContext): readonly AlterCommand[] {
+  let cached = alterCache.get(ctx);
+  if (cached === undefined) {
+    cached = collectAlterCommands(ctx);
+    alterCache.set(ctx, cached);
+  }
+  return cached;
+}
+
+function collectAlterCommands(ctx: RuleContext): AlterCommand[] {
   if (ctx.stmt.kind !== "AlterTableStmt") return [];
   const a = ctx.stmt.body as AlterTableStmt;
   if (a.objtype !== undefined && a.objtype !== "OBJECT_TABLE" && a.objtype !== "OBJECT_FOREIGN_TABLE")

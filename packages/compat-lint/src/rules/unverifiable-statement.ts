@@ -12,6 +12,7 @@ export const unverifiableStatement: Rule = {
   defaultSeverity: "error",
   summary: "A statement whose effect on the schema cannot be seen statically (DO blocks, EXECUTE, CALL).",
   hint: "Write the DDL as plain statements so it can be checked; if it must stay dynamic, review it by hand and add `-- compat-lint ignore unverifiable-statement` above it.",
+  kinds: Object.keys(opaque),
   check(ctx) {
     const what = opaque[ctx.stmt.kind];
     if (!what) return [];
