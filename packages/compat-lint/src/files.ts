@@ -17,15 +17,21 @@ export class UsageError extends Error {
  * by a numeric-aware comparison of the whole name.
  */
 export function compareMigrationNames(a: string, b: string): number {
-  return prefixValue(a) - prefixValue(b) || collator.compare(a, b);
+  return prefixValue(a) - prefixValue(b) || collate(a, b);
 }
 
-const collator = new Intl.Collator(undefined, {
-  usage: "sort",
-  numeric: true,
-  sensitivity: "variant",
-  ignorePunctuation: true,
-});
+// Created on first use: building an ICU collator costs several milliseconds,
+// and it is only consulted when two files share a numeric prefix.
+let collator: Intl.Collator | undefined;
+function collate(a: string, b: string): number {
+  collator ??= new Intl.Collator(undefined, {
+    usage: "sort",
+    numeric: true,
+    sensitivity: "variant",
+    ignorePunctuation: true,
+  });
+  return collator.compare(a, b);
+}
 
 function prefixValue(name: string): number {
   const prefix = name.split("_")[0] ?? "";
@@ -127,9 +133,7 @@ export function collectFiles(args: readonly string[], cwd: string): string[] {
     const name = path.slice(path.lastIndexOf(sep) + 1);
     return { path, name, prefix: prefixValue(name) };
   });
-  keyed.sort(
-    (a, b) => a.prefix - b.prefix || collator.compare(a.name, b.name) || a.path.localeCompare(b.path),
-  );
+  keyed.sort((a, b) => a.prefix - b.prefix || collate(a.name, b.name) || a.path.localeCompare(b.path));
   return keyed.map((k) => k.path);
 }
 

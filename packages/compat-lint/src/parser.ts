@@ -1,4 +1,5 @@
-import { loadModule, type Node, parseSync } from "libpg-query";
+import type { Node } from "libpg-query";
+import { loadPgWasm, parseUtf8, pgWasmReady } from "./pg-wasm.js";
 import { indexOfCodePoint, type SourceText } from "./source.js";
 
 /**
@@ -26,16 +27,9 @@ export interface SyntaxProblem {
 
 export type ParseOutcome = { ok: true; statements: Statement[] } | { ok: false; error: SyntaxProblem };
 
-let loading: Promise<void> | undefined;
-let ready = false;
-
 /** Loads the WASM module once; every other function here needs it first. */
 export async function initParser(): Promise<void> {
-  if (ready) return;
-  loading ??= loadModule().then(() => {
-    ready = true;
-  });
-  await loading;
+  await loadPgWasm();
 }
 
 interface RawStmt {
@@ -49,45 +43,56 @@ interface RawStmt {
  * result are absolute (relative to the start of the file).
  */
 export function parseRange(source: SourceText, start: number, end: number): ParseOutcome {
-  if (!ready) throw new Error("compat-lint: initParser() must be awaited before parsing");
-  const sql = source.text.slice(start, end);
+  if (!pgWasmReady()) throw new Error("compat-lint: initParser() must be awaited before parsing");
+  const text = source.text;
   const base = source.byteOffsetOfIndex(start);
-  const nul = sql.indexOf("\u0000");
-  if (nul >= 0) {
+  const nul = text.indexOf("\u0000", start);
+  if (nul >= 0 && nul < end) {
     return {
       ok: false,
       error: {
         message: "file contains a NUL byte (binary file?)",
-        offset: base + Buffer.byteLength(sql.slice(0, nul)),
+        offset: base + Buffer.byteLength(text.slice(start, nul)),
       },
     };
   }
-  if (sql.trim() === "") return { ok: true, statements: [] };
+  if (!/\S/.test(text.slice(start, end))) return { ok: true, statements: [] };
+  // The section's bytes are a view into the file's: no second encoding.
+  const sectionBytes = source.bytes.subarray(base, source.byteOffsetOfIndex(end));
   let result: { stmts?: RawStmt[] };
+  let failure: { message: string; cursor: number } | undefined;
   try {
-    result = parseSync(sql) as { stmts?: RawStmt[] };
+    const parsed = parseUtf8(sectionBytes);
+    if (parsed.ok) result = JSON.parse(parsed.json) as { stmts?: RawStmt[] };
+    else failure = { message: parsed.error.message, cursor: parsed.error.cursorPosition };
   } catch (err) {
-    const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
+    // A WASM trap (e.g. the parser's stack on absurdly deep nesting) is a located error too.
+    failure = { message: String((err as Error)?.message ?? err), cursor: 0 };
+  }
+  if (failure !== undefined) {
+    const sql = text.slice(start, end);
     // Postgres reports the error cursor in characters (code points).
-    const cp = e.sqlDetails?.cursorPosition ?? 0;
-    const index = indexOfCodePoint(sql, cp);
+    const index = indexOfCodePoint(sql, failure.cursor);
     return {
       ok: false,
       error: {
-        message: String(e.message ?? err).replace(/\s+/g, " "),
+        message: failure.message.replace(/\s+/g, " "),
         offset: base + Buffer.byteLength(sql.slice(0, index)),
       },
     };
   }
-  // The section's bytes are a view into the file's: no second encoding.
-  const sectionBytes = source.bytes.subarray(base, base + Buffer.byteLength(sql, "utf8"));
   const statements: Statement[] = [];
-  for (const raw of result.stmts ?? []) {
+  for (const raw of result!.stmts ?? []) {
     if (!raw.stmt) continue;
     const loc = raw.stmt_location ?? 0;
     const len = raw.stmt_len && raw.stmt_len > 0 ? raw.stmt_len : sectionBytes.length - loc;
     const s = skipTrivia(sectionBytes, loc, loc + len);
-    const [kind, body] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
+    let kind = "";
+    for (const k in raw.stmt) {
+      kind = k;
+      break;
+    }
+    const body = (raw.stmt as unknown as Record<string, Record<string, unknown>>)[kind]!;
     statements.push({
       kind,
       body,

@@ -17,7 +17,7 @@ export interface Position {
 
 export class SourceText {
   readonly bytes: Buffer;
-  private readonly lineStarts: number[];
+  private starts: number[] | undefined;
 
   /** `bytes`, when given, must be exactly the UTF-8 encoding of `text` (saves re-encoding). */
   constructor(
@@ -25,10 +25,25 @@ export class SourceText {
     bytes?: Buffer,
   ) {
     this.bytes = bytes ?? Buffer.from(text, "utf8");
+  }
+
+  /**
+   * Byte offsets of line starts, computed on first use: most files yield no
+   * diagnostic and never need a line number.
+   */
+  private get lineStarts(): number[] {
+    if (this.starts !== undefined) return this.starts;
     const starts = [0];
-    for (let nl = this.bytes.indexOf(0x0a); nl >= 0; nl = this.bytes.indexOf(0x0a, nl + 1))
-      starts.push(nl + 1);
-    this.lineStarts = starts;
+    if (this.bytes.length === this.text.length) {
+      // ASCII: string indices are byte offsets, and String#indexOf stays out of C++.
+      for (let nl = this.text.indexOf("\n"); nl >= 0; nl = this.text.indexOf("\n", nl + 1))
+        starts.push(nl + 1);
+    } else {
+      for (let nl = this.bytes.indexOf(0x0a); nl >= 0; nl = this.bytes.indexOf(0x0a, nl + 1))
+        starts.push(nl + 1);
+    }
+    this.starts = starts;
+    return starts;
   }
 
   get lineCount(): number {
@@ -38,14 +53,15 @@ export class SourceText {
   /** The position of a byte offset; offsets past the end clamp to the end. */
   position(offset: number): Position {
     const clamped = Math.max(0, Math.min(offset, this.bytes.length));
+    const starts = this.lineStarts;
     let lo = 0;
-    let hi = this.lineStarts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= clamped) lo = mid;
+      if (starts[mid]! <= clamped) lo = mid;
       else hi = mid - 1;
     }
-    const lineStart = this.lineStarts[lo]!;
+    const lineStart = starts[lo]!;
     const prefix = this.bytes.subarray(lineStart, clamped).toString("utf8");
     return { offset: clamped, line: lo + 1, column: codePointLength(prefix) + 1 };
   }
