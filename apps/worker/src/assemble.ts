@@ -114,6 +114,7 @@ export async function assembleConsumer(
       reaperIntervalMs: c.reaperIntervalMs,
       retention: c.retention,
       listen: c.listen,
+      preparedStatements: c.preparedStatements,
       logger: libraryLogger(logger.child({ component: "consumer" })),
     });
   } catch (err) {

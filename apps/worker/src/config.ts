@@ -63,6 +63,7 @@ export interface WorkerConfig {
     reaperIntervalMs: number;
     retention: { doneAfterMs: number; handledAfterMs: number; intervalMs: number };
     listen: boolean;
+    preparedStatements: boolean;
   };
 }
 
@@ -259,6 +260,7 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
         intervalMs: int(env, "OUTBOX_RETENTION_INTERVAL_MS", d.retention.intervalMs, 10, MAX_MS),
       },
       listen: bool(env, "OUTBOX_LISTEN", d.listen),
+      preparedStatements: bool(env, "OUTBOX_PREPARED_STATEMENTS", d.preparedStatements),
     },
   };
 }

@@ -8,7 +8,7 @@ import {
   type OutboxEvent,
 } from "../handler.js";
 import type { Logger } from "../logger.js";
-import type { ClaimedRow, consumerSql } from "./sql.js";
+import type { ClaimedRow, Statements } from "./sql.js";
 
 /** How long a timed-out or aborted handler gets to settle before its query is cancelled, then its backend terminated. */
 export const HANDLER_GRACE_MS = 500;
@@ -17,7 +17,7 @@ const SAVEPOINT = "cutover_handler";
 
 export interface ChunkEnv {
   pool: pg.Pool;
-  sql: ReturnType<typeof consumerSql>;
+  sql: Statements;
   generation: number;
   workerId: string;
   handlersFor(topic: string): readonly HandlerDefinition[];

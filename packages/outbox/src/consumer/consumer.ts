@@ -16,7 +16,7 @@ import { Loop } from "./loop.js";
 import { type ConsumerMetrics, MetricsRecorder } from "./metrics.js";
 import { type ConsumerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { pruneBatches } from "./prune.js";
-import { type ClaimedRow, consumerSql, type TopicFilter } from "./sql.js";
+import { type ClaimedRow, consumerSql, type Statements, statements, type TopicFilter } from "./sql.js";
 
 export interface ConsumerHealth {
   state: "starting" | "running" | "reconnecting" | "draining" | "stopped";
@@ -86,7 +86,7 @@ class OutboxConsumer implements Consumer {
   private readonly o: ResolvedOptions;
   private readonly emitter = new TypedEmitter();
   private readonly recorder = new MetricsRecorder();
-  private readonly sql: ReturnType<typeof consumerSql>;
+  private readonly sql: Statements;
   /** The claim's topic filter; null when some handler subscribes to `*`. */
   private readonly topics: TopicFilter | null;
   /** Every distinct subscription of the handler set, sorted. */
@@ -154,7 +154,7 @@ class OutboxConsumer implements Consumer {
       limits.max.push(Math.max(...hs.map((h) => h.maxAttempts ?? o.maxAttempts)));
     }
     this.limits = limits;
-    this.sql = consumerSql(o.schema, this.topics);
+    this.sql = statements(consumerSql(o.schema, this.topics), o.preparedStatements);
   }
 
   /** The handlers whose subscriptions match `topic`, in handler order. */

@@ -73,6 +73,13 @@ export interface ConsumerOptions {
   retention?: RetentionOptions;
   /** LISTEN for wake-ups (else poll only). Default true. */
   listen?: boolean;
+  /**
+   * Send the hot statements (claim, event_handled insert, completion,
+   * release, lease extension, heartbeat) as named prepared statements, parsed
+   * once per connection. Default true. Set false behind PgBouncer in
+   * transaction mode older than 1.21 (or with max_prepared_statements = 0).
+   */
+  preparedStatements?: boolean;
   /** Default silent. */
   logger?: Logger;
 }
@@ -98,6 +105,7 @@ export const CONSUMER_DEFAULTS = {
     batchSize: 1000,
   },
   listen: true,
+  preparedStatements: true,
 } as const;
 
 const ms = (min: number) => z.number().int().min(min).max(2_147_483_647);
@@ -121,6 +129,7 @@ const shape = z.object({
     batchSize: z.number().int().min(1).max(100_000),
   }),
   listen: z.boolean(),
+  preparedStatements: z.boolean(),
   version: z.string().max(200),
   workerId: z.string().min(1).max(100),
 });
@@ -146,6 +155,7 @@ export interface ResolvedOptions {
   reaperIntervalMs: number;
   retention: Required<RetentionOptions>;
   listen: boolean;
+  preparedStatements: boolean;
   logger: Logger;
 }
 
@@ -183,6 +193,7 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
     reaperIntervalMs: opts.reaperIntervalMs ?? d.reaperIntervalMs,
     retention: { ...d.retention, ...opts.retention },
     listen: opts.listen ?? d.listen,
+    preparedStatements: opts.preparedStatements ?? d.preparedStatements,
     version: opts.version ?? d.version,
     workerId: opts.workerId ?? defaultWorkerId(),
   };

@@ -3,6 +3,8 @@
  * parameter; the schema name is validated and quoted by the caller. Every
  * statement that changes a row re-checks generation, status and owner.
  */
+import { createHash } from "node:crypto";
+import type pg from "pg";
 import { quoteIdent } from "../identifiers.js";
 
 export interface ClaimedRow {
@@ -46,6 +48,14 @@ export function consumerSql(schemaName: string, filter: TopicFilter | null) {
      * (available_at, id) is the order only outbox_due provides, so the plan
      * stays on that index even with statistics taken before a burn-down; a
      * key's order does not depend on it (the NOT EXISTS above).
+     *
+     * The claim commits asynchronously (`synchronous_commit = off` for this
+     * statement's transaction only: `cfg`), which takes a WAL flush off the
+     * wake-up path. Safe because nothing depends on a claim surviving a
+     * server crash: a lost claim leaves the row pending with its earlier
+     * attempt count, and no handler effect can outlive it, since the chunk's
+     * synchronous COMMIT flushes the WAL up to and including the claim
+     * (docs/guarantees.md, "Asynchronous claim commits").
      */
     claim: `WITH c AS (
   SELECT o.id FROM ${s}.outbox o
@@ -57,11 +67,11 @@ export function consumerSql(schemaName: string, filter: TopicFilter | null) {
   ORDER BY o.available_at, o.id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
-)
+), cfg AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
 UPDATE ${s}.outbox o
 SET status = 'in_flight', claimed_by = $3, lease_expires_at = now() + $4 * interval '1 millisecond',
     attempts = o.attempts + 1
-FROM c WHERE o.id = c.id
+FROM c, cfg WHERE o.id = c.id
 RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
   o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms`,
 
@@ -143,4 +153,28 @@ RETURNING w.last_seen`,
     remaining: `SELECT count(*)::int AS n FROM ${s}.outbox o
 WHERE o.generation = $1 AND o.status IN ('pending', 'in_flight') ${topicFilter(2)}`,
   };
+}
+
+export type ConsumerSql = ReturnType<typeof consumerSql>;
+export type Statements = { readonly [K in keyof ConsumerSql]: string | pg.QueryConfig };
+
+/**
+ * The statements as the consumer sends them: with `prepared`, each is a named
+ * prepared statement (parsed and analysed once per connection instead of on
+ * every claim and chunk; measured in tools/bench/latency-probe.mjs). The name
+ * carries a hash of the text, so consumers with different schemas or topic
+ * filters sharing one pool never collide. `prepared: false` sends them
+ * unnamed, for PgBouncer in transaction mode older than 1.21.
+ */
+export function statements(sql: ConsumerSql, prepared: boolean): Statements {
+  const out: Record<string, string | pg.QueryConfig> = {};
+  for (const [key, text] of Object.entries(sql)) {
+    if (!prepared) {
+      out[key] = text;
+      continue;
+    }
+    const hash = createHash("sha1").update(text).digest("hex").slice(0, 10);
+    out[key] = { name: `cutover_${key}_${hash}`, text };
+  }
+  return out as unknown as Statements;
 }

@@ -1,0 +1,149 @@
+import { type Consumer, createConsumer, defineHandler, isCutoverError } from "@cutover/outbox";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { useTestDatabase } from "../../../test/harness/db.js";
+import { events, newGeneration, publisherFor } from "./support/consumer.js";
+
+const db = useTestDatabase();
+const consumers: Consumer[] = [];
+const pools: pg.Pool[] = [];
+
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
+  await Promise.all(pools.splice(0).map((p) => p.end()));
+});
+
+function sharedPool(): pg.Pool {
+  const pool = new pg.Pool({ connectionString: db.current.url, max: 12 });
+  pool.on("error", () => {});
+  pools.push(pool);
+  return pool;
+}
+
+/** Named prepared statements held by every session the pool has open. */
+async function preparedNames(pool: pg.Pool): Promise<string[]> {
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+  try {
+    const names = new Set<string>();
+    for (const c of clients) {
+      const { rows } = await c.query<{ name: string }>("SELECT name FROM pg_prepared_statements");
+      for (const r of rows) names.add(r.name);
+    }
+    return [...names].sort();
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+async function publishBoth(pool: pg.Pool, generation: number, n: number): Promise<void> {
+  const pub = await publisherFor(pool, generation);
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await pub.publishBatch(
+      client,
+      Array.from({ length: n }, (_, i) => ({
+        topic: i % 2 === 0 ? ("order.placed" as const) : ("order.shipped" as const),
+        payload: { orderId: `o-${i}`, n: i },
+      })),
+    );
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("consumer statements: prepared by default, unnamed on request", () => {
+  it("consumers whose statements differ share one pool: no name collision, every event handled once", async () => {
+    const pool = sharedPool();
+    // A topic-filtered claim and a wildcard claim are different statement texts.
+    const g1 = await newGeneration(pool, "filtered");
+    const g2 = await newGeneration(pool, "wildcard");
+    const seen = new Map<string, number>();
+    const count = (name: string) => async (e: { id: string }) => {
+      seen.set(`${name}:${e.id}`, (seen.get(`${name}:${e.id}`) ?? 0) + 1);
+    };
+    for (const [name, generation, topics] of [
+      ["stmt.filtered", g1, ["order.placed", "order.shipped"]],
+      ["stmt.wildcard", g2, ["*"]],
+    ] as const) {
+      const c = createConsumer({
+        pool,
+        generation,
+        handlers: [defineHandler(events, { name, topics: [...topics], handle: count(name) })],
+        pollIntervalMs: 50,
+      });
+      consumers.push(c);
+      await c.start();
+    }
+    await publishBoth(pool, g1, 100);
+    await publishBoth(pool, g2, 100);
+    await waitFor(async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM cutover.outbox WHERE status = 'done'",
+      );
+      return rows[0]!.n === 200;
+    }, "200 events done");
+    expect(seen.size).toBe(200);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
+
+    const names = await preparedNames(pool);
+    // One claim statement per distinct text, each under its own hashed name.
+    expect(names.filter((n) => n.startsWith("cutover_claim_"))).toHaveLength(2);
+    expect(names.some((n) => n.startsWith("cutover_insertHandled_"))).toBe(true);
+  });
+
+  it("preparedStatements: false leaves no named statement on any session (PgBouncer transaction mode)", async () => {
+    const pool = sharedPool();
+    const generation = await newGeneration(pool);
+    let handled = 0;
+    const c = createConsumer({
+      pool,
+      generation,
+      preparedStatements: false,
+      handlers: [
+        defineHandler(events, {
+          name: "stmt.unnamed",
+          topics: ["order.placed", "order.shipped"],
+          handle: async () => {
+            handled++;
+          },
+        }),
+      ],
+      pollIntervalMs: 50,
+    });
+    consumers.push(c);
+    await c.start();
+    await publishBoth(pool, generation, 50);
+    await waitFor(async () => handled === 50, "50 events handled");
+    await Promise.all(consumers.splice(0).map((x) => x.stop({ timeoutMs: 5000 })));
+    expect((await preparedNames(pool)).filter((n) => n.startsWith("cutover_"))).toEqual([]);
+  });
+
+  it("rejects a non-boolean preparedStatements with CONFIG_INVALID naming the option", () => {
+    let err: unknown;
+    try {
+      createConsumer({
+        databaseUrl: db.current.url,
+        generation: 1,
+        handlers: [
+          defineHandler(events, { name: "stmt.bad", topics: ["order.placed"], handle: async () => {} }),
+        ],
+        preparedStatements: "yes" as unknown as boolean,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isCutoverError(err) && err.code).toBe("CONFIG_INVALID");
+    expect(String((err as Error).message)).toContain("preparedStatements");
+  });
+});
