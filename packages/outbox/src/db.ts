@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { CompiledQuery } from "kysely";
 import { CutoverError } from "./errors.js";
 
@@ -55,6 +56,31 @@ function isPool(db: unknown): boolean {
   );
 }
 
+interface NamedQuery {
+  query(config: { name: string; text: string }, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * A node-postgres client (which caches named prepared statements per
+ * connection in `connection.parsedStatements`), not merely something with a
+ * `query(text, values)` method that may not accept a config object.
+ */
+function isNodePostgresClient(c: unknown): boolean {
+  const conn = (c as { connection?: { parsedStatements?: unknown } } | null)?.connection;
+  return typeof conn?.parsedStatements === "object" && conn.parsedStatements !== null;
+}
+
+const hashes = new Map<string, string>();
+function statementHash(text: string): string {
+  let h = hashes.get(text);
+  if (h === undefined) {
+    h = createHash("sha1").update(text).digest("hex").slice(0, 10);
+    if (hashes.size > 100) hashes.clear();
+    hashes.set(text, h);
+  }
+  return h;
+}
+
 /**
  * Adapts a caller's handle. With `requireTransaction`, a pg Pool or a
  * non-transaction Kysely is refused: statements through them may run on
@@ -63,7 +89,7 @@ function isPool(db: unknown): boolean {
 export function toQueryable(
   db: unknown,
   what: string,
-  opts: { requireTransaction?: boolean } = {},
+  opts: { requireTransaction?: boolean; statementName?: string } = {},
 ): Queryable {
   if (isKysely(db)) {
     if (opts.requireTransaction && !db.isTransaction) {
@@ -87,9 +113,15 @@ export function toQueryable(
       );
     }
     const client = db as PgClientLike;
+    const named = opts.statementName !== undefined && isNodePostgresClient(client);
     return {
       async query<R>(text: string, params: readonly unknown[] = []) {
-        const res = await client.query(text, params as unknown[]);
+        const res = named
+          ? await (client as unknown as NamedQuery).query(
+              { name: `${opts.statementName}_${statementHash(text)}`, text },
+              params as unknown[],
+            )
+          : await client.query(text, params as unknown[]);
         return { rows: res.rows as R[] };
       },
     };

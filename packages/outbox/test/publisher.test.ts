@@ -168,6 +168,47 @@ describe("publish", () => {
     ).rejects.toMatchObject({ code: "CONFIG_INVALID" });
   });
 
+  it("prepares the insert once per connection on a pg client; preparedStatements: false never names it", async () => {
+    await reset();
+    const unnamed = await createPublisher({
+      events,
+      db: db.current.pool,
+      generation: gen2,
+      preparedStatements: false,
+    });
+    const client = await db.current.pool.connect();
+    const named = async () =>
+      (
+        await client.query<{ name: string }>(
+          "SELECT name FROM pg_prepared_statements WHERE name LIKE 'cutover_publish%'",
+        )
+      ).rows.map((r) => r.name);
+    try {
+      await client.query("DEALLOCATE ALL");
+      (client as unknown as { connection: { parsedStatements: object } }).connection.parsedStatements = {};
+      await client.query("BEGIN");
+      await unnamed.publish(client, "order.placed", { orderId: "u-1", total: 1 });
+      expect(await named()).toEqual([]);
+      await pub2.publish(client, "order.placed", { orderId: "n-1", total: 1 });
+      await pub2.publish(client, "order.placed", { orderId: "n-2", total: 2 });
+      await pub2.publishBatch(client, [{ topic: "order.cancelled", payload: { orderId: "n-1" } }]);
+      await client.query("COMMIT");
+      // One prepared statement serves every later publish on this connection.
+      expect(await named()).toHaveLength(1);
+    } finally {
+      client.release();
+    }
+    expect((await rows()).map((r) => r.payload.orderId)).toEqual(["u-1", "n-1", "n-2", "n-1"]);
+    await expect(
+      createPublisher({
+        events,
+        db: db.current.pool,
+        generation: gen2,
+        preparedStatements: 1 as unknown as boolean,
+      }),
+    ).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+  });
+
   it("works inside a kysely transaction", async () => {
     await reset();
     const k = new Kysely<Record<string, never>>({

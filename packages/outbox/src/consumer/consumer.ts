@@ -33,8 +33,8 @@ export interface Consumer {
   /**
    * Verifies the generation is allocated (GENERATION_NOT_ALLOCATED) and the
    * schema current (SCHEMA_BEHIND), registers the workers row, opens the
-   * LISTEN connection and starts claiming. Resolves once registered and
-   * listening. A consumer starts once; on failure everything it opened is closed.
+   * LISTEN connection and starts claiming. Resolves once listening and the
+   * workers row says `running`. A consumer starts once; on failure everything it opened is closed.
    */
   start(): Promise<void>;
   /**
@@ -300,7 +300,10 @@ class OutboxConsumer implements Consumer {
       this.accepting = true;
       this.setState("running");
       this.refreshState();
-      this.heartbeat.start({ immediately: true });
+      // start() resolves with the workers row already saying "running"
+      // (status, ops and the rollout checks read it right after start).
+      await this.beat();
+      this.heartbeat.start();
       this.poller.start();
       reaper.start({ immediately: true });
       lease.start();
