@@ -13,11 +13,19 @@ export interface LineComment {
   body: string;
 }
 
+// The characters that can start a comment, a string, a quoted identifier or a dollar quote.
+const special = /[-/'"$]/g;
+
 export function lineComments(text: string): LineComment[] {
   const out: LineComment[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
+    // Jump to the next special character natively instead of stepping through the rest.
+    special.lastIndex = i;
+    const next = special.exec(text);
+    if (next === null) break;
+    i = next.index;
     const c = text[i]!;
     if (c === "-" && text[i + 1] === "-") {
       let end = text.indexOf("\n", i);

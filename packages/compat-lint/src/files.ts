@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 
@@ -139,12 +138,19 @@ export function collectFiles(args: readonly string[], cwd: string): string[] {
 
 /** Display form of a path: relative to cwd when inside it, with forward slashes. */
 export function displayPath(abs: string, cwd: string): string {
+  // The usual case, a normalized path inside a normalized cwd, without path.relative's work.
+  if (sep === "/" && cwd.length > 1 && !cwd.endsWith("/") && abs.startsWith(cwd) && abs[cwd.length] === "/") {
+    const rest = abs.slice(cwd.length + 1);
+    if (rest !== "" && !rest.startsWith("..") && !/(?:^|\/)\.\.?(?:\/|$)|\/\//.test(rest)) return rest;
+  }
   const rel = relative(cwd, abs);
   const p = rel.startsWith("..") || rel === "" ? abs : rel;
   return p.split(sep).join("/");
 }
 
 function git(args: string[], cwd: string): string {
+  // Loaded on first use: only --since needs it, and node:child_process costs a few ms at startup.
+  const { execFileSync } = process.getBuiltinModule("node:child_process");
   try {
     return execFileSync("git", args, {
       cwd,

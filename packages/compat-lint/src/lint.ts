@@ -3,6 +3,7 @@ import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
 import { collectFiles, displayPath, filesAddedSince } from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
+import { initParser } from "./parser.js";
 
 export interface LintOptions {
   /** Folders, files or globs. Default: ["migrations"]. */
@@ -25,6 +26,8 @@ export interface LintOptions {
 export async function lint(options: LintOptions = {}): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const config = mergeConfig(loadConfigFile(cwd, options.configFile), options.config ?? {});
+  // Start compiling the parser now; it finishes in the background while the files are read.
+  initParser().catch(() => {});
   const files = collectFiles(options.paths?.length ? options.paths : ["migrations"], cwd);
   const changeSet = options.since !== undefined ? canonical(filesAddedSince(options.since, cwd)) : undefined;
   const inputs: SourceInput[] = files.map((abs) => {

@@ -1,5 +1,11 @@
 import type { Node } from "libpg-query";
-import { loadPgWasm, parseUtf8, pgWasmReady } from "./pg-wasm.js";
+import {
+  loadPgWasm,
+  parseUtf8Safe,
+  pgWasmReady,
+  type WasmParseError,
+  type WasmParseResult,
+} from "./pg-wasm.js";
 import { indexOfCodePoint, type SourceText } from "./source.js";
 
 /**
@@ -39,50 +45,77 @@ interface RawStmt {
 }
 
 /**
- * Parses the UTF-16 range [start, end) of the source. Byte offsets in the
- * result are absolute (relative to the start of the file).
+ * What parsing a section takes: either the outcome is known without the
+ * parser (a NUL byte, nothing but whitespace), or these bytes go to
+ * libpg_query. Splitting the two lets the bytes be parsed elsewhere (the
+ * parse worker, src/parse-pool.ts) and the result finished here.
  */
-export function parseRange(source: SourceText, start: number, end: number): ParseOutcome {
-  if (!pgWasmReady()) throw new Error("compat-lint: initParser() must be awaited before parsing");
+export type ParseRequest =
+  | { done: ParseOutcome }
+  | { done?: undefined; start: number; end: number; base: number; bytes: Buffer };
+
+/** The parse request for the UTF-16 range [start, end) of the source. */
+export function parseRequest(source: SourceText, start: number, end: number): ParseRequest {
   const text = source.text;
   const base = source.byteOffsetOfIndex(start);
   const nul = text.indexOf("\u0000", start);
   if (nul >= 0 && nul < end) {
     return {
-      ok: false,
-      error: {
-        message: "file contains a NUL byte (binary file?)",
-        offset: base + Buffer.byteLength(text.slice(start, nul)),
+      done: {
+        ok: false,
+        error: {
+          message: "file contains a NUL byte (binary file?)",
+          offset: base + Buffer.byteLength(text.slice(start, nul)),
+        },
       },
     };
   }
-  if (!/\S/.test(text.slice(start, end))) return { ok: true, statements: [] };
+  if (!/\S/.test(text.slice(start, end))) return { done: { ok: true, statements: [] } };
   // The section's bytes are a view into the file's: no second encoding.
-  const sectionBytes = source.bytes.subarray(base, source.byteOffsetOfIndex(end));
-  let result: { stmts?: RawStmt[] };
-  let failure: { message: string; cursor: number } | undefined;
-  try {
-    const parsed = parseUtf8(sectionBytes);
-    if (parsed.ok) result = JSON.parse(parsed.json) as { stmts?: RawStmt[] };
-    else failure = { message: parsed.error.message, cursor: parsed.error.cursorPosition };
-  } catch (err) {
-    // A WASM trap (e.g. the parser's stack on absurdly deep nesting) is a located error too.
-    failure = { message: String((err as Error)?.message ?? err), cursor: 0 };
-  }
-  if (failure !== undefined) {
-    const sql = text.slice(start, end);
+  return { start, end, base, bytes: source.bytes.subarray(base, source.byteOffsetOfIndex(end)) };
+}
+
+/**
+ * Parses the UTF-16 range [start, end) of the source. Byte offsets in the
+ * result are absolute (relative to the start of the file).
+ */
+export function parseRange(source: SourceText, start: number, end: number): ParseOutcome {
+  if (!pgWasmReady()) throw new Error("compat-lint: initParser() must be awaited before parsing");
+  const request = parseRequest(source, start, end);
+  if (request.done) return request.done;
+  return finishParse(source, request, parseUtf8Safe(request.bytes));
+}
+
+/** Turns libpg_query's raw result for a request into statements with absolute byte ranges. */
+export function finishParse(
+  source: SourceText,
+  request: Exclude<ParseRequest, { done: ParseOutcome }>,
+  raw: WasmParseResult,
+): ParseOutcome {
+  const { start, end, base, bytes: sectionBytes } = request;
+  let result: { stmts?: RawStmt[] } | undefined;
+  let failure: WasmParseError | undefined;
+  if (raw.ok) {
+    try {
+      result = JSON.parse(raw.json) as { stmts?: RawStmt[] };
+    } catch (err) {
+      failure = { message: String((err as Error)?.message ?? err), cursorPosition: 0 };
+    }
+  } else failure = raw.error;
+  if (failure !== undefined || result === undefined) {
+    const sql = source.text.slice(start, end);
     // Postgres reports the error cursor in characters (code points).
-    const index = indexOfCodePoint(sql, failure.cursor);
+    const index = indexOfCodePoint(sql, failure?.cursorPosition ?? 0);
     return {
       ok: false,
       error: {
-        message: failure.message.replace(/\s+/g, " "),
+        message: (failure?.message ?? "no parse result").replace(/\s+/g, " "),
         offset: base + Buffer.byteLength(sql.slice(0, index)),
       },
     };
   }
   const statements: Statement[] = [];
-  for (const raw of result!.stmts ?? []) {
+  for (const raw of result.stmts ?? []) {
     if (!raw.stmt) continue;
     const loc = raw.stmt_location ?? 0;
     const len = raw.stmt_len && raw.stmt_len > 0 ? raw.stmt_len : sectionBytes.length - loc;

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 /**
  * A direct binding to libpg-query's WASM build (libpg_query compiled with
@@ -40,11 +42,30 @@ let loading: Promise<void> | undefined;
 let mod: EmscriptenModule | undefined;
 
 /** Instantiates the WASM module once. */
+// Node's global WebAssembly, typed here because the project's lib setting has no DOM types.
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: object }>;
+};
+
 export function loadPgWasm(): Promise<void> {
   loading ??= (async () => {
     const require = createRequire(import.meta.url);
-    const factory = require("libpg-query/wasm/libpg-query.js") as () => Promise<EmscriptenModule>;
-    mod = await factory();
+    const glue = require.resolve("libpg-query/wasm/libpg-query.js");
+    const factory = require(glue) as (moduleArg: object) => Promise<EmscriptenModule>;
+    const wasm = readFileSync(join(dirname(glue), "libpg-query.wasm"));
+    let instantiation: Promise<void> | undefined;
+    const ready = factory({
+      // Called synchronously inside factory(): compilation starts on V8's background
+      // threads right now, instead of after a few promise hops that would wait for
+      // whatever synchronous work (reading the migrations) the caller does next.
+      instantiateWasm(imports: object, receive: (instance: object) => void) {
+        instantiation = WebAssembly.instantiate(wasm, imports).then((r) => receive(r.instance));
+        return {};
+      },
+    });
+    // A failed instantiation never calls receive(), so `ready` would never settle: surface its error.
+    if (instantiation) await Promise.race([ready, instantiation.then(() => ready)]);
+    mod = await ready;
   })();
   return loading;
 }
@@ -92,6 +113,18 @@ export function parseUtf8(sql: Uint8Array): WasmParseResult {
   } finally {
     m._free(queryPtr);
     if (resultPtr) m._wasm_free_parse_result(resultPtr);
+  }
+}
+
+/**
+ * parseUtf8, with anything the parser throws (a WASM trap, e.g. its stack on
+ * absurdly deep nesting) turned into an error at the start of the input.
+ */
+export function parseUtf8Safe(sql: Uint8Array): WasmParseResult {
+  try {
+    return parseUtf8(sql);
+  } catch (err) {
+    return { ok: false, error: { message: String((err as Error)?.message ?? err), cursorPosition: 0 } };
   }
 }
 
