@@ -1,12 +1,18 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageDir, repoDir } from "./helpers.js";
 
-/** The built CLI, spawned as users and CI run it (the root `npm test` builds first). */
-const cli = `${packageDir}dist/cli.js`;
+/**
+ * The CLI as installed: the package's `bin`, the esbuild bundle of src/
+ * (scripts/bundle.mjs). It is re-bundled before these tests, so they never
+ * run a stale bundle; bundling takes well under a second.
+ */
+const bin = (JSON.parse(readFileSync(`${packageDir}package.json`, "utf8")) as { bin: Record<string, string> })
+  .bin["compat-lint"]!;
+const cli = join(packageDir, bin);
 
 function run(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 30_000 });
@@ -28,9 +34,8 @@ const history = {
 
 describe("compat-lint CLI", () => {
   beforeAll(() => {
-    expect(spawnSync(process.execPath, [cli, "--version"]).status, "build packages/compat-lint first").toBe(
-      0,
-    );
+    execFileSync(process.execPath, [join(packageDir, "scripts/bundle.mjs")], { stdio: "inherit" });
+    expect(spawnSync(process.execPath, [cli, "--version"]).status).toBe(0);
   });
 
   it("passes this repository's own migrations", () => {
