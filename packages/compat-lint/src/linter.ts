@@ -252,8 +252,9 @@ function context(
   base: number,
 ): RuleContext {
   let text: string | undefined;
+  const ascii = source.isAscii;
   const lineEnd = (start: number) => {
-    const nl = source.bytes.indexOf(0x0a, start);
+    const nl = ascii ? source.text.indexOf("\n", start) : source.bytes.indexOf(0x0a, start);
     return Math.min(stmt.end, nl < 0 ? source.bytes.length : nl);
   };
   return {
@@ -270,8 +271,11 @@ function context(
       text ??= source.slice(stmt.start, stmt.end);
       const m = pattern.exec(text);
       if (!m) return { start: stmt.start, end: lineEnd(stmt.start) };
-      const start = stmt.start + Buffer.byteLength(text.slice(0, m.index));
-      return { start, end: Math.min(start + Buffer.byteLength(m[0]), lineEnd(start)) };
+      const start = stmt.start + (ascii ? m.index : Buffer.byteLength(text.slice(0, m.index)));
+      return {
+        start,
+        end: Math.min(start + (ascii ? m[0].length : Buffer.byteLength(m[0])), lineEnd(start)),
+      };
     },
   };
 }

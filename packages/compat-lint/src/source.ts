@@ -46,6 +46,11 @@ export class SourceText {
     return starts;
   }
 
+  /** Pure ASCII: every UTF-16 index equals its byte offset. */
+  get isAscii(): boolean {
+    return this.bytes.length === this.text.length;
+  }
+
   get lineCount(): number {
     return this.lineStarts.length;
   }
@@ -62,6 +67,7 @@ export class SourceText {
       else hi = mid - 1;
     }
     const lineStart = starts[lo]!;
+    if (this.isAscii) return { offset: clamped, line: lo + 1, column: clamped - lineStart + 1 };
     const prefix = this.bytes.subarray(lineStart, clamped).toString("utf8");
     return { offset: clamped, line: lo + 1, column: codePointLength(prefix) + 1 };
   }
@@ -72,7 +78,7 @@ export class SourceText {
     if (start === undefined) return "";
     const next = this.lineStarts[line];
     const end = next === undefined ? this.bytes.length : next - 1;
-    return this.bytes.subarray(start, end).toString("utf8").replace(/\r$/, "");
+    return this.slice(start, end).replace(/\r$/, "");
   }
 
   /** Byte offset of a UTF-16 string index. */
@@ -84,6 +90,7 @@ export class SourceText {
 
   /** The text between two byte offsets. */
   slice(start: number, end: number): string {
+    if (this.isAscii) return this.text.slice(start, end);
     return this.bytes.subarray(start, end).toString("utf8");
   }
 }

@@ -2,7 +2,7 @@ import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf } from "../ast.js";
 import { isNew } from "../schema/model.js";
 import { isSerial } from "../schema/sql-type.js";
-import { alterCommands, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const addRequiredColumn: Rule = {
   id: "add-required-column",
@@ -30,9 +30,7 @@ export const addRequiredColumn: Rule = {
       if (!notNull || filled) continue;
       out.push({
         message: `adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT; INSERTs from the previous generation omit it and fail`,
-        span: ctx.find(
-          new RegExp(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`, "i"),
-        ),
+        span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
       });
     }
     return out;

@@ -1,5 +1,5 @@
 import { exprKey } from "../ast.js";
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const changeDefault: Rule = {
   id: "change-default",
@@ -18,7 +18,7 @@ export const changeDefault: Rule = {
       if (model.defaultKey === exprKey(cmd.def)) continue;
       out.push({
         message: `changing the default of ${tableName(target)}.${cmd.name}; rows the previous generation inserts without it get a different value`,
-        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+default`, "i")),
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+default`)),
       });
     }
     return out;

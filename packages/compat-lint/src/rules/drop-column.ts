@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropColumn: Rule = {
   id: "drop-column",
@@ -14,7 +14,7 @@ export const dropColumn: Rule = {
       if (!existingColumn(relation, cmd.name).existing) continue;
       out.push({
         message: `dropping column ${tableName(target)}.${cmd.name}; the previous generation still selects and inserts it`,
-        span: ctx.find(new RegExp(`drop\\s+(?:column\\s+)?(?:if\\s+exists\\s+)?${ident(cmd.name)}`, "i")),
+        span: ctx.find(pattern(`drop\\s+(?:column\\s+)?(?:if\\s+exists\\s+)?${ident(cmd.name)}`)),
       });
     }
     return out;

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropDefault: Rule = {
   id: "drop-default",
@@ -18,7 +18,7 @@ export const dropDefault: Rule = {
         : "INSERTs from the previous generation that omit it now store NULL";
       out.push({
         message: `dropping the default of ${tableName(target)}.${cmd.name}; ${consequence}`,
-        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+default`, "i")),
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+default`)),
       });
     }
     return out;

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropNotNull: Rule = {
   id: "drop-not-null",
@@ -15,7 +15,7 @@ export const dropNotNull: Rule = {
       if (!existing || (model && !model.notNull)) continue;
       out.push({
         message: `DROP NOT NULL on ${tableName(target)}.${cmd.name}; NULLs written by the new generation reach old code that assumes a value`,
-        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+not\\s+null`, "i")),
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+not\\s+null`)),
       });
     }
     return out;

@@ -1,7 +1,7 @@
 import type { ColumnDef } from "libpg-query";
 import { nodeOf } from "../ast.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const incompatibleTypeChange: Rule = {
   id: "incompatible-type-change",
@@ -17,7 +17,7 @@ export const incompatibleTypeChange: Rule = {
       const { existing, model } = existingColumn(relation, cmd.name);
       if (!existing) continue;
       const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
-      const span = ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`, "i"));
+      const span = ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`));
       if (!model) {
         out.push({
           message: `changing the type of ${tableName(target)}.${cmd.name} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,

@@ -1,6 +1,6 @@
 import type { RenameStmt } from "libpg-query";
 import { fromRangeVar } from "../ast.js";
-import { existingColumn, ident, type Rule, tableName } from "./rule.js";
+import { existingColumn, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const renameColumn: Rule = {
   id: "rename-column",
@@ -18,7 +18,7 @@ export const renameColumn: Rule = {
     return [
       {
         message: `renaming column ${tableName(q)}.${r.subname} to ${r.newname}; the previous generation still uses the old name`,
-        span: ctx.find(new RegExp(`rename\\s+(?:column\\s+)?${ident(r.subname)}`, "i")),
+        span: ctx.find(pattern(`rename\\s+(?:column\\s+)?${ident(r.subname)}`)),
       },
     ];
   },

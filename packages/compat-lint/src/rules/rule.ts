@@ -114,6 +114,23 @@ export function tableName(q: QualifiedName): string {
   return q.schema ? `${q.schema}.${q.name}` : q.name;
 }
 
+const patterns = new Map<string, RegExp>();
+
+/**
+ * A case-insensitive RegExp for ctx.find(), compiled once per source text: the
+ * same few patterns (with the same column names) recur across a migration
+ * history. Safe to share because they carry no g/y flag, so exec() keeps no state.
+ */
+export function pattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (re === undefined) {
+    if (patterns.size >= 1024) patterns.clear();
+    re = new RegExp(source, "i");
+    patterns.set(source, re);
+  }
+  return re;
+}
+
 /** A regex that matches an identifier as written, quoted or not. */
 export function ident(name: string): string {
   const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const setNotNull: Rule = {
   id: "set-not-null",
@@ -16,7 +16,7 @@ export const setNotNull: Rule = {
       const filled = model?.defaultKey !== undefined || model?.generated === true;
       out.push({
         message: `SET NOT NULL on existing column ${tableName(target)}.${cmd.name}; ${filled ? "old code that writes NULL explicitly" : "INSERTs from the previous generation that omit it"} start failing`,
-        span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+not\\s+null`, "i")),
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+not\\s+null`)),
       });
     }
     return out;

@@ -2,7 +2,7 @@ import type { ColumnDef, Constraint } from "libpg-query";
 import { callsVolatile, nodeOf } from "../ast.js";
 import { isNew } from "../schema/model.js";
 import { formatType, isSerial, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, existingColumn, type Finding, ident, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const tableRewrite: Rule = {
   id: "table-rewrite",
@@ -22,7 +22,7 @@ export const tableRewrite: Rule = {
         if (model && !typeChange(model.type, to).rewrite) continue;
         out.push({
           message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} ${model ? "rewrites" : "may rewrite"} the table and its indexes while reads and writes are blocked`,
-          span: ctx.find(new RegExp(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`, "i")),
+          span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`)),
         });
       } else if (cmd.subtype === "AT_AddColumn") {
         const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
@@ -42,9 +42,7 @@ export const tableRewrite: Rule = {
         if (!why) continue;
         out.push({
           message: `adding ${tableName(target)}.${def.colname} rewrites the table: ${why}`,
-          span: ctx.find(
-            new RegExp(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`, "i"),
-          ),
+          span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
         });
       }
     }
