@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
-import type { AlterTableStmt } from "libpg-query";
+import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { nodeOf } from "./ast.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
@@ -45,9 +46,10 @@ export async function lintSources(
   const model = new SchemaModel(config.searchPath);
   const diagnostics: Diagnostic[] = [];
   const lines = new Map<string, (line: number) => string>();
+  const dispatch = new RuleDispatch();
   for (const input of inputs) {
     const origin: Origin = { file: input.path, inChangeSet: input.inChangeSet };
-    lintOne(input, origin, model, config, diagnostics, lines);
+    lintOne(input, origin, model, config, diagnostics, lines, dispatch);
     // Per-file change sets: once a file is done, what it created is "existing" for the next file.
     if (perFile) origin.inChangeSet = false;
   }
@@ -105,6 +107,7 @@ function lintOne(
   config: Config,
   diagnostics: Diagnostic[],
   lines: Map<string, (line: number) => string>,
+  dispatch: RuleDispatch,
 ): void {
   const { text, bytes, invalidAt } = decode(input.content);
   const source = new SourceText(text, bytes);
@@ -173,7 +176,7 @@ function lintOne(
 
   for (const whole of parsed.statements) {
     for (const stmt of splitAlterTable(whole)) {
-      const applicable = input.inChangeSet ? rulesFor(stmt.kind) : noRules;
+      const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {
         const ctx = context(stmt, model, config, source, sectionBase);
         for (const rule of applicable) {
@@ -197,20 +200,32 @@ function lintOne(
 }
 
 const noRules: readonly Rule[] = [];
-const rulesByKind = new Map<string, readonly Rule[]>();
 
 /**
- * The rules that can report on a statement kind, in report order. Most
- * statements are looked at by a handful of the rules, so dispatching on the
- * kind skips the rest instead of calling every rule for every statement.
+ * Which rules to call for a statement. Most statements concern a handful of
+ * the rules (an ALTER TABLE ... DROP COLUMN two of them), so the linter
+ * dispatches on the statement's kind, and for ALTER TABLE on its command's
+ * subtype (Rule.kinds), instead of calling every rule for every statement.
+ * Built per lintSources() call; the lists keep the rules' report order.
  */
-function rulesFor(kind: string): readonly Rule[] {
-  let list = rulesByKind.get(kind);
-  if (list === undefined) {
-    list = rules.filter((r) => r.kinds === undefined || r.kinds.includes(kind));
-    rulesByKind.set(kind, list);
+class RuleDispatch {
+  private readonly byKey = new Map<string, readonly Rule[]>();
+
+  for(stmt: Statement): readonly Rule[] {
+    let key = stmt.kind;
+    if (key === "AlterTableStmt") {
+      const cmds = (stmt.body as AlterTableStmt).cmds;
+      const sub = cmds?.length === 1 ? nodeOf<AlterTableCmd>(cmds[0], "AlterTableCmd")?.subtype : undefined;
+      if (sub !== undefined) key = `AlterTableStmt.${sub}`;
+    }
+    let list = this.byKey.get(key);
+    if (list === undefined) {
+      const kind = stmt.kind;
+      list = rules.filter((r) => r.kinds === undefined || r.kinds.includes(kind) || r.kinds.includes(key));
+      this.byKey.set(key, list);
+    }
+    return list;
   }
-  return list;
 }
 
 /** ALTER TABLE with several commands is judged command by command, each against the schema the previous left. */

@@ -9,7 +9,7 @@ export const addConstraintBuildsIndex: Rule = {
   defaultSeverity: "warning",
   summary: "ADD UNIQUE / PRIMARY KEY without USING INDEX builds the index under an ACCESS EXCLUSIVE lock.",
   hint: "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -10,7 +10,7 @@ export const addRequiredColumn: Rule = {
   defaultSeverity: "error",
   summary: "Adding a NOT NULL column without a DEFAULT to an existing table.",
   hint: "Add the column nullable (or NOT NULL with a DEFAULT) so old INSERTs that omit it keep working; tighten it only after every generation writes it.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AddColumn"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -7,7 +7,7 @@ export const changeDefault: Rule = {
   defaultSeverity: "error",
   summary: "Changing an existing column's default to a different expression.",
   hint: "Old INSERTs that omit the column silently get the new value. Have every generation write the value explicitly first, then change the default.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_ColumnDefault"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -9,7 +9,7 @@ export const checkOnExistingColumn: Rule = {
   defaultSeverity: "error",
   summary: "Adding a CHECK constraint over columns the previous generation writes.",
   hint: "NOT VALID only skips checking old rows; new writes from old code are still checked. Make every generation write conforming values first, then add the CHECK with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -10,7 +10,7 @@ export const constraintWithoutNotValid: Rule = {
   summary:
     "Adding a FOREIGN KEY or CHECK to an existing table without NOT VALID scans it under a blocking lock.",
   hint: "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a separate statement (it takes a weaker lock).",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -6,7 +6,7 @@ export const dropColumn: Rule = {
   defaultSeverity: "error",
   summary: "Dropping a column the previous generation still reads or writes.",
   hint: "Contract in two deploys: ship code that no longer uses the column, then drop it in a later change set with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_DropColumn"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

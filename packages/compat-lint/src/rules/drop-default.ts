@@ -6,7 +6,7 @@ export const dropDefault: Rule = {
   defaultSeverity: "error",
   summary: "DROP DEFAULT on an existing column the previous generation relies on when it omits the column.",
   hint: "Keep the default until no generation omits the column on INSERT; drop it in a later change set with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_ColumnDefault"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

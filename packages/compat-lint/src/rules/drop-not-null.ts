@@ -6,7 +6,7 @@ export const dropNotNull: Rule = {
   defaultSeverity: "error",
   summary: "DROP NOT NULL on an existing column the previous generation reads as never-NULL.",
   hint: "The new generation may now write NULLs that old code does not expect. Ship code that handles NULL first; drop the constraint in a later change set with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_DropNotNull"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -8,7 +8,7 @@ export const foreignKeyOnExistingColumn: Rule = {
   defaultSeverity: "error",
   summary: "Adding a FOREIGN KEY over columns the previous generation writes.",
   hint: "NOT VALID only skips checking old rows; old code writing an orphan value (or deleting a referenced row) still fails. Ensure every generation keeps the reference valid first, then add the key with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

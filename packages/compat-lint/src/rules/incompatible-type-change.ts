@@ -9,7 +9,7 @@ export const incompatibleTypeChange: Rule = {
   defaultSeverity: "error",
   summary: "Changing a column's type to one that old code cannot write or reads differently.",
   hint: "Expand/contract: add a column of the new type, write both from the new generation, backfill, switch reads, and drop the old column later.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AlterColumnType"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

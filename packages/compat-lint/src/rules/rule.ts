@@ -55,10 +55,13 @@ export interface RuleContext {
 
 export interface Rule extends RuleMeta {
   /**
-   * The statement kinds (e.g. "AlterTableStmt") the rule can report on; the
-   * linter does not call check() for any other kind. Omitted: every statement.
-   * A rule's check() must still return [] for kinds it does not handle, so it
-   * stays correct when called directly.
+   * The statements the rule can report on; the linter does not call check()
+   * for any other. Each entry is a statement kind ("DropStmt") or, since
+   * ALTER TABLE is judged one command at a time, "AlterTableStmt.<subtype>"
+   * ("AlterTableStmt.AT_DropColumn"); a bare "AlterTableStmt" means every
+   * ALTER TABLE. Omitted: every statement. check() must still return [] for
+   * statements it does not handle, so it stays correct when called directly
+   * (test/dispatch.test.ts checks these lists against the corpus).
    */
   kinds?: readonly string[];
   check(ctx: RuleContext): Finding[];

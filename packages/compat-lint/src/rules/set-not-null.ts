@@ -6,7 +6,7 @@ export const setNotNull: Rule = {
   defaultSeverity: "error",
   summary: "SET NOT NULL on an existing column the previous generation may leave NULL.",
   hint: "First give the column a DEFAULT and make every generation write it; backfill; then SET NOT NULL (via a validated CHECK (col IS NOT NULL) to avoid the scan) with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_SetNotNull"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

@@ -10,7 +10,7 @@ export const tableRewrite: Rule = {
   defaultSeverity: "warning",
   summary: "A change that rewrites an existing table (and its indexes) under an ACCESS EXCLUSIVE lock.",
   hint: "Add a new column instead and backfill it in batches; for defaults, add the column without one (or with a constant) and backfill.",
-  kinds: ["AlterTableStmt"],
+  kinds: ["AlterTableStmt.AT_AlterColumnType", "AlterTableStmt.AT_AddColumn"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {

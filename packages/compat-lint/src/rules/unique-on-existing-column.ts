@@ -32,7 +32,7 @@ export const uniqueOnExistingColumn: Rule = {
   defaultSeverity: "error",
   summary: "Adding a UNIQUE / PRIMARY KEY constraint or unique index over pre-existing columns.",
   hint: "Old code may write duplicates the new constraint rejects. Make every generation enforce uniqueness in code first (or dedupe through a new column), then add the constraint with `-- compat: breaking (reason: ...)`.",
-  kinds: ["IndexStmt", "AlterTableStmt"],
+  kinds: ["IndexStmt", "AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
     if (ctx.stmt.kind === "IndexStmt") {
