@@ -17,11 +17,13 @@ export const incompatibleTypeChange: Rule = {
       const { existing, model } = existingColumn(relation, cmd.name);
       if (!existing) continue;
       const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
-      const span = ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`));
+      // Located only when reported: most type changes in a history are compatible.
+      const name = cmd.name;
+      const span = () => ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(name)}`));
       if (!model) {
         out.push({
           message: `changing the type of ${tableName(target)}.${cmd.name} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,
-          span,
+          span: span(),
         });
         continue;
       }
@@ -29,7 +31,7 @@ export const incompatibleTypeChange: Rule = {
       if (v.compatible) continue;
       out.push({
         message: `changing ${tableName(target)}.${cmd.name} from ${formatType(model.type)} to ${formatType(to)} breaks the previous generation: ${v.why}`,
-        span,
+        span: span(),
       });
     }
     return out;
