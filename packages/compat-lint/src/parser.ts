@@ -144,7 +144,9 @@ function skipTrivia(b: Buffer, from: number, to: number): number {
     const c = b[i]!;
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) i++;
     else if (c === 0x2d && b[i + 1] === 0x2d) {
-      while (i < to && b[i] !== 0x0a) i++;
+      // A line comment runs to the line break; find it natively.
+      const nl = b.indexOf(0x0a, i);
+      i = nl < 0 || nl > to ? to : nl;
     } else if (c === 0x2f && b[i + 1] === 0x2a) {
       let depth = 1;
       i += 2;
