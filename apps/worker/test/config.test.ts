@@ -32,7 +32,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       logLevel: "info",
       shutdownTimeoutMs: 25_000,
-      consumer: { concurrency: 4, batchSize: 50, pollIntervalMs: 1000, maxAttempts: 10, listen: true },
+      consumer: { concurrency: 4, batchSize: 500, pollIntervalMs: 1000, maxAttempts: 10, listen: true },
     });
     const h = loadConfig(
       { DATABASE_URL: URL_, OUTBOX_HANDLERS: "dist/h.js", CUTOVER_GENERATION: " 7 " },

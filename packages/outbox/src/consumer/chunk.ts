@@ -15,6 +15,19 @@ export const HANDLER_GRACE_MS = 500;
 
 const SAVEPOINT = "cutover_handler";
 
+/**
+ * Savepoints (handler runs that wrote through ctx.tx) one chunk transaction
+ * may take. Each is a subtransaction whose XID stays with the transaction;
+ * past 64 Postgres' per-backend subtransaction cache overflows and every
+ * session's snapshots slow down while the transaction is open. The consumer
+ * sizes chunks to stay below this; a chunk that reaches it anyway defers its
+ * remaining events to a fresh chunk.
+ */
+export const SAVEPOINT_BUDGET = 56;
+
+/** A chunk transaction that has run handlers this long defers its remaining events to a fresh chunk. */
+export const CHUNK_TIME_BUDGET_MS = 1000;
+
 export interface ChunkEnv {
   pool: pg.Pool;
   sql: Statements;
@@ -29,6 +42,8 @@ export interface ChunkEnv {
   /** Aborted when stop() ran out of time: running handlers are aborted, the rest released. */
   forced: AbortSignal;
   duration(ms: number): void;
+  /** What a chunk's handler runs cost: runs, runs that wrote (took a savepoint), handler time. */
+  observe(runs: number, writes: number, handlerMs: number): void;
 }
 
 export interface HandlerRun {
@@ -53,6 +68,12 @@ export type Outcome =
 
 export interface ChunkResult {
   outcomes: Outcome[];
+  /**
+   * Rows not started because the chunk reached its savepoint or time budget:
+   * still in flight and claimed by this worker, their attempt counted once;
+   * the caller runs them in a fresh chunk.
+   */
+  deferred: ClaimedRow[];
   /** Ids whose fenced update found the row no longer mine (reaped and re-claimed meanwhile). */
   fencedOut: string[];
   committed: boolean;
@@ -110,6 +131,8 @@ interface ChunkState {
   client: pg.PoolClient;
   /** A savepoint taken by an earlier successful run is still open; the next run that writes releases it. */
   held: boolean;
+  /** Savepoints taken in this transaction (subtransactions). */
+  savepoints: number;
   /** The running handler's deadline and how to interrupt it. */
   current: { deadline: number; interrupt: (why: "timeout" | "forced") => void } | null;
   timer: NodeJS.Timeout | undefined;
@@ -179,6 +202,7 @@ class TxScope {
           ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
           : `SAVEPOINT ${SAVEPOINT}`;
         state.held = true;
+        state.savepoints++;
         // If it fails, the handler's own statement (queued behind it) fails too.
         (client.query(sp) as Promise<unknown>).catch(() => {});
       }
@@ -325,6 +349,52 @@ async function runHandler(
   }
 }
 
+/** A pooled connection with a transaction already begun, and the listener guarding it meanwhile. */
+export interface OpenedChunk {
+  client: pg.PoolClient;
+  onError: (err: Error) => void;
+}
+
+/**
+ * Checks out a connection and sends BEGIN, for a chunk whose rows are still
+ * being claimed. Never rejects: on any failure it resolves undefined and the
+ * chunk opens its own. Until the chunk adopts it, an error listener keeps a
+ * dropped connection from becoming an unhandled 'error' event.
+ */
+export async function openChunkTransaction(pool: pg.Pool): Promise<OpenedChunk | undefined> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch {
+    return undefined;
+  }
+  const onError = () => {};
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    return { client, onError };
+  } catch (err) {
+    client.off("error", onError);
+    client.release(err instanceof Error ? err : new Error(String(err)));
+    return undefined;
+  }
+}
+
+/** Rolls back and returns an opened chunk transaction that found nothing to run. */
+export async function discardChunkTransaction(opening: Promise<OpenedChunk | undefined>): Promise<void> {
+  const opened = await opening;
+  if (!opened) return;
+  const { client, onError } = opened;
+  try {
+    await client.query("ROLLBACK");
+    client.off("error", onError);
+    client.release();
+  } catch (err) {
+    client.off("error", onError);
+    client.release(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /**
  * Processes one chunk of claimed rows in ONE transaction on one connection:
  * the (handler, key) rows are inserted first (a conflict = ran already, skip),
@@ -333,7 +403,11 @@ async function runHandler(
  * handler's writes, its event_handled row and the event's new status commit
  * together or not at all.
  */
-export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<ChunkResult> {
+export async function processChunk(
+  env: ChunkEnv,
+  rows: ClaimedRow[],
+  opened?: Promise<OpenedChunk | undefined>,
+): Promise<ChunkResult> {
   const outcomes: Outcome[] = [];
   const events = rows.map(toEvent);
   let client: pg.PoolClient | undefined;
@@ -345,9 +419,17 @@ export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<C
   let state: ChunkState | undefined;
   let onForced: (() => void) | undefined;
   try {
-    client = await env.pool.connect();
-    client.on("error", onClientError);
-    await client.query("BEGIN");
+    const pre = opened ? await opened : undefined;
+    if (pre) {
+      // Opened (BEGIN sent) while the rows were being claimed.
+      client = pre.client;
+      client.on("error", onClientError);
+      client.off("error", pre.onError);
+    } else {
+      client = await env.pool.connect();
+      client.on("error", onClientError);
+      await client.query("BEGIN");
+    }
     const valid: Array<{ event: OutboxEvent; handlers: readonly HandlerDefinition[] }> = [];
     const invalid: Outcome[] = [];
     for (const event of events) {
@@ -387,13 +469,33 @@ export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<C
       );
       for (const r of res.rows) fresh.add(`${r.handler_name}\u0000${r.idempotency_key}`);
     }
-    state = { client, held: false, current: null, timer: undefined, timerAt: 0 };
+    state = { client, held: false, savepoints: 0, current: null, timer: undefined, timerAt: 0 };
     const chunk = state;
     onForced = () => chunk.current?.interrupt("forced");
     env.forced.addEventListener("abort", onForced, { once: true });
     const failedNames: string[] = [];
     const failedKeys: string[] = [];
+    const deferredIds = new Set<string>();
+    const chunkStarted = performance.now();
+    let runs = 0;
+    let writes = 0;
     for (const { event, handlers } of valid) {
+      // Over budget (too many subtransactions, or too long a transaction):
+      // the rest run in a fresh chunk; their fresh key rows are forgotten.
+      if (
+        runs > 0 &&
+        !env.forced.aborted &&
+        (state.savepoints >= SAVEPOINT_BUDGET || performance.now() - chunkStarted >= CHUNK_TIME_BUDGET_MS)
+      ) {
+        deferredIds.add(event.id);
+        for (const h of handlers) {
+          if (fresh.delete(`${h.name}\u0000${event.idempotencyKey}`)) {
+            failedNames.push(h.name);
+            failedKeys.push(event.idempotencyKey);
+          }
+        }
+        continue;
+      }
       if (env.forced.aborted) {
         outcomes.push({ kind: "released", event, error: null });
         for (const h of handlers) {
@@ -422,6 +524,7 @@ export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<C
           continue;
         }
         let result: RunResult;
+        runs++;
         try {
           result = await runHandler(env, state, h, event);
         } catch (err) {
@@ -433,6 +536,7 @@ export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<C
           }
           throw err;
         }
+        if (result.took) writes++;
         if (result.ok) {
           // A handler that wrote is checked through the status of its last
           // statement's ReadyForQuery: no round trip.
@@ -505,7 +609,9 @@ export async function processChunk(env: ChunkEnv, rows: ClaimedRow[]): Promise<C
       }
     }
     await client.query("COMMIT");
-    return { outcomes, fencedOut, committed: true };
+    env.observe(runs, writes, performance.now() - chunkStarted);
+    const deferred = deferredIds.size > 0 ? rows.filter((r) => deferredIds.has(r.id)) : [];
+    return { outcomes, deferred, fencedOut, committed: true };
   } catch (err) {
     if (client) {
       const c = client;
@@ -629,11 +735,12 @@ async function isolateStuck(
   const own: Outcome[] = released.length === 1 ? [outcome] : [];
   const fenced = released.length === 1 ? [] : [event.id];
   const rest = rows.filter((r) => r.id !== stuck.eventId);
-  if (rest.length === 0) return { outcomes: own, fencedOut: fenced, committed: true };
+  if (rest.length === 0) return { outcomes: own, deferred: [], fencedOut: fenced, committed: true };
   try {
     const res = await processChunk(env, rest);
     return {
       outcomes: [...own, ...res.outcomes],
+      deferred: res.deferred,
       fencedOut: [...fenced, ...res.fencedOut],
       committed: res.committed,
     };

@@ -9,7 +9,16 @@ import { channelFor, quoteIdent } from "../identifiers.js";
 import { silentLogger } from "../logger.js";
 import { assertSchemaCurrent } from "../migrate.js";
 import { isConnectionError } from "../sqlstate.js";
-import { type ChunkEnv, type Outcome, processChunk } from "./chunk.js";
+import {
+  CHUNK_TIME_BUDGET_MS,
+  type ChunkEnv,
+  discardChunkTransaction,
+  type OpenedChunk,
+  type Outcome,
+  openChunkTransaction,
+  processChunk,
+  SAVEPOINT_BUDGET,
+} from "./chunk.js";
 import { type ConsumerEvents, type ConsumerState, TypedEmitter } from "./events.js";
 import { Listener } from "./listener.js";
 import { Loop } from "./loop.js";
@@ -111,7 +120,17 @@ class OutboxConsumer implements Consumer {
   private accepting = false;
   private pumping: Promise<void> | undefined;
   private wakeAgain = false;
+  /** A notification arrived since the last claim: the next claim opens its chunk transaction alongside. */
+  private notified = false;
   private backlog = false;
+  /**
+   * What handler runs have cost lately (moving averages over chunks): the
+   * share of runs that wrote through ctx.tx (each a savepoint) and the time
+   * per run. Chunks are sized from them (chunkSize()); a fresh consumer
+   * assumes every run writes.
+   */
+  private writeRate = 1;
+  private runMs = 0;
   private readonly active = new Set<Promise<void>>();
   private readonly inFlight = new Map<string, Tracked>();
   private idleWaiters: Array<() => void> = [];
@@ -259,7 +278,10 @@ class OutboxConsumer implements Consumer {
           },
           channelFor(o.schema, this.generation),
           {
-            onNotify: () => this.wake(),
+            onNotify: () => {
+              this.notified = true;
+              this.wake();
+            },
             onConnected: (reconnected) => {
               if (!reconnected) return;
               this.recorder.reconnected();
@@ -416,8 +438,10 @@ class OutboxConsumer implements Consumer {
         return;
       }
       let full: boolean;
+      const preopen = this.notified;
+      this.notified = false;
       try {
-        full = await this.claim(free);
+        full = await this.claim(free, preopen);
       } catch (err) {
         this.reportError(err, "claim");
         return;
@@ -429,17 +453,34 @@ class OutboxConsumer implements Consumer {
     }
   }
 
-  private async claim(free: number): Promise<boolean> {
+  /**
+   * Claims and starts chunks. With `preopen` (woken by a notification, so
+   * rows are probably there) the first chunk's connection and BEGIN are
+   * opened while the claim runs, taking two statements off the path from
+   * publish to handler start; if nothing is claimed they are rolled back.
+   */
+  private async claim(free: number, preopen = false): Promise<boolean> {
     const pool = this.pool!;
-    const limit = free * this.o.batchSize;
+    const limit = free * this.chunkSize();
     const params: unknown[] = [this.generation, limit, this.workerId, this.o.leaseMs];
     if (this.topics) params.push(this.topics.exact, this.topics.likes);
-    const { rows } = await pool.query<ClaimedRow>(this.sql.claim, params);
+    let opening = preopen ? openChunkTransaction(pool) : undefined;
+    let rows: ClaimedRow[];
+    try {
+      ({ rows } = await pool.query<ClaimedRow>(this.sql.claim, params));
+    } catch (err) {
+      if (opening) void discardChunkTransaction(opening);
+      throw err;
+    }
     this.dbSucceeded();
     const maxLag = rows.reduce((m, r) => Math.max(m, r.lag_ms), 0);
     this.recorder.claimed(rows.length, rows.length > 0 ? maxLag : null);
-    if (rows.length === 0) return false;
-    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    if (rows.length === 0) {
+      if (opening) void discardChunkTransaction(opening);
+      return false;
+    }
+    // Ids are bigint text: shorter is smaller, then compare as strings.
+    rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const r of rows) this.inFlight.set(r.id, { topic: r.topic });
     this.emitter.emit("claimed", {
       count: rows.length,
@@ -448,38 +489,81 @@ class OutboxConsumer implements Consumer {
     });
     const chunks = Math.min(free, rows.length);
     const per = Math.ceil(rows.length / chunks);
-    for (let i = 0; i < rows.length; i += per) this.runChunk(rows.slice(i, i + per));
+    for (let i = 0; i < rows.length; i += per) {
+      this.runChunk(rows.slice(i, i + per), opening);
+      opening = undefined;
+    }
     return rows.length === limit;
   }
 
-  private runChunk(rows: ClaimedRow[]): void {
-    const p: Promise<void> = processChunk(this.chunkEnv(), rows)
-      .then(
-        (res) => {
-          if (res.fencedOut.length > 0) {
-            this.o.logger.warn(
-              { ids: res.fencedOut, workerId: this.workerId },
-              "rows were reaped from this worker while it processed them; the fence kept their new owner's result",
-            );
-          }
-          const fenced = new Set(res.fencedOut);
-          this.report(res.outcomes.filter((o) => !fenced.has(o.event.id)));
-        },
-        (err: { outcomes?: Outcome[]; cause?: unknown }) => {
-          this.reportError(err.cause ?? err, "chunk");
-          this.report(err.outcomes ?? []);
-        },
-      )
-      .finally(() => {
-        for (const r of rows) this.inFlight.delete(r.id);
-        this.active.delete(p);
-        if (this.backlog) {
-          this.backlog = false;
-          this.wake();
-        }
-        this.notifyIdle();
-      });
+  /**
+   * Events per chunk: at most batchSize, and few enough that a chunk is
+   * expected to take fewer than SAVEPOINT_BUDGET savepoints and about half of
+   * CHUNK_TIME_BUDGET_MS of handler time. Handlers that do not write through
+   * ctx.tx (relays, HTTP calls) and are quick get whole batchSize chunks, so
+   * a chunk's four statements are shared by hundreds of events; writing
+   * handlers get chunks of ~56. A chunk that runs over a budget anyway
+   * defers the rest to a fresh chunk.
+   */
+  private chunkSize(): number {
+    const byWrites = this.writeRate > 0 ? Math.floor(SAVEPOINT_BUDGET / this.writeRate) : Infinity;
+    const byTime = this.runMs > 0 ? Math.floor(CHUNK_TIME_BUDGET_MS / 2 / this.runMs) : Infinity;
+    return Math.max(1, Math.min(this.o.batchSize, byWrites, byTime));
+  }
+
+  private observe(runs: number, writes: number, handlerMs: number): void {
+    if (runs === 0) return;
+    const a = Math.min(0.8, runs / 100);
+    this.writeRate = this.writeRate * (1 - a) + (writes / runs) * a;
+    if (this.writeRate < 0.001) this.writeRate = 0;
+    this.runMs = this.runMs * (1 - a) + (handlerMs / runs) * a;
+  }
+
+  private runChunk(rows: ClaimedRow[], opened?: Promise<OpenedChunk | undefined>): void {
+    const p: Promise<void> = this.processRows(rows, opened).finally(() => {
+      this.active.delete(p);
+      if (this.backlog) {
+        this.backlog = false;
+        this.wake();
+      }
+      this.notifyIdle();
+    });
     this.active.add(p);
+  }
+
+  /**
+   * Runs claimed rows chunk after chunk: rows a chunk deferred (over its
+   * savepoint or time budget) are still claimed by this worker with their
+   * attempt counted once, so they run next in a fresh chunk, inside the same
+   * active promise (stop() waits for them, or aborts and releases them).
+   */
+  private async processRows(rows: ClaimedRow[], opened?: Promise<OpenedChunk | undefined>): Promise<void> {
+    let batch = rows;
+    let first = opened;
+    while (batch.length > 0) {
+      let deferred: ClaimedRow[] = [];
+      try {
+        const res = await processChunk(this.chunkEnv(), batch, first);
+        first = undefined;
+        deferred = res.deferred;
+        if (res.fencedOut.length > 0) {
+          this.o.logger.warn(
+            { ids: res.fencedOut, workerId: this.workerId },
+            "rows were reaped from this worker while it processed them; the fence kept their new owner's result",
+          );
+        }
+        const fenced = new Set(res.fencedOut);
+        this.report(res.outcomes.filter((o) => !fenced.has(o.event.id)));
+      } catch (e) {
+        const err = e as { outcomes?: Outcome[]; cause?: unknown };
+        this.reportError(err.cause ?? err, "chunk");
+        this.report(err.outcomes ?? []);
+      } finally {
+        const keep = new Set(deferred.map((r) => r.id));
+        for (const r of batch) if (!keep.has(r.id)) this.inFlight.delete(r.id);
+      }
+      batch = deferred;
+    }
   }
 
   private chunkEnv(): ChunkEnv {
@@ -504,6 +588,7 @@ class OutboxConsumer implements Consumer {
       logger: o.logger,
       forced: this.forced.signal,
       duration: (ms) => this.recorder.duration(ms),
+      observe: (runs, writes, handlerMs) => this.observe(runs, writes, handlerMs),
     };
   }
 
