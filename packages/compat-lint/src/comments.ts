@@ -30,7 +30,8 @@ export function lineComments(text: string): LineComment[] {
     if (c === "-" && text[i + 1] === "-") {
       let end = text.indexOf("\n", i);
       if (end < 0) end = n;
-      out.push({ index: i, end, body: text.slice(i + 2, end).replace(/\r$/, "") });
+      // Without a trailing CR (CRLF files), sliced directly rather than by a regex replace.
+      out.push({ index: i, end, body: text.slice(i + 2, text.charCodeAt(end - 1) === 13 ? end - 1 : end) });
       i = end;
     } else if (c === "/" && text[i + 1] === "*") {
       // Block comments nest in Postgres.
