@@ -41,12 +41,12 @@ export type WasmParseResult = { ok: true; json: string } | { ok: false; error: W
 let loading: Promise<void> | undefined;
 let mod: EmscriptenModule | undefined;
 
-/** Instantiates the WASM module once. */
 // Node's global WebAssembly, typed here because the project's lib setting has no DOM types.
 declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: object }>;
 };
 
+/** Instantiates the WASM module once; every call returns the same promise. */
 export function loadPgWasm(): Promise<void> {
   loading ??= (async () => {
     const require = createRequire(import.meta.url);
