@@ -47,8 +47,8 @@ interface RawStmt {
 /**
  * What parsing a section takes: either the outcome is known without the
  * parser (a NUL byte, nothing but whitespace), or these bytes go to
- * libpg_query. Splitting the two lets the bytes be parsed elsewhere (the
- * parse worker, src/parse-pool.ts) and the result finished here.
+ * libpg_query. parseRange() does both; they are separate so the raw parse
+ * can be timed on its own (tools/bench-compat-lint/phases.mjs).
  */
 export type ParseRequest =
   | { done: ParseOutcome }
