@@ -156,23 +156,30 @@ repetition does not flatter it.
 ## Is the goal ("no slower than squawk") met?
 
 No. compat-lint now takes ${(mc / ms).toFixed(2)}x squawk's wall time and ${(median(cpu.compat) / median(cpu.squawk)).toFixed(2)}x its CPU time (launcher
-plus binary). At the start of this round RESULTS.md recorded 2.39x (1065 ms vs 445 ms, a busier
-machine); the baseline row above is that build (commit 8174f3f), timed in the same loop. What limits it, from the phase
-breakdown below: before the first rule runs, a Node process has booted (~65 ms, which squawk's
-launcher pays too), the bundle has loaded (~8 ms), the parser's WASM has been read and set up
-(~9 ms on the main thread, plus ~10 ms of instantiation not hidden behind the file reads), 2,000
-files have been read (~18 ms) and libpg_query has parsed them (~40 ms cold in Liftoff, ~15 ms of
-it compiling the parser's functions on first use) and its JSON been decoded (~17 ms). That is
-~170 ms against squawk's ~210 ms total; what remains for rules, replay, directives, positions
-and GC (~80 ms, in V8's interpreter and baseline tier) has to fit in ~40 ms to tie. The two
-ways left to get there both change the design: a native (N-API) libpg_query binding instead of
-WASM (parse ~3x faster, no WASM setup, but a compiled dependency per platform), or parsing on
-a second thread, which measured slower here (below).
+plus binary). At the start of this round RESULTS.md recorded 2.39x (1065 ms vs 445 ms, on a
+busier machine); the baseline row above is that build (commit 8174f3f), timed in the same loop.
+The ratio moves with the machine's load: the full runs made while finishing this round (load
+average 1-2) gave 1.17x to 1.34x in wall time and 0.96x to 1.10x in CPU time.
+
+What limits it (phase figures from a quieter phases.mjs run, load average ~1.0, 2026-11-23
+12:59 UTC; the table below is from this run and scales with its load): before the first rule
+runs, a Node process has booted (~67 ms, which squawk's launcher pays too), the bundle has
+loaded (~14 ms), the parser's WASM has been read and set up (~9 ms on the main thread, plus
+~9 ms of instantiation not hidden behind the file reads), 2,000 files have been read (~18 ms),
+libpg_query has parsed them (~40 ms, in Liftoff code, including ~15 ms compiling the parser's
+functions on first use) and their JSON has been decoded (~17 ms). That is ~175 ms, against
+~210-220 ms for all of squawk at that load; rules, replay, directives, positions and GC take
+another 80-110 ms (in V8's interpreter and baseline tier) and would have to fit in ~40 ms to tie.
+The levers left change the design: a native (N-API) libpg_query binding instead of WASM (no
+WASM setup or first-use compilation and native instead of Liftoff code, but a compiled
+dependency per platform; not measured here), or parsing on a second thread, which measured
+slower on this machine (below).
 
 ## Where one compat-lint run spends its time
 
 From \`node tools/bench-compat-lint/phases.mjs\` (cold processes with the CLI's V8 flags, driving
-the unbundled dist/ modules, so module loading is higher than the bundled bin's ~8 ms):
+the unbundled dist/ modules, so module loading is higher than the bundled bin's ~14 ms, measured
+as \`compat-lint --version\` against an empty script):
 
 \`\`\`
 ${phases.stdout.trimEnd()}
