@@ -27,7 +27,7 @@ import {
   startServer,
 } from "./lib/server.mjs";
 import { latencySummary, median, nowMs, parallel, sleep } from "./lib/stats.mjs";
-import { startWorkers as startWorkerProcs } from "./lib/workers.mjs";
+import { imageNodeOptions, startWorkers as startWorkerProcs } from "./lib/workers.mjs";
 import * as cutover from "./systems/cutover.mjs";
 import * as graphile from "./systems/graphile.mjs";
 import * as limit from "./systems/limit.mjs";
@@ -433,6 +433,7 @@ async function main() {
     const meta = {
       quick: QUICK,
       runs: RUNS,
+      cutoverNodeOptions: imageNodeOptions(),
       started: started.toISOString(),
       durationS: (nowMs() - t0) / 1000,
       machine: {

@@ -183,4 +183,56 @@ describe("generation fencing", () => {
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE event_id = $1", [id])).toBe(1);
     expect(await countWhere(pool, "SELECT * FROM cutover.event_handled WHERE event_id = $1", [id])).toBe(1);
   });
+
+  it("a late completion of a row re-pended meanwhile is fenced off and named in a warning", async () => {
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool, "late-done");
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let runs = 0;
+    const warnings: Array<{ msg?: string; obj: Record<string, unknown> }> = [];
+    const noop = () => {};
+    const zombie = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      workerId: "late-zombie",
+      pollIntervalMs: 50,
+      logger: { debug: noop, info: noop, error: noop, warn: (obj, msg) => warnings.push({ obj, msg }) },
+      handlers: [
+        {
+          name: "late.done",
+          topics: ["order.placed"],
+          async handle() {
+            runs++;
+            if (runs === 1) await gate;
+          },
+        },
+      ],
+    });
+    consumers.push(zombie);
+    await zombie.start();
+    await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: "late" });
+    await waitFor(() => runs === 1);
+    const [{ id }] = (await pool.query("SELECT id::text FROM cutover.outbox WHERE generation = $1", [gen]))
+      .rows;
+    // What a reaper does to a row whose owner looks gone.
+    await pool.query(
+      "UPDATE cutover.outbox SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL WHERE id = $1",
+      [id],
+    );
+    release();
+    await waitFor(() => warnings.some((w) => (w.obj.ids as string[] | undefined)?.includes(id)));
+    // The late completion changed nothing; the row was claimed again (attempt
+    // 2) and, its key row committed by the first run, not handled twice.
+    await waitFor(
+      async () =>
+        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id])) ===
+        1,
+    );
+    const { rows } = await pool.query("SELECT attempts FROM cutover.outbox WHERE id = $1", [id]);
+    expect(rows[0].attempts).toBe(2);
+    expect(runs).toBe(1);
+  });
 });

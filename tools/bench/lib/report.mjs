@@ -76,7 +76,7 @@ export function renderReport({ meta, medians, notes }) {
         ],
         [
           "Configuration",
-          `Cutover: library defaults${Object.keys(meta.tuning.cutover).length ? ` + ${JSON.stringify(meta.tuning.cutover)}` : ""}, exactly-once bookkeeping ON (an event_handled row per event). ` +
+          `Cutover: library defaults${Object.keys(meta.tuning.cutover).length ? ` + ${JSON.stringify(meta.tuning.cutover)}` : ""}, exactly-once bookkeeping ON (an event_handled row per event), run with the outbox-worker image's V8 flags (${meta.cutoverNodeOptions?.join(" ") || "none"}). ` +
             `graphile-worker: concurrency ${meta.defaults.graphile.concurrency} per process (its own perf-test setting), default pool. ` +
             `pg-boss: ${meta.defaults.pgboss.loops} work() loops per process, batchSize ${meta.defaults.pgboss.batchSize}, polling ${meta.defaults.pgboss.pollingIntervalSeconds} s (its minimum). ` +
             "The peers have no exactly-once bookkeeping.",

@@ -1,15 +1,28 @@
 // Worker child processes (worker.mjs) and their IPC, shared by run.mjs and
 // profile.mjs.
 import { fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const WORKER_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "worker.mjs");
+const here = dirname(fileURLToPath(import.meta.url));
+const WORKER_PATH = join(here, "..", "worker.mjs");
+
+/**
+ * The V8 flags the outbox-worker image runs with (NODE_OPTIONS in the
+ * Dockerfile), read from the Dockerfile so the figure is the shipped
+ * worker's and cannot drift from it. Peers run with Node's defaults.
+ */
+export function imageNodeOptions() {
+  const m = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(here, "..", "..", "..", "Dockerfile"), "utf8"));
+  return m ? m[1].split(/\s+/).filter(Boolean) : [];
+}
 
 function spawnWorker(system, url, config, tuning, mode, onEvent, log) {
   const label = system;
   const child = fork(WORKER_PATH, [JSON.stringify({ system, url, config, tuning, mode })], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
+    execArgv: system === "cutover" ? [...process.execArgv, ...imageNodeOptions()] : process.execArgv,
   });
   const state = { handled: 0, first: undefined, last: undefined, error: undefined, exited: false };
   const waiters = [];

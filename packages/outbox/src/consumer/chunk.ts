@@ -461,13 +461,16 @@ export async function processChunk(
         ids.push(v.event.id);
       }
     }
+    // Every (handler, key) of the chunk is fresh except those the insert
+    // reports as already recorded (usually none, so little comes back).
     const fresh = new Set<string>();
     if (names.length > 0) {
       const res = await client.query<{ handler_name: string; idempotency_key: string }>(
         env.sql.insertHandled,
         [names, keys, ids, env.generation],
       );
-      for (const r of res.rows) fresh.add(`${r.handler_name}\u0000${r.idempotency_key}`);
+      for (let i = 0; i < names.length; i++) fresh.add(`${names[i]}\u0000${keys[i]}`);
+      for (const r of res.rows) fresh.delete(`${r.handler_name}\u0000${r.idempotency_key}`);
     }
     state = { client, held: false, savepoints: 0, current: null, timer: undefined, timerAt: 0 };
     const chunk = state;
@@ -590,14 +593,20 @@ export async function processChunk(
     const fencedOut: string[] = [];
     const doneIds = outcomes.filter((o) => o.kind === "done").map((o) => o.event.id);
     if (doneIds.length > 0) {
-      const res = await client.query<{ id: string }>(env.sql.complete, [
+      const res = await client.query<{ n: number }>(env.sql.complete, [
         doneIds,
         env.generation,
         env.workerId,
       ]);
-      if (res.rows.length !== doneIds.length) {
-        const got = new Set(res.rows.map((r) => r.id));
-        fencedOut.push(...doneIds.filter((id) => !got.has(id)));
+      if (res.rows[0]!.n !== doneIds.length) {
+        // Some row was no longer mine (reaped, maybe finished by another
+        // worker): name them. Rare, so not paid for on every chunk.
+        const lost = await client.query<{ id: string }>(env.sql.notCompletedByMe, [
+          doneIds,
+          env.generation,
+          env.workerId,
+        ]);
+        fencedOut.push(...lost.rows.map((r) => r.id));
       }
     }
     const releases = outcomes.filter((o) => o.kind !== "done");

@@ -816,7 +816,9 @@ class OutboxConsumer implements Consumer {
       }
     } finally {
       this.draining--;
-      this.heartbeat?.trigger();
+      // Resolve with the workers row saying running again (or exited), not
+      // still draining until the next heartbeat.
+      if (this.accepting) await this.beat().catch(() => {});
     }
     const after = this.recorder.snapshot(0);
     return {

@@ -75,21 +75,40 @@ FROM c, cfg WHERE o.id = c.id
 RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
   o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms`,
 
-    /** Inserts the (handler, key) rows of a chunk in key order; returns the new ones (a conflict = done already). */
-    insertHandled: `INSERT INTO ${s}.event_handled (handler_name, idempotency_key, event_id, generation)
-SELECT h, k, e, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, k, e)
-ORDER BY h, k
-ON CONFLICT (handler_name, idempotency_key) DO NOTHING
-RETURNING handler_name, idempotency_key`,
+    /**
+     * Inserts the (handler, key) rows of a chunk in key order; returns the
+     * pairs it did NOT insert (recorded before: that handler ran already).
+     * Returning the exceptions instead of the inserted rows keeps the usual
+     * answer empty instead of one row per event.
+     */
+    insertHandled: `WITH ins AS (
+  INSERT INTO ${s}.event_handled (handler_name, idempotency_key, event_id, generation)
+  SELECT h, k, e, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, k, e)
+  ORDER BY h, k
+  ON CONFLICT (handler_name, idempotency_key) DO NOTHING
+  RETURNING handler_name, idempotency_key
+)
+SELECT h AS handler_name, k AS idempotency_key FROM unnest($1::text[], $2::text[]) AS t(h, k)
+EXCEPT
+SELECT handler_name, idempotency_key FROM ins`,
 
     /** Forgets the (handler, key) rows of handler runs that failed in this transaction. */
     deleteHandled: `DELETE FROM ${s}.event_handled
 WHERE (handler_name, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 
-    /** Fenced completion: only rows still in flight, of my generation, claimed by me. */
-    complete: `UPDATE ${s}.outbox SET status = 'done', processed_at = now(), lease_expires_at = NULL
-WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3
-RETURNING id::text AS id`,
+    /** Fenced completion: only rows still in flight, of my generation, claimed by me; returns how many. */
+    complete: `WITH u AS (
+  UPDATE ${s}.outbox SET status = 'done', processed_at = now(), lease_expires_at = NULL
+  WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3
+  RETURNING 1
+)
+SELECT count(*)::int AS n FROM u`,
+
+    /** After a short completion (in the same transaction): the ids that are not done by me. */
+    notCompletedByMe: `SELECT id::text AS id FROM unnest($1::bigint[]) AS t(id)
+WHERE NOT EXISTS (
+  SELECT 1 FROM ${s}.outbox o
+  WHERE o.id = t.id AND o.generation = $2 AND o.status = 'done' AND o.claimed_by = $3)`,
 
     /**
      * Fenced batch release: per row `pending` (retry after delay_ms; with
