@@ -29,6 +29,7 @@ import {
 import { latencySummary, median, nowMs, parallel, sleep } from "./lib/stats.mjs";
 import { imageNodeOptions, startWorkers as startWorkerProcs } from "./lib/workers.mjs";
 import * as cutover from "./systems/cutover.mjs";
+import * as cutoverQuiet from "./systems/cutover-quiet.mjs";
 import * as graphile from "./systems/graphile.mjs";
 import * as limit from "./systems/limit.mjs";
 import * as pgboss from "./systems/pgboss.mjs";
@@ -79,7 +80,7 @@ const SMOKE = {
 const C = QUICK ? SMOKE : FULL;
 const RUNS = args.runs ? Number(args.runs) : C.runs;
 const WORKLOADS = (args.only ?? "enqueue,burndown,latency,steady").split(",");
-const ALL = { cutover, plain, graphile, pgboss, limit };
+const ALL = { cutover, cutoverQuiet, plain, graphile, pgboss, limit };
 const SYSTEMS = (args.systems ?? Object.keys(ALL).join(",")).split(",").map((s) => {
   if (!ALL[s]) throw new Error(`unknown system ${s}; known: ${Object.keys(ALL).join(", ")}`);
   return ALL[s];

@@ -5,7 +5,7 @@ import * as outbox from "../../../packages/outbox/dist/index.js";
 import { HANDLER, TOPIC } from "../lib/payload.mjs";
 
 export const SCHEMA = "cutover";
-const events = outbox.defineEvents({
+export const events = outbox.defineEvents({
   [TOPIC]: z.object({ seq: z.number().int(), orderId: z.string(), amount: z.number(), currency: z.string() }),
 });
 
