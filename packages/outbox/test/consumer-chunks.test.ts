@@ -39,6 +39,21 @@ async function openCount(generation: number): Promise<number> {
   return rows[0]!.n;
 }
 
+/** A handler that writes its effect through ctx.tx (a savepoint) for events numbered fromN and up; the rest only read. */
+function txWriter(name: string, fromN = 0) {
+  return defineHandler(events, {
+    name,
+    topics: ["order.placed"],
+    handle: async (e, ctx) => {
+      if (e.payload.n < fromN) return;
+      await ctx.tx.query(
+        "INSERT INTO public.tx_effects (event_id, n, txid) VALUES ($1, $2, txid_current())",
+        [e.id, e.payload.n],
+      );
+    },
+  });
+}
+
 describe("consumer: chunk sizing", () => {
   it("handlers that write through ctx.tx run fewer than 64 per transaction (subtransaction cache), each once", async () => {
     await createTxEffects();
@@ -49,18 +64,7 @@ describe("consumer: chunk sizing", () => {
       generation,
       batchSize: 1000,
       concurrency: 2,
-      handlers: [
-        defineHandler(events, {
-          name: "chunks.writer",
-          topics: ["order.placed"],
-          handle: async (e, ctx) => {
-            await ctx.tx.query(
-              "INSERT INTO public.tx_effects (event_id, n, txid) VALUES ($1, $2, txid_current())",
-              [e.id, e.payload.n],
-            );
-          },
-        }),
-      ],
+      handlers: [txWriter("chunks.writer")],
     });
     consumers.push(consumer);
     await publishMany(pool, await publisherFor(pool, generation), 1500, { batch: 500 });
@@ -110,20 +114,8 @@ describe("consumer: chunk sizing", () => {
       databaseUrl: db.current.url,
       generation,
       concurrency: 1,
-      handlers: [
-        defineHandler(events, {
-          name: "chunks.late-writer",
-          topics: ["order.placed"],
-          // Events 0-2999 only read; from 3000 on every run writes.
-          handle: async (e, ctx) => {
-            if (e.payload.n < 3000) return;
-            await ctx.tx.query(
-              "INSERT INTO public.tx_effects (event_id, n, txid) VALUES ($1, $2, txid_current())",
-              [e.id, e.payload.n],
-            );
-          },
-        }),
-      ],
+      // Events 0-2999 only read; from 3000 on every run writes.
+      handlers: [txWriter("chunks.late-writer", 3000)],
     });
     consumers.push(consumer);
     const claims: number[] = [];
