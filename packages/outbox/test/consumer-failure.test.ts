@@ -350,6 +350,31 @@ describe("consumer failures", () => {
     }
   });
 
+  it("a ctx.tx first touched after its run ended is closed from the start", async () => {
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool, "late-tx");
+    const kept: HandlerContext[] = [];
+    const c = createConsumer({
+      databaseUrl: db.current.url,
+      generation: gen,
+      handlers: [
+        {
+          name: "late.tx",
+          topics: ["order.placed"],
+          async handle(_event, ctx) {
+            kept.push(ctx);
+          },
+        },
+      ],
+    });
+    consumers.push(c);
+    await publishMany(pool, await publisherFor(pool, gen), 2, { prefix: "late-tx" });
+    expect(await c.drain({ timeoutMs: 10_000 })).toMatchObject({ handled: 2, remaining: 0 });
+    expect(kept).toHaveLength(2);
+    for (const ctx of kept)
+      await expect(ctx.tx.query("SELECT 1")).rejects.toMatchObject({ code: "HANDLER_TX_CLOSED" });
+  });
+
   it("a handler stuck in a statement that ignores cancel fails alone: connection terminated, its chunk-mates re-run at once", async () => {
     const { hangs, runs, pool } = await hangAmongGood("terminate", async (ctx) => {
       // Swallows the cancel and sleeps on: only terminating the backend ends it.
