@@ -7,10 +7,9 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { z } from "zod";
 import * as outbox from "../../packages/outbox/dist/index.js";
-import { createDatabase, startServer } from "./lib/server.mjs";
+import { probeSetup } from "./lib/probe.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -20,15 +19,11 @@ const { values } = parseArgs({
   },
 });
 const N = Number(values.n);
-const server = await startServer();
-const url = await createDatabase(server.adminUrl, "burnprobe");
-const events = outbox.defineEvents({
-  "probe.item": z.object({ seq: z.number(), orderId: z.string(), amount: z.number() }),
-});
-await outbox.migrate({ databaseUrl: url });
-const pool = new pg.Pool({ connectionString: url, max: 4 });
-const { generation } = await outbox.allocateGeneration(pool, { version: "probe" });
-const publisher = await outbox.createPublisher({ events, db: pool, generation, notify: false });
+const { server, url, events, pool, generation, publisher } = await probeSetup(
+  "burnprobe",
+  { "probe.item": z.object({ seq: z.number(), orderId: z.string(), amount: z.number() }) },
+  { poolSize: 4, notify: false },
+);
 for (let i = 0; i < N; i += 1000) {
   const c = await pool.connect();
   await c.query("BEGIN");

@@ -7,19 +7,15 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { z } from "zod";
 import * as outbox from "../../packages/outbox/dist/index.js";
-import { createDatabase, startServer } from "./lib/server.mjs";
+import { probeSetup } from "./lib/probe.mjs";
 
 const { values } = parseArgs({
   options: { n: { type: "string", default: "500" }, cutover: { type: "string", default: "{}" } },
 });
 const N = Number(values.n);
-const server = await startServer();
-const url = await createDatabase(server.adminUrl, "latprobe");
-const events = outbox.defineEvents({ "probe.ping": z.object({ seq: z.number() }) });
-await outbox.migrate({ databaseUrl: url });
-const pool = new pg.Pool({ connectionString: url, max: 2 });
-const { generation } = await outbox.allocateGeneration(pool, { version: "probe" });
-const publisher = await outbox.createPublisher({ events, db: pool, generation });
+const { server, url, events, pool, generation, publisher } = await probeSetup("latprobe", {
+  "probe.ping": z.object({ seq: z.number() }),
+});
 const now = () => performance.now();
 const marks = new Map();
 let started;

@@ -70,15 +70,13 @@ function isNodePostgresClient(c: unknown): boolean {
   return typeof conn?.parsedStatements === "object" && conn.parsedStatements !== null;
 }
 
-const hashes = new Map<string, string>();
-function statementHash(text: string): string {
-  let h = hashes.get(text);
-  if (h === undefined) {
-    h = createHash("sha1").update(text).digest("hex").slice(0, 10);
-    if (hashes.size > 100) hashes.clear();
-    hashes.set(text, h);
-  }
-  return h;
+/**
+ * The name of a named prepared statement: `prefix` plus a hash of the text, so
+ * two callers sharing a connection with different texts (schemas, topic
+ * filters) never reuse one name for two statements.
+ */
+export function preparedName(prefix: string, text: string): string {
+  return `${prefix}_${createHash("sha1").update(text).digest("hex").slice(0, 10)}`;
 }
 
 /**
@@ -89,7 +87,7 @@ function statementHash(text: string): string {
 export function toQueryable(
   db: unknown,
   what: string,
-  opts: { requireTransaction?: boolean; statementName?: string } = {},
+  opts: { requireTransaction?: boolean; statementNames?: ReadonlyMap<string, string> } = {},
 ): Queryable {
   if (isKysely(db)) {
     if (opts.requireTransaction && !db.isTransaction) {
@@ -113,14 +111,12 @@ export function toQueryable(
       );
     }
     const client = db as PgClientLike;
-    const named = opts.statementName !== undefined && isNodePostgresClient(client);
+    const names = opts.statementNames && isNodePostgresClient(client) ? opts.statementNames : undefined;
     return {
       async query<R>(text: string, params: readonly unknown[] = []) {
-        const res = named
-          ? await (client as unknown as NamedQuery).query(
-              { name: `${opts.statementName}_${statementHash(text)}`, text },
-              params as unknown[],
-            )
+        const name = names?.get(text);
+        const res = name
+          ? await (client as unknown as NamedQuery).query({ name, text }, params as unknown[])
           : await client.query(text, params as unknown[]);
         return { rows: res.rows as R[] };
       },

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { toQueryable } from "./db.js";
+import { preparedName, toQueryable } from "./db.js";
 import { CutoverError } from "./errors.js";
 import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
@@ -58,9 +58,8 @@ export interface PublisherOptions<S extends EventSchemas> {
   notify?: boolean;
   /**
    * On a node-postgres client, send the insert as a named prepared statement,
-   * parsed and planned once per connection (default true; measured ~1.35x
-   * single-event publish throughput). Other handles (kysely, pg look-alikes)
-   * always get an unnamed statement. Set false when your connections go
+   * parsed and planned once per connection (default true). Other handles
+   * (kysely, pg look-alikes) always get an unnamed statement. Set false when your connections go
    * through PgBouncer in transaction mode older than 1.21.
    */
   preparedStatements?: boolean;
@@ -186,6 +185,9 @@ export async function createPublisher<S extends EventSchemas>(
 SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
   const leanSql = insertSql(false);
   const fullSql = insertSql(true);
+  const statementNames = prepared
+    ? new Map([leanSql, fullSql].map((text) => [text, preparedName("cutover_publish", text)]))
+    : undefined;
 
   // Builds the one JSON document the statement reads; every piece is
   // validated and serialized here so the database never sees bad input.
@@ -238,7 +240,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
   ): Promise<PublishResult[]> {
     const q = toQueryable(tx, batch ? "publishBatch" : "publish", {
       requireTransaction: true,
-      ...(prepared ? { statementName: "cutover_publish" } : {}),
+      ...(statementNames ? { statementNames } : {}),
     });
     const { json, keys } = encode(items, batch);
     if (keys.length === 0) return [];

@@ -2,7 +2,7 @@ import { type Consumer, createConsumer, defineHandler } from "@cutover/outbox";
 import { afterEach, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { SAVEPOINT_BUDGET } from "../src/consumer/chunk.js";
-import { events, newGeneration, publisherFor, publishMany, waitFor } from "./support/consumer.js";
+import { countWhere, events, newGeneration, publisherFor, publishMany, waitFor } from "./support/consumer.js";
 
 const db = useTestDatabase();
 const consumers: Consumer[] = [];
@@ -31,13 +31,10 @@ async function effectsPerTransaction(): Promise<{ maxPerTx: number; total: numbe
   return { maxPerTx: rows[0]!.max, total: rows[0]!.total, distinct: rows[0]!.distinct };
 }
 
-async function openCount(generation: number): Promise<number> {
-  const { rows } = await db.current.pool.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM cutover.outbox WHERE generation = $1 AND status <> 'done'",
-    [generation],
-  );
-  return rows[0]!.n;
-}
+const openCount = (generation: number) =>
+  countWhere(db.current.pool, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status <> 'done'", [
+    generation,
+  ]);
 
 /** A handler that writes its effect through ctx.tx (a savepoint) for events numbered fromN and up; the rest only read. */
 function txWriter(name: string, fromN = 0) {

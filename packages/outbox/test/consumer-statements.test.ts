@@ -2,7 +2,7 @@ import { type Consumer, createConsumer, defineHandler, isCutoverError } from "@c
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { events, newGeneration, publisherFor } from "./support/consumer.js";
+import { events, newGeneration, publisherFor, waitFor } from "./support/consumer.js";
 
 const db = useTestDatabase();
 const consumers: Consumer[] = [];
@@ -53,14 +53,6 @@ async function publishBoth(pool: pg.Pool, generation: number, n: number): Promis
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("consumer statements: prepared by default, unnamed on request", () => {
   it("consumers whose statements differ share one pool: no name collision, every event handled once", async () => {
     const pool = sharedPool();
@@ -91,7 +83,7 @@ describe("consumer statements: prepared by default, unnamed on request", () => {
         "SELECT count(*)::int AS n FROM cutover.outbox WHERE status = 'done'",
       );
       return rows[0]!.n === 200;
-    }, "200 events done");
+    });
     expect(seen.size).toBe(200);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
@@ -124,7 +116,7 @@ describe("consumer statements: prepared by default, unnamed on request", () => {
     consumers.push(c);
     await c.start();
     await publishBoth(pool, generation, 50);
-    await waitFor(async () => handled === 50, "50 events handled");
+    await waitFor(() => handled === 50);
     await Promise.all(consumers.splice(0).map((x) => x.stop({ timeoutMs: 5000 })));
     // (The test's own publisher prepares its insert on the same pool.)
     const consumerNames = (await preparedNames(pool)).filter(

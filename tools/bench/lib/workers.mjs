@@ -13,9 +13,13 @@ const WORKER_PATH = join(here, "..", "worker.mjs");
  * Dockerfile), read from the Dockerfile so the figure is the shipped
  * worker's and cannot drift from it. Peers run with Node's defaults.
  */
+let nodeOptions;
 export function imageNodeOptions() {
-  const m = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(here, "..", "..", "..", "Dockerfile"), "utf8"));
-  return m ? m[1].split(/\s+/).filter(Boolean) : [];
+  if (!nodeOptions) {
+    const m = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(here, "..", "..", "..", "Dockerfile"), "utf8"));
+    nodeOptions = m ? m[1].split(/\s+/).filter(Boolean) : [];
+  }
+  return nodeOptions;
 }
 
 function spawnWorker(system, url, config, tuning, mode, onEvent, log) {

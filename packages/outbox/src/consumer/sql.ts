@@ -3,8 +3,8 @@
  * parameter; the schema name is validated and quoted by the caller. Every
  * statement that changes a row re-checks generation, status and owner.
  */
-import { createHash } from "node:crypto";
 import type pg from "pg";
+import { preparedName } from "../db.js";
 import { quoteIdent } from "../identifiers.js";
 
 export interface ClaimedRow {
@@ -192,8 +192,7 @@ export function statements(sql: ConsumerSql, prepared: boolean): Statements {
       out[key] = text;
       continue;
     }
-    const hash = createHash("sha1").update(text).digest("hex").slice(0, 10);
-    out[key] = { name: `cutover_${key}_${hash}`, text };
+    out[key] = { name: preparedName(`cutover_${key}`, text), text };
   }
   return out as unknown as Statements;
 }
