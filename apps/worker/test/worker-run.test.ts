@@ -51,6 +51,19 @@ const get = async (path: string) => {
   return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
 };
 
+/**
+ * /health and /metrics serve a status sample taken every
+ * OUTBOX_STATUS_INTERVAL_MS: wait for one taken after now, so what the
+ * previous test settled is in it.
+ */
+async function freshStatusSample(): Promise<void> {
+  const after = Date.now();
+  await waitUntil("a status sample taken after the previous test settled", async () => {
+    const body = JSON.parse((await get("/health")).text) as { checks?: { lag?: { sampledAt?: string } } };
+    return Date.parse(body.checks?.lag?.sampledAt ?? "") > after || undefined;
+  });
+}
+
 /** The value of the one sample of `name` whose labels include `labels` (throws unless exactly one matches). */
 function metric(text: string, name: string, labels: Record<string, string>): number {
   const hits = text.split("\n").filter((line) => {
@@ -139,6 +152,7 @@ describe("outbox-worker run", () => {
   });
 
   it("serves /health with every feature's wiring and an overall status", async () => {
+    await freshStatusSample();
     const res = await get("/health");
     expect(res.status).toBe(200);
     expect(res.type).toContain("application/json");
@@ -166,6 +180,7 @@ describe("outbox-worker run", () => {
   });
 
   it("serves Prometheus metrics: counters by topic and handler, batch sizes, durations, backlog by generation", async () => {
+    await freshStatusSample();
     const res = await get("/metrics");
     expect(res.status).toBe(200);
     expect(res.type).toContain("text/plain");
