@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { isCutoverError } from "@cutover/outbox";
 import type { Io } from "./commands/ops.js";
-import { ConfigError, type Env, type LoadOptions, loadConfig } from "./config.js";
+import { ConfigError, type Env, type LoadOptions, loadConfig, type WorkerConfig } from "./config.js";
 import { HELP } from "./help.js";
 import { redactText } from "./redact.js";
 import { WORKER_VERSION } from "./version.js";
@@ -81,6 +81,42 @@ function stopSignal(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
+/**
+ * `run` and `drain`: commands that serve one generation's handlers. Both take
+ * --generation, --handlers and --schema over their variables (plus their own
+ * `options`, of which `variables` maps flags onto variables too), need a
+ * generation and handlers, and hold a stop signal while `command` runs.
+ */
+async function serve(
+  topic: "run" | "drain",
+  args: string[],
+  env: Env,
+  options: Record<string, { type: "string" | "boolean" }>,
+  variables: Record<string, string>,
+  command: (c: WorkerConfig, e: Env, flags: Flags, stop: Promise<string>) => Promise<number>,
+): Promise<number> {
+  const { flags } = parse(args, {
+    ...options,
+    generation: { type: "string" },
+    handlers: { type: "string" },
+    schema: { type: "string" },
+  });
+  if (flags.help) return help(topic);
+  const e = withFlags(env, flags, {
+    ...variables,
+    generation: "CUTOVER_GENERATION",
+    handlers: "OUTBOX_HANDLERS",
+    schema: "CUTOVER_SCHEMA",
+  });
+  const c = config(e, { needGeneration: true, needHandlers: true });
+  const stop = stopSignal();
+  try {
+    return await command(c, e, flags, stop.promise);
+  } finally {
+    stop.dispose();
+  }
+}
+
 async function main(argv: string[], env: Env): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "--version" || first === "-v") {
@@ -95,30 +131,18 @@ async function main(argv: string[], env: Env): Promise<number> {
   const command = first === undefined || first.startsWith("-") ? "run" : first;
   const args = first === undefined || first.startsWith("-") ? argv : rest;
   switch (command) {
-    case "run": {
-      const { flags } = parse(args, {
-        migrate: { type: "boolean" },
-        port: { type: "string" },
-        generation: { type: "string" },
-        handlers: { type: "string" },
-        schema: { type: "string" },
-      });
-      if (flags.help) return help("run");
-      const e = withFlags(env, flags, {
-        port: "PORT",
-        generation: "CUTOVER_GENERATION",
-        handlers: "OUTBOX_HANDLERS",
-        schema: "CUTOVER_SCHEMA",
-      });
-      const c = config(e, { needGeneration: true, needHandlers: true });
-      const stop = stopSignal();
-      try {
-        const { runCommand } = await import("./commands/run.js");
-        return await runCommand(c, { migrate: flags.migrate === true, env: e, stopSignal: stop.promise });
-      } finally {
-        stop.dispose();
-      }
-    }
+    case "run":
+      return serve(
+        "run",
+        args,
+        env,
+        { migrate: { type: "boolean" }, port: { type: "string" } },
+        { port: "PORT" },
+        async (c, e, flags, stop) => {
+          const { runCommand } = await import("./commands/run.js");
+          return runCommand(c, { migrate: flags.migrate === true, env: e, stopSignal: stop });
+        },
+      );
     case "migrate": {
       const { flags } = parse(args, { schema: { type: "string" } });
       if (flags.help) return help("migrate");
@@ -192,37 +216,15 @@ async function main(argv: string[], env: Env): Promise<number> {
       }
       throw new UsageError(`unknown subcommand "dead ${sub}"; try "dead list" or "dead retry"`);
     }
-    case "drain": {
-      const { flags } = parse(args, {
-        generation: { type: "string" },
-        handlers: { type: "string" },
-        timeout: { type: "string" },
-        schema: { type: "string" },
-      });
-      if (flags.help) return help("drain");
-      const e = withFlags(env, flags, {
-        generation: "CUTOVER_GENERATION",
-        handlers: "OUTBOX_HANDLERS",
-        schema: "CUTOVER_SCHEMA",
-      });
-      const c = config(e, { needGeneration: true, needHandlers: true });
-      const stop = stopSignal();
-      try {
+    case "drain":
+      return serve("drain", args, env, { timeout: { type: "string" } }, {}, async (c, e, flags, stop) => {
         const { drainCommand } = await import("./commands/drain.js");
-        return await drainCommand(
+        return drainCommand(
           c,
-          {
-            env: e,
-            timeoutMs: positiveInt(flags.timeout, "--timeout"),
-            progressMs: 1000,
-            stopSignal: stop.promise,
-          },
+          { env: e, timeoutMs: positiveInt(flags.timeout, "--timeout"), progressMs: 1000, stopSignal: stop },
           io,
         );
-      } finally {
-        stop.dispose();
-      }
-    }
+      });
     default:
       throw new UsageError(`unknown command "${command}"; run \`outbox-worker --help\``);
   }

@@ -50,21 +50,8 @@ export interface WorkerConfig {
   /** OUTBOX_STARTUP_TIMEOUT_MS: retry connection failures that can heal for this long at start; 0 = fail at once. */
   startupTimeoutMs: number;
   statusIntervalMs: number;
-  consumer: {
-    concurrency: number;
-    batchSize: number;
-    pollIntervalMs: number;
-    leaseMs: number;
-    handlerTimeoutMs: number;
-    maxAttempts: number;
-    backoff: { baseMs: number; maxMs: number };
-    heartbeatIntervalMs: number;
-    staleAfterMs: number;
-    reaperIntervalMs: number;
-    retention: { doneAfterMs: number; handledAfterMs: number; intervalMs: number };
-    listen: boolean;
-    preparedStatements: boolean;
-  };
+  /** The consumer tuning options, one per entry of CONSUMER_VARIABLES. */
+  consumer: ConsumerConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -80,6 +67,50 @@ export class ConfigError extends CutoverError {
 }
 
 const MAX_MS = 2_147_483_647;
+
+/** An integer variable and its range, or (one element) a boolean variable. */
+type Variable = readonly [name: string, min: number, max: number] | readonly [name: string];
+interface VariableTable {
+  readonly [option: string]: Variable | VariableTable;
+}
+/** The values a table of variables reads into: numbers, booleans and nested groups, in its shape. */
+type ValuesOf<T> = {
+  -readonly [K in keyof T]: T[K] extends readonly [string, number, number]
+    ? number
+    : T[K] extends readonly [string]
+      ? boolean
+      : ValuesOf<T[K]>;
+};
+
+/**
+ * The consumer tuning variables, in the shape of the consumer options they set
+ * and in the order they are validated. Every default is the library's
+ * CONSUMER_DEFAULTS (readTable() checks at compile time that each option has one).
+ */
+const CONSUMER_VARIABLES = {
+  concurrency: ["OUTBOX_CONCURRENCY", 1, 256],
+  batchSize: ["OUTBOX_BATCH_SIZE", 1, 1000],
+  pollIntervalMs: ["OUTBOX_POLL_INTERVAL_MS", 10, MAX_MS],
+  leaseMs: ["OUTBOX_LEASE_MS", 100, MAX_MS],
+  handlerTimeoutMs: ["OUTBOX_HANDLER_TIMEOUT_MS", 1, MAX_MS],
+  maxAttempts: ["OUTBOX_MAX_ATTEMPTS", 1, 1_000_000],
+  backoff: {
+    baseMs: ["OUTBOX_BACKOFF_BASE_MS", 0, MAX_MS],
+    maxMs: ["OUTBOX_BACKOFF_MAX_MS", 0, MAX_MS],
+  },
+  heartbeatIntervalMs: ["OUTBOX_HEARTBEAT_INTERVAL_MS", 10, MAX_MS],
+  staleAfterMs: ["OUTBOX_STALE_AFTER_MS", 100, MAX_MS],
+  reaperIntervalMs: ["OUTBOX_REAPER_INTERVAL_MS", 10, MAX_MS],
+  retention: {
+    doneAfterMs: ["OUTBOX_RETENTION_DONE_MS", 0, MAX_MS],
+    handledAfterMs: ["OUTBOX_RETENTION_HANDLED_MS", 0, MAX_MS],
+    intervalMs: ["OUTBOX_RETENTION_INTERVAL_MS", 10, MAX_MS],
+  },
+  listen: ["OUTBOX_LISTEN"],
+  preparedStatements: ["OUTBOX_PREPARED_STATEMENTS"],
+} as const satisfies VariableTable;
+
+export type ConsumerConfig = ValuesOf<typeof CONSUMER_VARIABLES>;
 
 function shown(raw: string): string {
   return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw);
@@ -143,6 +174,29 @@ function databaseUrl(env: Env): string {
     );
   }
   return raw.trim();
+}
+
+function intVariable(
+  env: Env,
+  [name, min, max]: readonly [string, number, number],
+  fallback: number,
+): number {
+  return int(env, name, fallback, min, max);
+}
+
+const isVariable = (entry: Variable | VariableTable): entry is Variable => Array.isArray(entry);
+
+/** Reads every variable of `table`, in its order; `defaults` holds the value of each one left unset. */
+function readTable<T extends VariableTable>(env: Env, table: T, defaults: ValuesOf<T>): ValuesOf<T> {
+  const out: Record<string, unknown> = {};
+  const fallbacks = defaults as Record<string, unknown>;
+  for (const [option, entry] of Object.entries<Variable | VariableTable>(table)) {
+    const fallback = fallbacks[option];
+    if (!isVariable(entry)) out[option] = readTable(env, entry, fallback as ValuesOf<VariableTable>);
+    else if (entry.length === 3) out[option] = intVariable(env, entry, fallback as number);
+    else out[option] = bool(env, entry[0], fallback as boolean);
+  }
+  return out as ValuesOf<T>;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -210,9 +264,11 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
     throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}; got ${shown(logLevelRaw)}`);
   }
 
+  const v = CONSUMER_VARIABLES;
   const d = CONSUMER_DEFAULTS;
-  const heartbeatIntervalMs = int(env, "OUTBOX_HEARTBEAT_INTERVAL_MS", d.heartbeatIntervalMs, 10, MAX_MS);
-  const staleAfterMs = int(env, "OUTBOX_STALE_AFTER_MS", d.staleAfterMs, 100, MAX_MS);
+  // Checked together before the rest, so their error comes first; readTable() reads them again below.
+  const heartbeatIntervalMs = intVariable(env, v.heartbeatIntervalMs, d.heartbeatIntervalMs);
+  const staleAfterMs = intVariable(env, v.staleAfterMs, d.staleAfterMs);
   if (staleAfterMs <= heartbeatIntervalMs) {
     throw new ConfigError(
       "OUTBOX_STALE_AFTER_MS",
@@ -240,27 +296,6 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
     shutdownTimeoutMs: int(env, "OUTBOX_SHUTDOWN_TIMEOUT_MS", WORKER_DEFAULTS.shutdownTimeoutMs, 0, MAX_MS),
     startupTimeoutMs: int(env, "OUTBOX_STARTUP_TIMEOUT_MS", WORKER_DEFAULTS.startupTimeoutMs, 0, MAX_MS),
     statusIntervalMs: int(env, "OUTBOX_STATUS_INTERVAL_MS", WORKER_DEFAULTS.statusIntervalMs, 100, MAX_MS),
-    consumer: {
-      concurrency: int(env, "OUTBOX_CONCURRENCY", d.concurrency, 1, 256),
-      batchSize: int(env, "OUTBOX_BATCH_SIZE", d.batchSize, 1, 1000),
-      pollIntervalMs: int(env, "OUTBOX_POLL_INTERVAL_MS", d.pollIntervalMs, 10, MAX_MS),
-      leaseMs: int(env, "OUTBOX_LEASE_MS", d.leaseMs, 100, MAX_MS),
-      handlerTimeoutMs: int(env, "OUTBOX_HANDLER_TIMEOUT_MS", d.handlerTimeoutMs, 1, MAX_MS),
-      maxAttempts: int(env, "OUTBOX_MAX_ATTEMPTS", d.maxAttempts, 1, 1_000_000),
-      backoff: {
-        baseMs: int(env, "OUTBOX_BACKOFF_BASE_MS", d.backoff.baseMs, 0, MAX_MS),
-        maxMs: int(env, "OUTBOX_BACKOFF_MAX_MS", d.backoff.maxMs, 0, MAX_MS),
-      },
-      heartbeatIntervalMs,
-      staleAfterMs,
-      reaperIntervalMs: int(env, "OUTBOX_REAPER_INTERVAL_MS", d.reaperIntervalMs, 10, MAX_MS),
-      retention: {
-        doneAfterMs: int(env, "OUTBOX_RETENTION_DONE_MS", d.retention.doneAfterMs, 0, MAX_MS),
-        handledAfterMs: int(env, "OUTBOX_RETENTION_HANDLED_MS", d.retention.handledAfterMs, 0, MAX_MS),
-        intervalMs: int(env, "OUTBOX_RETENTION_INTERVAL_MS", d.retention.intervalMs, 10, MAX_MS),
-      },
-      listen: bool(env, "OUTBOX_LISTEN", d.listen),
-      preparedStatements: bool(env, "OUTBOX_PREPARED_STATEMENTS", d.preparedStatements),
-    },
+    consumer: readTable(env, v, d),
   };
 }
