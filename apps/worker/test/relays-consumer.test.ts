@@ -1,29 +1,13 @@
 import { type Consumer, createConsumer } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { createRelays, parseRelaysConfig, type Relay } from "../src/relays/index.js";
-import { memoryLogger } from "./relays-fixtures/events.js";
 import { newGeneration, publishRange, statusCounts, waitFor } from "./relays-fixtures/outbox.js";
-import {
-  AMQP_URL,
-  dedupe,
-  inKeyOrder,
-  NATS_URL,
-  natsStream,
-  REDIS_URL,
-  type Received,
-  rabbitQueue,
-  redisReader,
-  runId,
-  startWebhookReceiver,
-} from "./relays-fixtures/receivers.js";
+import { AMQP_URL, NATS_URL, REDIS_URL, type Received, runId } from "./relays-fixtures/receivers.js";
+import { expectDelivered, startReceivers, startRelays, useCleanups } from "./relays-fixtures/setup.js";
 
 const db = useTestDatabase();
 const SECRET = "whsec_consumer_test_secret";
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe("relays through the real consumer", () => {
   it("10,000 events over 2 generations reach the webhook, JetStream, Redis and RabbitMQ, each exactly once after dedupe, in key order", {
@@ -33,16 +17,9 @@ describe("relays through the real consumer", () => {
     const total = 10_000;
     const pool = db.current.pool;
 
-    const hook = await startWebhookReceiver(SECRET);
-    cleanups.push(() => hook.close());
-    const stream = await natsStream(`cutover_test_${run}`, [`cutover-test-${run}.>`]);
-    cleanups.push(() => stream.close());
-    const redis = await redisReader(`cutover-test:${run}:`);
-    cleanups.push(() => redis.close());
-    const rabbit = await rabbitQueue(`cutover-test-${run}`, `cutover-test-${run}`);
-    cleanups.push(() => rabbit.close());
+    const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
 
-    const config = parseRelaysConfig(
+    const { relays, logger } = startRelays(
       [
         { kind: "webhook", name: "relay.hook", topics: ["order.*"], url: hook.url, secretEnv: "HOOK_SECRET" },
         {
@@ -70,12 +47,8 @@ describe("relays through the real consumer", () => {
         },
       ],
       { HOOK_SECRET: SECRET },
+      cleanups,
     );
-    const logger = memoryLogger();
-    const relays: Relay[] = createRelays(config, { logger });
-    cleanups.push(async () => {
-      await Promise.all(relays.map((r) => r.close()));
-    });
 
     // Two generations side by side, each served by its own consumer; ordering keys on two events of three.
     const generations = [await newGeneration(pool, `a-${run}`), await newGeneration(pool, `b-${run}`)];
@@ -105,12 +78,8 @@ describe("relays through the real consumer", () => {
     await waitFor(async () => (await statusCounts(pool)).done === total, 200);
     expect(await statusCounts(pool)).toEqual({ done: total });
 
-    const expectedKeys = new Set(Array.from({ length: total }, (_, n) => `${run}-${n}`));
     const check = (name: string, received: readonly Received[], allowDuplicates: boolean) => {
-      const d = dedupe(received);
-      expect(d.unique, name).toEqual(expectedKeys);
-      if (!allowDuplicates) expect(d.duplicates, name).toEqual([]);
-      expect(inKeyOrder(d.byKey), `${name} key order`).toBe(true);
+      const d = expectDelivered(name, received, { run, total, allowDuplicates });
       expect(d.byKey.size, name).toBe(80);
       const gens = new Set(received.map((r) => `${r.generation}:${r.n < total / 2 ? 0 : 1}`));
       expect(gens, name).toEqual(new Set([`${generations[0]}:0`, `${generations[1]}:1`]));

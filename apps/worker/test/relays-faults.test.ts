@@ -1,27 +1,14 @@
 import { type Consumer, createConsumer } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { createRelays, parseRelaysConfig, type Relay } from "../src/relays/index.js";
-import { memoryLogger } from "./relays-fixtures/events.js";
 import { newGeneration, publishRange, statusCounts, waitFor } from "./relays-fixtures/outbox.js";
-import {
-  dedupe,
-  inKeyOrder,
-  natsStream,
-  type Received,
-  rabbitQueue,
-  redisReader,
-  runId,
-  startWebhookReceiver,
-} from "./relays-fixtures/receivers.js";
+import { dedupe, type Received, runId } from "./relays-fixtures/receivers.js";
+import { expectDelivered, startReceivers, startRelays, useCleanups } from "./relays-fixtures/setup.js";
 import { TcpProxy } from "./relays-fixtures/tcp-proxy.js";
 
 const db = useTestDatabase();
 const SECRET = "whsec_fault_test_secret_";
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe("relays when the connection to every broker is cut mid-stream", () => {
   it("degrade in health, retry through the consumer, resume when it is back: everything arrives, duplicates only where documented, no crash", {
@@ -31,14 +18,7 @@ describe("relays when the connection to every broker is cut mid-stream", () => {
     const total = 1_500;
     const pool = db.current.pool;
 
-    const hook = await startWebhookReceiver(SECRET);
-    cleanups.push(() => hook.close());
-    const stream = await natsStream(`cutover_test_${run}`, [`cutover-test-${run}.>`]);
-    cleanups.push(() => stream.close());
-    const redis = await redisReader(`cutover-test:${run}:`);
-    cleanups.push(() => redis.close());
-    const rabbit = await rabbitQueue(`cutover-test-${run}`, `cutover-test-${run}`);
-    cleanups.push(() => rabbit.close());
+    const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
 
     const hookPort = Number(new URL(hook.url).port);
     const proxies = {
@@ -51,7 +31,7 @@ describe("relays when the connection to every broker is cut mid-stream", () => {
       await Promise.all(Object.values(proxies).map((p) => p.close()));
     });
 
-    const config = parseRelaysConfig(
+    const { relays, logger } = startRelays(
       [
         {
           kind: "webhook",
@@ -88,12 +68,8 @@ describe("relays when the connection to every broker is cut mid-stream", () => {
         },
       ],
       {},
+      cleanups,
     );
-    const logger = memoryLogger();
-    const relays: Relay[] = createRelays(config, { logger });
-    cleanups.push(async () => {
-      await Promise.all(relays.map((r) => r.close()));
-    });
 
     const generation = await newGeneration(pool, `fault-${run}`);
     const consumer: Consumer = createConsumer({
@@ -129,13 +105,8 @@ describe("relays when the connection to every broker is cut mid-stream", () => {
     );
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
 
-    const expectedKeys = new Set(Array.from({ length: total }, (_, n) => `${run}-${n}`));
-    const check = (name: string, received: readonly Received[], allowDuplicates: boolean) => {
-      const d = dedupe(received);
-      expect(d.unique, name).toEqual(expectedKeys);
-      if (!allowDuplicates) expect(d.duplicates, `${name} duplicates`).toEqual([]);
-      expect(inKeyOrder(d.byKey), `${name} key order`).toBe(true);
-    };
+    const check = (name: string, received: readonly Received[], allowDuplicates: boolean) =>
+      expectDelivered(name, received, { run, total, allowDuplicates });
     // Exactly once into JetStream (Nats-Msg-Id inside the duplicate window) and Redis (dedupe guard inside its window).
     check("jetstream", await stream.readAll(), false);
     check("redis", await redis.readAll(`cutover-test:${run}:order.placed`), false);
