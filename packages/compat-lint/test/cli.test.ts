@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -137,6 +137,35 @@ describe("compat-lint CLI", () => {
   it("prints help and version", () => {
     expect(run(["--help"], repoDir).stdout).toContain("Usage: compat-lint");
     expect(run(["-v"], repoDir).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("lints the same without its code cache, with another build's, and with one V8 rejects", () => {
+    // bin/compat-lint-main.cache only saves compile time (scripts/code-cache.mjs); the output
+    // must never depend on it.
+    const cache = join(packageDir, "bin/compat-lint-main.cache");
+    expect(existsSync(cache)).toBe(true);
+    const dir = project(history);
+    const lintBoth = () => [
+      run(["--format", "json", "migrations"], dir),
+      run(["--format", "text", join(packageDir, "test/corpus/blog")], dir),
+    ];
+    const expected = lintBoth();
+    expect(expected[0]!.code).toBe(1);
+    const original = readFileSync(cache);
+    const aside = `${cache}.aside`;
+    renameSync(cache, aside);
+    try {
+      expect(lintBoth()).toEqual(expected);
+      // Another build's cache: the tag (first 16 bytes) does not match the script's.
+      writeFileSync(cache, Buffer.concat([Buffer.from("0123456789abcdef"), original.subarray(16)]));
+      expect(lintBoth()).toEqual(expected);
+      // The right tag, but bytes V8 rejects.
+      writeFileSync(cache, Buffer.concat([original.subarray(0, 16), Buffer.alloc(4096, 7)]));
+      expect(lintBoth()).toEqual(expected);
+    } finally {
+      renameSync(aside, cache);
+    }
+    expect(lintBoth()).toEqual(expected);
   });
 
   it("--since: only files added since the ref are the change set; older ones are context", () => {

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The package's bin (copied to bin/compat-lint.js by scripts/bundle.mjs).
+//
+// It sets the CLI's V8 flags, then runs the bundled CLI (bin/compat-lint-main.js,
+// a CommonJS function script) through vm.Script with the V8 code cache that the
+// build produced for it (bin/compat-lint-main.cache, scripts/code-cache.mjs).
+// With the cache, V8 deserializes the bytecode of every function a lint run
+// uses instead of parsing and compiling them on first call.
+//
+// The cache is an optimization only: when it is missing, belongs to another
+// build (its header must carry the tag at the end of the script), or V8
+// rejects it (another Node version or other V8 flags), the script compiles
+// from source as it would without it, with the same output.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { Script } from "node:vm";
+
+// The same flags as src/cli.ts (see the reasons there): Liftoff only for the
+// parser's WASM, no TurboFan for the linter's JavaScript. They are set before
+// the script is compiled; the code cache was produced under the same flags.
+setFlagsFromString("--liftoff-only");
+setFlagsFromString("--no-opt");
+
+const mainUrl = new URL("./compat-lint-main.js", import.meta.url);
+const code = readFileSync(mainUrl, "utf8");
+// The script ends with "// build <16 hex digits>\n"; the cache starts with the same 16 characters.
+const tag = code.slice(-17, -1);
+let cachedData;
+try {
+  const cache = readFileSync(new URL("./compat-lint-main.cache", import.meta.url));
+  if (cache.length > 16 && cache.toString("latin1", 0, 16) === tag) cachedData = cache.subarray(16);
+} catch {
+  // No cache: compile from source.
+}
+const script = new Script(code, { filename: fileURLToPath(mainUrl), cachedData });
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(mainUrl), module, mainUrl.href);
+module.exports.main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (err) => {
+    process.stderr.write(`compat-lint: internal error: ${err?.message ?? String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
