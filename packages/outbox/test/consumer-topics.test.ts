@@ -181,6 +181,8 @@ describe("consumer: topic patterns in handler subscriptions", () => {
         100,
         "explain-worker",
         30_000,
+        [],
+        [],
         ["billing.invoice"],
         [likePatternFor("order.*")],
       ]);

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { corked } from "../db.js";
 import { CutoverError } from "../errors.js";
 import {
   type CatalogLike,
@@ -34,6 +35,8 @@ export interface ChunkEnv {
   generation: number;
   workerId: string;
   handlersFor(topic: string): readonly HandlerDefinition[];
+  /** Handlers whose first-attempt run may start before the chunk's event_handled insert answers. */
+  eager: ReadonlySet<HandlerDefinition>;
   events: CatalogLike | undefined;
   handlerTimeoutMs: number;
   maxAttemptsFor(topic: string, handler: HandlerDefinition | null): number;
@@ -430,9 +433,11 @@ export async function processChunk(
       client.on("error", onClientError);
       await client.query("BEGIN");
     }
-    const valid: Array<{ event: OutboxEvent; handlers: readonly HandlerDefinition[] }> = [];
+    const valid: Array<{ event: OutboxEvent; handlers: readonly HandlerDefinition[]; seen: boolean | null }> =
+      [];
     const invalid: Outcome[] = [];
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       if (env.events) {
         try {
           event.payload = env.events.parse(event.topic, event.payload);
@@ -449,7 +454,7 @@ export async function processChunk(
           continue;
         }
       }
-      valid.push({ event, handlers: env.handlersFor(event.topic) });
+      valid.push({ event, handlers: env.handlersFor(event.topic), seen: rows[i]!.seen });
     }
     const names: string[] = [];
     const keys: string[] = [];
@@ -462,16 +467,28 @@ export async function processChunk(
       }
     }
     // Every (handler, key) of the chunk is fresh except those the insert
-    // reports as already recorded (usually none, so little comes back).
-    const fresh = new Set<string>();
-    if (names.length > 0) {
-      const res = await client.query<{ handler_name: string; idempotency_key: string }>(
-        env.sql.insertHandled,
-        [names, keys, ids, env.generation],
-      );
-      for (let i = 0; i < names.length; i++) fresh.add(`${names[i]}\u0000${keys[i]}`);
-      for (const r of res.rows) fresh.delete(`${r.handler_name}\u0000${r.idempotency_key}`);
-    }
+    // reports as already recorded (usually none, so little comes back). The
+    // insert goes out now; its answer is awaited before anything depends on
+    // it, except by the chunk's first handler run when that run is eager.
+    const recorded =
+      names.length === 0
+        ? Promise.resolve(new Set<string>())
+        : corked(client)
+            .query<{ handler_name: string; idempotency_key: string }>(env.sql.insertHandled, [
+              names,
+              keys,
+              ids,
+              env.generation,
+            ])
+            .then((res) => {
+              const f = new Set<string>();
+              for (let i = 0; i < names.length; i++) f.add(`${names[i]}\u0000${keys[i]}`);
+              for (const r of res.rows) f.delete(`${r.handler_name}\u0000${r.idempotency_key}`);
+              return f;
+            });
+    // Awaited below; if it fails the chunk fails there.
+    recorded.catch(() => {});
+    let fresh: Set<string> | undefined;
     state = { client, held: false, savepoints: 0, current: null, timer: undefined, timerAt: 0 };
     const chunk = state;
     onForced = () => chunk.current?.interrupt("forced");
@@ -482,7 +499,16 @@ export async function processChunk(
     const chunkStarted = performance.now();
     let runs = 0;
     let writes = 0;
-    for (const { event, handlers } of valid) {
+    for (const { event, handlers, seen } of valid) {
+      // Eager start (docs/guarantees.md): on a first attempt, a handler of
+      // one exact topic whose key no committed row records (`seen`, from the
+      // claim) may run before the insert answers. Its key belongs to this
+      // row alone, so a conflict can only come from a transaction still
+      // running on another topic's event under the same handler name
+      // (another generation); its ctx.tx statements queue behind the
+      // insert, and a conflict rolls them back below.
+      const eagerEvent = fresh === undefined && runs === 0 && event.attempt === 1 && seen === false;
+      if (!eagerEvent || env.forced.aborted) fresh ??= await recorded;
       // Over budget (too many subtransactions, or too long a transaction):
       // the rest run in a fresh chunk; their fresh key rows are forgotten.
       if (
@@ -490,6 +516,7 @@ export async function processChunk(
         !env.forced.aborted &&
         (state.savepoints >= SAVEPOINT_BUDGET || performance.now() - chunkStarted >= CHUNK_TIME_BUDGET_MS)
       ) {
+        fresh ??= await recorded;
         deferredIds.add(event.id);
         for (const h of handlers) {
           if (fresh.delete(`${h.name}\u0000${event.idempotencyKey}`)) {
@@ -500,6 +527,7 @@ export async function processChunk(
         continue;
       }
       if (env.forced.aborted) {
+        fresh ??= await recorded;
         outcomes.push({ kind: "released", event, error: null });
         for (const h of handlers) {
           if (fresh.has(`${h.name}\u0000${event.idempotencyKey}`)) {
@@ -522,7 +550,9 @@ export async function processChunk(
         // Each occurrence is fresh once: a second event with the same key in
         // this chunk (another topic) must see it as handled.
         const k = `${h.name}\u0000${event.idempotencyKey}`;
-        if (!fresh.delete(k)) {
+        const eager = fresh === undefined && eagerEvent && env.eager.has(h);
+        if (!eager) fresh ??= await recorded;
+        if (fresh !== undefined && !fresh.delete(k)) {
           skipped.push(h.name);
           continue;
         }
@@ -540,6 +570,16 @@ export async function processChunk(
           throw err;
         }
         if (result.took) writes++;
+        if (eager) {
+          fresh = await recorded;
+          if (!fresh.delete(k)) {
+            // Recorded by another transaction meanwhile: it ran there. Undo
+            // what this run wrote; it counts as skipped, not failed.
+            if (result.took) await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+            skipped.push(h.name);
+            continue;
+          }
+        }
         if (result.ok) {
           // A handler that wrote is checked through the status of its last
           // statement's ReadyForQuery: no round trip.
@@ -589,11 +629,11 @@ export async function processChunk(
       }
     }
     outcomes.push(...invalid);
-    if (failedNames.length > 0) await client.query(env.sql.deleteHandled, [failedNames, failedKeys]);
+    if (failedNames.length > 0) await corked(client).query(env.sql.deleteHandled, [failedNames, failedKeys]);
     const fencedOut: string[] = [];
     const doneIds = outcomes.filter((o) => o.kind === "done").map((o) => o.event.id);
     if (doneIds.length > 0) {
-      const res = await client.query<{ n: number }>(env.sql.complete, [
+      const res = await corked(client).query<{ n: number }>(env.sql.complete, [
         doneIds,
         env.generation,
         env.workerId,
@@ -782,7 +822,7 @@ async function release(env: ChunkEnv, db: pg.PoolClient | pg.Pool, outcomes: Out
     }
   }
   if (ids.length === 0) return [];
-  const res = await db.query<{ id: string }>(env.sql.release, [
+  const res = await corked(db).query<{ id: string }>(env.sql.release, [
     ids,
     statuses,
     delays,

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import pg from "pg";
-import { toQueryable } from "../db.js";
+import { corked, toQueryable } from "../db.js";
 import { CutoverError } from "../errors.js";
 import { isTopicPattern, likePatternFor, topicMatches } from "../events.js";
 import { resolveGeneration } from "../generation.js";
@@ -103,6 +103,14 @@ class OutboxConsumer implements Consumer {
   /** Topic -> the handlers whose subscriptions match it (bounded cache). */
   private readonly byTopic = new Map<string, HandlerDefinition[]>();
   private readonly limits: { topics: string[]; max: number[] };
+  /**
+   * Handlers that subscribe to one exact topic: a (handler, key) pair of
+   * theirs belongs to one outbox row only (topic and key are unique), so
+   * such a run may start before the chunk's event_handled insert answers
+   * (docs/guarantees.md, "Eager start"). Pairwise topics and names for the
+   * claim's `seen` probe.
+   */
+  private readonly eager: { handlers: ReadonlySet<HandlerDefinition>; topics: string[]; names: string[] };
 
   private state: ConsumerState = "idle";
   private pool: pg.Pool | undefined;
@@ -173,6 +181,14 @@ class OutboxConsumer implements Consumer {
       limits.max.push(Math.max(...hs.map((h) => h.maxAttempts ?? o.maxAttempts)));
     }
     this.limits = limits;
+    const eager = o.handlers.filter(
+      (h) => h.topics.length === 1 && h.topics[0] !== ALL_TOPICS && !isTopicPattern(h.topics[0]!),
+    );
+    this.eager = {
+      handlers: new Set(eager),
+      topics: eager.map((h) => h.topics[0]!),
+      names: eager.map((h) => h.name),
+    };
     this.sql = statements(consumerSql(o.schema, this.topics), o.preparedStatements);
   }
 
@@ -462,12 +478,27 @@ class OutboxConsumer implements Consumer {
   private async claim(free: number, preopen = false): Promise<boolean> {
     const pool = this.pool!;
     const limit = free * this.chunkSize();
-    const params: unknown[] = [this.generation, limit, this.workerId, this.o.leaseMs];
+    const params: unknown[] = [
+      this.generation,
+      limit,
+      this.workerId,
+      this.o.leaseMs,
+      this.eager.topics,
+      this.eager.names,
+    ];
     if (this.topics) params.push(this.topics.exact, this.topics.likes);
     let opening = preopen ? openChunkTransaction(pool) : undefined;
     let rows: ClaimedRow[];
     try {
-      ({ rows } = await pool.query<ClaimedRow>(this.sql.claim, params));
+      // pool.query, with the statement's writes coalesced (db.ts, corked).
+      const client = await pool.connect();
+      try {
+        ({ rows } = await corked(client).query<ClaimedRow>(this.sql.claim, params));
+      } catch (err) {
+        client.release(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+      client.release();
     } catch (err) {
       if (opening) void discardChunkTransaction(opening);
       throw err;
@@ -574,6 +605,7 @@ class OutboxConsumer implements Consumer {
       generation: this.generation,
       workerId: this.workerId,
       handlersFor: (topic) => this.handlersFor(topic),
+      eager: this.eager.handlers,
       events: o.events,
       handlerTimeoutMs: o.handlerTimeoutMs,
       maxAttemptsFor: (topic, handler) => {

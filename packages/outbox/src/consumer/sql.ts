@@ -18,6 +18,14 @@ export interface ClaimedRow {
   attempts: number;
   created_at: Date;
   lag_ms: number;
+  /**
+   * For the claim's lowest id (the first event of its first chunk, the only
+   * one that may start eagerly) on its first attempt: whether a handler of
+   * this consumer allowed to start before the chunk's event_handled insert
+   * answers (one exact topic) already has a committed row for this key.
+   * Null for every other row.
+   */
+  seen: boolean | null;
 }
 
 /**
@@ -32,7 +40,7 @@ export interface TopicFilter {
 
 export function consumerSql(schemaName: string, filter: TopicFilter | null) {
   const s = quoteIdent(schemaName);
-  // $5/$6 (claim) and $2/$3 (remaining) only exist when the handler set does
+  // $7/$8 (claim) and $2/$3 (remaining) only exist when the handler set does
   // not include the wildcard.
   const topicFilter = (exact: number) =>
     filter === null
@@ -56,10 +64,17 @@ export function consumerSql(schemaName: string, filter: TopicFilter | null) {
      * attempt count, and no handler effect can outlive it, since the chunk's
      * synchronous COMMIT flushes the WAL up to and including the claim
      * (docs/guarantees.md, "Asynchronous claim commits").
+     *
+     * `seen`: for the lowest claimed id on its first attempt, whether a
+     * committed event_handled row exists for its key and one of the handlers
+     * ($5 topics, $6 names, pairwise) allowed to start before the chunk's
+     * insert answers; such a handler then waits for the insert instead
+     * (docs/guarantees.md, "Eager start"). One primary-key probe per claim,
+     * not per row: only a chunk's first run can start eagerly.
      */
     claim: `WITH c AS (
   SELECT o.id FROM ${s}.outbox o
-  WHERE o.generation = $1 AND o.status = 'pending' AND o.available_at <= now() ${topicFilter(5)}
+  WHERE o.generation = $1 AND o.status = 'pending' AND o.available_at <= now() ${topicFilter(7)}
     AND (o.ordering_key IS NULL OR NOT EXISTS (
       SELECT 1 FROM ${s}.outbox p
       WHERE p.generation = o.generation AND p.ordering_key = o.ordering_key AND p.id < o.id
@@ -73,7 +88,11 @@ SET status = 'in_flight', claimed_by = $3, lease_expires_at = now() + $4 * inter
     attempts = o.attempts + 1
 FROM c, cfg WHERE o.id = c.id
 RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
-  o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms`,
+  o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms,
+  CASE WHEN o.attempts = 1 AND o.id = (SELECT min(id) FROM c) THEN EXISTS (
+    SELECT 1 FROM unnest($5::text[], $6::text[]) AS m(t, h)
+    JOIN ${s}.event_handled eh ON eh.handler_name = m.h AND eh.idempotency_key = o.idempotency_key
+    WHERE m.t = o.topic) END AS seen`,
 
     /**
      * Inserts the (handler, key) rows of a chunk in key order; returns the
