@@ -140,6 +140,32 @@ interface ChunkState {
   current: { deadline: number; interrupt: (why: "timeout" | "forced") => void } | null;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
+  /**
+   * The chunk's own statement still in flight on this connection (the key
+   * insert, a savepoint). A handler's statement is handed to pg once it
+   * settled rather than queued inside pg while it runs (a deprecated pg
+   * feature, to be removed in pg 9): same order, same connection.
+   */
+  ahead: Promise<unknown> | undefined;
+}
+
+/** Sends `send` after the statement ahead of it on the chunk's connection settled (whatever its outcome). */
+function behind<T>(state: ChunkState, send: () => T): T | Promise<T> {
+  const ahead = state.ahead;
+  return ahead ? ahead.then(send, send) : send();
+}
+
+/** Records `p` as the statement ahead until it settles. */
+function setAhead(state: ChunkState, p: Promise<unknown>): void {
+  const tracked = p.then(
+    () => {
+      if (state.ahead === tracked) state.ahead = undefined;
+    },
+    () => {
+      if (state.ahead === tracked) state.ahead = undefined;
+    },
+  );
+  state.ahead = tracked;
 }
 
 /**
@@ -206,17 +232,21 @@ class TxScope {
           : `SAVEPOINT ${SAVEPOINT}`;
         state.held = true;
         state.savepoints++;
-        // If it fails, the handler's own statement (queued behind it) fails too.
-        (client.query(sp) as Promise<unknown>).catch(() => {});
+        // If it fails, the handler's own statement (sent behind it) fails too.
+        setAhead(state, Promise.resolve(behind(state, () => client.query(sp) as Promise<unknown>)));
       }
+      const send = () => raw.apply(client, args);
       const first = args[0];
       if (
         typeof first === "object" &&
         first !== null &&
         typeof (first as { submit?: unknown }).submit === "function"
       ) {
+        // pg returns the submittable itself; it is submitted once the connection is ours.
         this.untracked = true;
-        return raw.apply(client, args);
+        if (!state.ahead) return send();
+        void behind(state, send);
+        return first;
       }
       this.outstanding++;
       if (typeof last === "function") {
@@ -224,9 +254,11 @@ class TxScope {
           settle();
           (last as (...a: unknown[]) => void)(...r);
         };
-        return raw.apply(client, args);
+        if (!state.ahead) return send();
+        void behind(state, send);
+        return undefined;
       }
-      const p = raw.apply(client, args) as Promise<unknown>;
+      const p = behind(state, send) as Promise<unknown>;
       p.then(settle, settle);
       return p;
     };
@@ -470,27 +502,33 @@ export async function processChunk(
     // reports as already recorded (usually none, so little comes back). The
     // insert goes out now; its answer is awaited before anything depends on
     // it, except by the chunk's first handler run when that run is eager.
-    const recorded =
-      names.length === 0
-        ? Promise.resolve(new Set<string>())
-        : corked(client)
-            .query<{ handler_name: string; idempotency_key: string }>(env.sql.insertHandled, [
-              names,
-              keys,
-              ids,
-              env.generation,
-            ])
-            .then((res) => {
-              const f = new Set<string>();
-              for (let i = 0; i < names.length; i++) f.add(`${names[i]}\u0000${keys[i]}`);
-              for (const r of res.rows) f.delete(`${r.handler_name}\u0000${r.idempotency_key}`);
-              return f;
-            });
+    state = {
+      client,
+      held: false,
+      savepoints: 0,
+      current: null,
+      timer: undefined,
+      timerAt: 0,
+      ahead: undefined,
+    };
+    const chunk = state;
+    let recorded = Promise.resolve(new Set<string>());
+    if (names.length > 0) {
+      const insert = corked(client).query<{ handler_name: string; idempotency_key: string }>(
+        env.sql.insertHandled,
+        [names, keys, ids, env.generation],
+      );
+      setAhead(state, insert);
+      recorded = insert.then((res) => {
+        const f = new Set<string>();
+        for (let i = 0; i < names.length; i++) f.add(`${names[i]}\u0000${keys[i]}`);
+        for (const r of res.rows) f.delete(`${r.handler_name}\u0000${r.idempotency_key}`);
+        return f;
+      });
+    }
     // Awaited below; if it fails the chunk fails there.
     recorded.catch(() => {});
     let fresh: Set<string> | undefined;
-    state = { client, held: false, savepoints: 0, current: null, timer: undefined, timerAt: 0 };
-    const chunk = state;
     onForced = () => chunk.current?.interrupt("forced");
     env.forced.addEventListener("abort", onForced, { once: true });
     const failedNames: string[] = [];
