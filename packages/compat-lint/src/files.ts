@@ -33,8 +33,10 @@ function collate(a: string, b: string): number {
 }
 
 function prefixValue(name: string): number {
-  const prefix = name.split("_")[0] ?? "";
-  if (/^\d{17}$/.test(prefix)) {
+  // name.split("_")[0] without the array; the length check spares most names the regex.
+  const underscore = name.indexOf("_");
+  const prefix = underscore < 0 ? name : name.slice(0, underscore);
+  if (prefix.length === 17 && /^\d{17}$/.test(prefix)) {
     const iso = `${prefix.slice(0, 4)}-${prefix.slice(4, 6)}-${prefix.slice(6, 8)}T${prefix.slice(8, 10)}:${prefix.slice(10, 12)}:${prefix.slice(12, 14)}.${prefix.slice(14, 17)}Z`;
     const t = Date.parse(iso);
     return Number.isNaN(t) ? 0 : t;

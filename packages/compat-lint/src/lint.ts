@@ -33,7 +33,12 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   const inputs: SourceInput[] = files.map((abs) => {
     let content: Buffer | string;
     try {
-      content = readFileSync(abs);
+      // Read as text: one native call (open, read, decode, close) instead of readFileSync's
+      // JS steps plus a separate decode. Valid UTF-8 decodes without U+FFFD and re-encodes to the
+      // same bytes; a file with U+FFFD (possibly a replaced invalid byte) is read again as
+      // bytes, so the linter can locate an invalid sequence exactly as before.
+      content = readFileSync(abs, "utf8");
+      if (content.includes("\uFFFD")) content = readFileSync(abs);
     } catch (err) {
       content = Buffer.alloc(0);
       void err;

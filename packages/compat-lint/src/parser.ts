@@ -70,9 +70,12 @@ export function parseRequest(source: SourceText, start: number, end: number): Pa
       },
     };
   }
-  if (!/\S/.test(text.slice(start, end))) return { done: { ok: true, statements: [] } };
-  // The section's bytes are a view into the file's: no second encoding.
-  return { start, end, base, bytes: source.bytes.subarray(base, source.byteOffsetOfIndex(end)) };
+  const whole = start === 0 && end === text.length;
+  if (!/\S/.test(whole ? text : text.slice(start, end))) return { done: { ok: true, statements: [] } };
+  // The section's bytes are a view into the file's: no second encoding (and no view at all for
+  // the usual section, the whole file).
+  const bytes = whole ? source.bytes : source.bytes.subarray(base, source.byteOffsetOfIndex(end));
+  return { start, end, base, bytes };
 }
 
 /**

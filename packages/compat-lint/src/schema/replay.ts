@@ -491,7 +491,10 @@ function drop(model: SchemaModel, d: DropStmt): void {
         if (!rel) break;
         const k = key(rel.schema, rel.name);
         model.relations.delete(k);
-        for (const [ik, idx] of [...model.indexes]) if (idx.relation === k) model.indexes.delete(ik);
+        // Deleting the visited entry during Map#forEach is safe; no copy of the whole map per DROP.
+        model.indexes.forEach((idx, ik, indexes) => {
+          if (idx.relation === k) indexes.delete(ik);
+        });
         break;
       }
       case "OBJECT_INDEX": {
