@@ -4,7 +4,7 @@
 // (handler, key) and show what runs, what commits and what is skipped.
 import { type Consumer, createConsumer } from "@cutover/outbox";
 import type pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   countWhere,
@@ -16,6 +16,17 @@ import {
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
+// pg prints "Calling client.query() when the client is already executing a
+// query is deprecated" (once per process) when a second query is queued
+// inside it; the chunk must never do that to a user's logs (checked last).
+const warnings: string[] = [];
+const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+beforeAll(() => {
+  process.on("warning", onWarning);
+});
+afterAll(() => {
+  process.off("warning", onWarning);
+});
 const consumers: Consumer[] = [];
 const held: pg.PoolClient[] = [];
 afterEach(async () => {
@@ -208,5 +219,9 @@ describe("eager start", () => {
     expect(handled).toEqual([{ id, handlers: [], skipped: ["eager.one"] }]);
     expect(invoked).toEqual([]);
     expect(await countWhere(pool, "SELECT 1 FROM public.effects WHERE event_id = $1", [id])).toBe(0);
+  });
+
+  it("no run above made pg queue a statement behind another (no deprecation warning in the user's logs)", () => {
+    expect(warnings.filter((w) => w.includes("already executing a query"))).toEqual([]);
   });
 });
