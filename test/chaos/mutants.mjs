@@ -61,6 +61,17 @@ const MUTANTS = {
     // so only a zombie whose transaction commits late exercises the dedupe.
     scenario: "test/chaos/crash.test.ts test/chaos/database.test.ts -t 'SIGSTOP|stalled'",
   },
+  // The claim's synchronous_commit = off outlives its transaction: it stays
+  // on the pooled connection, so later chunk COMMITs on it are asynchronous
+  // too, and the premise of "Asynchronous claim commits" (docs/guarantees.md:
+  // the chunk's synchronous COMMIT flushes the WAL past the claim) is gone.
+  "claim-async-session": {
+    file: "consumer/sql.js",
+    edits: [
+      ["set_config('synchronous_commit', 'off', true)", "set_config('synchronous_commit', 'off', false)"],
+    ],
+    scenario: "test/chaos/server-crash.test.ts",
+  },
 };
 
 const name = process.argv[2];

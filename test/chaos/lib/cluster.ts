@@ -7,7 +7,8 @@
  *   unique constraint, so a double application is a visible second row;
  * - `public.chaos_transitions`: every status/owner change of an outbox row,
  *   with the session that made it (application_name `cutover:<workerId>`) and
- *   that worker's generation, so claims, releases and reaps can be audited.
+ *   that worker's generation, and the error a release or reap recorded, so
+ *   claims, releases and reaps can be audited.
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -47,6 +48,7 @@ CREATE TABLE public.chaos_transitions (
   reaped boolean NOT NULL,
   actor text NOT NULL,
   actor_generation int,
+  error text,
   at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE FUNCTION public.chaos_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -55,10 +57,11 @@ DECLARE
   wid text := CASE WHEN app LIKE 'cutover:%' THEN substr(app, 9) END;
 BEGIN
   INSERT INTO public.chaos_transitions
-    (id, generation, old_status, new_status, old_owner, new_owner, reaped, actor, actor_generation)
+    (id, generation, old_status, new_status, old_owner, new_owner, reaped, actor, actor_generation, error)
   VALUES (NEW.id, NEW.generation, OLD.status, NEW.status, OLD.claimed_by, NEW.claimed_by,
     coalesce(NEW.last_error LIKE 'reaped from worker %' AND NEW.last_error IS DISTINCT FROM OLD.last_error, false),
-    app, (SELECT w.generation FROM cutover.workers w WHERE w.id = wid));
+    app, (SELECT w.generation FROM cutover.workers w WHERE w.id = wid),
+    CASE WHEN OLD.status = 'in_flight' AND NEW.status <> 'done' THEN NEW.last_error END);
   RETURN NULL;
 END $$;
 CREATE TRIGGER chaos_audit AFTER UPDATE ON cutover.outbox FOR EACH ROW

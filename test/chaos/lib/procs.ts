@@ -204,7 +204,7 @@ export function spawnWorker(spec: WorkerSpec, logDir: string): Proc {
       OUTBOX_WORKER_ID: spec.id,
       PORT: "0",
       OUTBOX_HTTP_HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: spec.env?.LOG_LEVEL ?? "warn",
     });
     return launch(`worker-${spec.id}`, workerCli, env, logDir, [spec.drain ? "drain" : "run"]);
   }

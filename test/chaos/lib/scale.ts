@@ -15,6 +15,9 @@ export interface Scale {
   settleMs: number;
   /** SIGKILLs in the crash scenario. */
   kills: number;
+  /** Server crash scenario: unthrottled publishing that builds the backlog, then crashes during its burn-down. */
+  backlogMs: number;
+  serverCrashes: number;
   /** Load scenario: workers per generation, duration. */
   loadWorkersPerGeneration: number;
   loadMs: number;
@@ -30,6 +33,8 @@ const ci: Scale = {
   phaseMs: 3000,
   settleMs: 90_000,
   kills: 3,
+  backlogMs: 4000,
+  serverCrashes: 3,
   loadWorkersPerGeneration: 2,
   loadMs: 15_000,
   loadPublishers: 2,
@@ -43,6 +48,8 @@ const full: Scale = {
   phaseMs: 15_000,
   settleMs: 300_000,
   kills: 10,
+  backlogMs: 20_000,
+  serverCrashes: 8,
   loadWorkersPerGeneration: 8,
   loadMs: 120_000,
   loadPublishers: 4,

@@ -43,6 +43,7 @@ const ORDER = [
   "all connections cut for 10 s",
   "database stalled past the lease",
   "database restarted",
+  "database crashed mid-burn-down, repeatedly",
   "rolling deploy N -> N+1",
   "rollback drill N+1 -> N",
   "poison, hanging and non-Error handlers",
