@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { CompiledQuery } from "kysely";
+import type pg from "pg";
 import { CutoverError } from "./errors.js";
 
 /** The smallest thing Cutover needs to run SQL: a pg Client/PoolClient or a kysely instance/transaction. */
@@ -149,4 +150,33 @@ export function corked<C>(client: C): C {
   stream.cork();
   process.nextTick(() => stream.uncork?.());
   return client;
+}
+
+/**
+ * `pool.query` with the statement's writes coalesced (`corked`), and the same
+ * care as pg-pool's own: an 'error' listener while the connection is checked
+ * out (a connection lost mid-statement must not become an unhandled 'error'
+ * event that kills the process), and a connection whose statement failed is
+ * destroyed rather than returned to the pool.
+ */
+export async function corkedPoolQuery<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  config: string | pg.QueryConfig,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  const onError = (err: Error) => {
+    failed ??= err;
+  };
+  client.on("error", onError);
+  try {
+    return await corked(client).query<R>(config, values);
+  } catch (err) {
+    failed ??= err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    client.off("error", onError);
+    client.release(failed);
+  }
 }

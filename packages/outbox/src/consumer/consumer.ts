@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import pg from "pg";
-import { corked, toQueryable } from "../db.js";
+import { corkedPoolQuery, toQueryable } from "../db.js";
 import { CutoverError } from "../errors.js";
 import { isTopicPattern, likePatternFor, topicMatches } from "../events.js";
 import { resolveGeneration } from "../generation.js";
@@ -490,15 +490,7 @@ class OutboxConsumer implements Consumer {
     let opening = preopen ? openChunkTransaction(pool) : undefined;
     let rows: ClaimedRow[];
     try {
-      // pool.query, with the statement's writes coalesced (db.ts, corked).
-      const client = await pool.connect();
-      try {
-        ({ rows } = await corked(client).query<ClaimedRow>(this.sql.claim, params));
-      } catch (err) {
-        client.release(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      }
-      client.release();
+      ({ rows } = await corkedPoolQuery<ClaimedRow>(pool, this.sql.claim, params));
     } catch (err) {
       if (opening) void discardChunkTransaction(opening);
       throw err;
