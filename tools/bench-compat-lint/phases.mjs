@@ -41,7 +41,12 @@ if (args[0] === "--child") {
   const ready = parser.initParser();
   const files = collectFiles([corpus], root);
   mark("collect");
-  const inputs = files.map((f) => ({ path: f, content: readFileSync(f), inChangeSet: true }));
+  // As src/lint.ts reads them: text, or bytes when the text has U+FFFD.
+  const inputs = files.map((f) => {
+    let content = readFileSync(f, "utf8");
+    if (content.includes("\uFFFD")) content = readFileSync(f);
+    return { path: f, content, inChangeSet: true };
+  });
   mark("read");
   await ready;
   mark("parserWait");
@@ -55,7 +60,10 @@ if (args[0] === "--child") {
     let wasm = 0;
     let decode = 0;
     for (const input of inputs) {
-      const source = new SourceText(input.content.toString("utf8"), input.content);
+      const source =
+        typeof input.content === "string"
+          ? new SourceText(input.content)
+          : new SourceText(input.content.toString("utf8"), input.content);
       const section = upSection(source.text);
       const request = parser.parseRequest(source, section.start, section.end);
       if (request.done) continue;
