@@ -203,7 +203,7 @@ timed against the build before it in alternating runs, by the main thread's CPU 
 (/proc/<pid>/task/<pid>/schedstat), which the shared machine's load disturbs less than wall time.
 
 1. **V8 code cache for the bundle.** bin/compat-lint.js is now a small loader
-   (scripts/bin-loader.mjs) that compiles bin/compat-lint-main.js, the CommonJS bundle of
+   (kept in git) that compiles bin/compat-lint-main.js, the CommonJS bundle of
    src/cli-main.ts, through vm.Script with bin/compat-lint-main.cache. scripts/code-cache.mjs
    makes the cache at build time under the CLI's V8 flags, after linting the test corpus and
    fixtures in every format, so it holds the bytecode of the functions a lint run calls. The

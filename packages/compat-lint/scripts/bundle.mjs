@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // Bundles the CLI into bin/ (the package's `bin`), straight from src/ with esbuild:
 //
-//   bin/compat-lint.js          the bin: a small loader (scripts/bin-loader.mjs)
+//   bin/compat-lint.js          the bin: a small loader (in git, not built)
 //   bin/compat-lint-main.js     src/cli-main.ts and everything it imports, as one
 //                               CommonJS function script, ending in a build tag
 //   bin/compat-lint-main.cache  V8's code cache for it (scripts/code-cache.mjs)
@@ -48,8 +48,6 @@ const result = await build({
 const body = `(function (exports, require, module, __compatLintUrl) {\n${result.outputFiles[0].text}})\n`;
 const tag = createHash("sha256").update(body).digest("hex").slice(0, 16);
 writeFileSync(join(bin, "compat-lint-main.js"), `${body}// build ${tag}\n`);
-copyFileSync(join(pkg, "scripts/bin-loader.mjs"), join(bin, "compat-lint.js"));
-chmodSync(join(bin, "compat-lint.js"), 0o755);
 
 const cache = spawnSync(process.execPath, [join(pkg, "scripts/code-cache.mjs")], { encoding: "utf8" });
 if (cache.status !== 0) {

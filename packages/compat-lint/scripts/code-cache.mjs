@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Produces bin/compat-lint-main.cache, the V8 code cache that bin/compat-lint.js
-// (scripts/bin-loader.mjs) hands to vm.Script. Run by scripts/bundle.mjs right
+// Produces bin/compat-lint-main.cache, the V8 code cache that the bin's loader
+// (bin/compat-lint.js) hands to vm.Script. Run by scripts/bundle.mjs right
 // after it writes bin/compat-lint-main.js.
 //
 // V8 accepts a cache only under the V8 version and flags it was made with, so

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The package's bin (copied to bin/compat-lint.js by scripts/bundle.mjs).
+// The package's bin. It is kept in git (the rest of bin/ is built), so npm
+// links it at install time even in a fresh checkout of this repository,
+// before `npm run build` has produced the bundle it runs.
 //
 // It sets the CLI's V8 flags, then runs the bundled CLI (bin/compat-lint-main.js,
 // a CommonJS function script) through vm.Script with the V8 code cache that the
@@ -11,7 +13,7 @@
 // build (its header must carry the tag at the end of the script), or V8
 // rejects it (another Node version or other V8 flags), the script compiles
 // from source as it would without it, with the same output.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -24,6 +26,13 @@ setFlagsFromString("--liftoff-only");
 setFlagsFromString("--no-opt");
 
 const mainUrl = new URL("./compat-lint-main.js", import.meta.url);
+if (!existsSync(mainUrl)) {
+  // Only in a checkout of the sources: the published package ships the bundle.
+  process.stderr.write(
+    `compat-lint: not built: ${fileURLToPath(mainUrl)} is missing; run \`npm run build\` first\n`,
+  );
+  process.exit(2);
+}
 const code = readFileSync(mainUrl, "utf8");
 // The script ends with "// build <16 hex digits>\n"; the cache starts with the same 16 characters.
 const tag = code.slice(-17, -1);
