@@ -1,5 +1,5 @@
-import { type Consumer, type ConsumerEvents, createConsumer, type HandlerDefinition } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { type ConsumerEvents, createConsumer } from "@cutover/outbox";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   connectionsOf,
@@ -9,29 +9,14 @@ import {
   newGeneration,
   publisherFor,
   publishMany,
+  recorder,
+  useConsumers,
   waitFor,
+  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
-
-/** Writes the side effect in the handler's transaction: a double effect violates UNIQUE and fails loudly. */
-function recorder(name: string): HandlerDefinition {
-  return {
-    name,
-    topics: ["order.placed"],
-    async handle(event, ctx) {
-      await ctx.tx.query(
-        "INSERT INTO public.effects (handler, event_id, generation, worker, key) VALUES ($1, $2, $3, $4, $5)",
-        [name, event.id, event.generation, ctx.workerId, event.idempotencyKey],
-      );
-    },
-  };
-}
+const consumers = useConsumers(db);
 
 describe("consumer: claim, handle, complete", () => {
   it("handles a published event once, in its transaction, and marks it done", async () => {
@@ -39,12 +24,7 @@ describe("consumer: claim, handle, complete", () => {
     await createEffects(pool);
     const gen = await newGeneration(pool);
     const pub = await publisherFor(pool, gen);
-    const c = createConsumer({
-      databaseUrl: db.current.url,
-      generation: gen,
-      handlers: [recorder("shop.first")],
-    });
-    consumers.push(c);
+    const c = consumers.create({ generation: gen, handlers: [recorder("shop.first")] });
     const handled: Array<ConsumerEvents["handled"]> = [];
     c.on("handled", (e) => handled.push(e));
     await c.start();
@@ -83,8 +63,7 @@ describe("consumer: claim, handle, complete", () => {
     const genOf = new Map<string, number>();
     for (const gen of [gen1, gen2]) {
       for (let i = 0; i < 4; i++) {
-        const c = createConsumer({
-          databaseUrl: db.current.url,
+        const c = consumers.create({
           generation: gen,
           handlers: [recorder("shop.record")],
           concurrency: 2,
@@ -93,23 +72,20 @@ describe("consumer: claim, handle, complete", () => {
           workerId: `eo-${gen}-${i}`,
         });
         genOf.set(c.workerId, gen);
-        consumers.push(c);
       }
     }
-    await Promise.all(consumers.map((c) => c.start()));
+    await Promise.all(consumers.all.map((c) => c.start()));
     // Publish while the consumers run, both generations at once.
     await Promise.all([
       publishMany(pool, await publisherFor(pool, gen1), 5000, { prefix: "g1", batch: 250 }),
       publishMany(pool, await publisherFor(pool, gen2), 5000, { prefix: "g2", batch: 250 }),
     ]);
     const gens = [gen1, gen2];
-    await waitFor(
-      async () =>
-        (await countWhere(
-          pool,
-          "SELECT * FROM cutover.outbox WHERE status <> 'done' AND generation = ANY($1)",
-          [gens],
-        )) === 0,
+    await waitForCount(
+      pool,
+      0,
+      "SELECT * FROM cutover.outbox WHERE status <> 'done' AND generation = ANY($1)",
+      [gens],
       100,
     );
 
@@ -142,7 +118,7 @@ describe("consumer: claim, handle, complete", () => {
     // Work was spread: every consumer handled something of its generation.
     const perWorker = new Set(rows.map((r) => r.worker));
     expect(perWorker.size).toBe(8);
-    const handledTotal = consumers.reduce((n, c) => n + c.metrics().handled.total, 0);
+    const handledTotal = consumers.all.reduce((n, c) => n + c.metrics().handled.total, 0);
     expect(handledTotal).toBe(10_000);
   });
 

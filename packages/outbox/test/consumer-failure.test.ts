@@ -1,5 +1,4 @@
 import {
-  type Consumer,
   type ConsumerEvents,
   createConsumer,
   createPublisher,
@@ -8,7 +7,7 @@ import {
   PermanentError,
   retryDead,
 } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   countWhere,
@@ -16,15 +15,16 @@ import {
   events,
   newGeneration,
   publisherFor,
+  publishInBatches,
   publishMany,
+  recordEffect,
+  useConsumers,
   waitFor,
+  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
+const consumers = useConsumers(db);
 
 const fast = { pollIntervalMs: 50, backoff: { baseMs: 5, maxMs: 40 } };
 
@@ -34,8 +34,7 @@ describe("consumer failures", () => {
     await createEffects(pool);
     const gen = await newGeneration(pool, "poison");
     let fixed = false;
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       maxAttempts: 4,
       ...fast,
@@ -45,16 +44,12 @@ describe("consumer failures", () => {
           topics: ["order.placed"],
           async handle(event, ctx) {
             const p = event.payload as { orderId: string };
-            await ctx.tx.query(
-              "INSERT INTO public.effects (handler, event_id, generation) VALUES ($1, $2, $3)",
-              ["poison.record", event.id, event.generation],
-            );
+            await recordEffect(ctx.tx, "poison.record", event);
             if (p.orderId === "poison-0" && !fixed) throw new Error(`cannot handle ${p.orderId}`);
           },
         },
       ],
     });
-    consumers.push(c);
     const failed: Array<ConsumerEvents["failed"]> = [];
     const dead: Array<ConsumerEvents["dead"]> = [];
     c.on("failed", (f) => failed.push(f));
@@ -95,12 +90,7 @@ describe("consumer failures", () => {
     fixed = true;
     expect(await retryDead(pool, { ids: [row.id] })).toEqual({ requeued: 1 });
     // The re-queue notified the generation's channel: the consumer wakes and handles it once.
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [
-          row.id,
-        ])) === 1,
-    );
+    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [row.id]);
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE event_id = $1", [row.id])).toBe(1);
     const { rows: after } = await pool.query("SELECT attempts FROM cutover.outbox WHERE id = $1", [row.id]);
     expect(after[0].attempts).toBe(1);
@@ -112,8 +102,7 @@ describe("consumer failures", () => {
     const pool = db.current.pool;
     const gen = await newGeneration(pool, "permanent");
     const skus: string[] = [];
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       events,
       ...fast,
@@ -134,7 +123,6 @@ describe("consumer failures", () => {
         },
       ],
     });
-    consumers.push(c);
     const dead: Array<ConsumerEvents["dead"]> = [];
     c.on("dead", (d) => dead.push(d));
     await c.start();
@@ -178,8 +166,7 @@ describe("consumer failures", () => {
     await createEffects(pool);
     const gen = await newGeneration(pool, "hang");
     let hangs = 0;
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       maxAttempts: 2,
       concurrency: 2,
@@ -199,15 +186,11 @@ describe("consumer failures", () => {
               // Stuck outside it, ignoring the signal: the consumer gives up on the connection.
               else await new Promise(() => {});
             }
-            await ctx.tx.query(
-              "INSERT INTO public.effects (handler, event_id, generation) VALUES ($1, $2, $3)",
-              ["hang.record", event.id, event.generation],
-            );
+            await recordEffect(ctx.tx, "hang.record", event);
           },
         },
       ],
     });
-    consumers.push(c);
     const dead: Array<ConsumerEvents["dead"]> = [];
     c.on("dead", (d) => dead.push(d));
     await c.start();
@@ -215,12 +198,9 @@ describe("consumer failures", () => {
     await publishMany(pool, pub, 1, { prefix: "hang" });
     await publishMany(pool, pub, 200, { prefix: "ok", batch: 50 });
     await waitFor(() => dead.length === 1);
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-          gen,
-        ])) === 200,
-    );
+    await waitForCount(pool, 200, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
+      gen,
+    ]);
     expect(dead[0]!.error).toMatch(/timed out after 300 ms/);
     expect(hangs).toBe(2);
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'hang.record'")).toBe(200);
@@ -244,8 +224,7 @@ describe("consumer failures", () => {
     const gen = await newGeneration(pool, name);
     const isHang = (n: number) => n % 20 === 5;
     const runs = { good: 0 };
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       concurrency: 2,
       batchSize: 20,
@@ -262,42 +241,25 @@ describe("consumer failures", () => {
             const p = event.payload as { n: number };
             if (isHang(p.n)) await hang(ctx);
             runs.good++;
-            await ctx.tx.query(
-              "INSERT INTO public.effects (handler, event_id, generation) VALUES ($1, $2, $3)",
-              ["stuck.record", event.id, event.generation],
-            );
+            await recordEffect(ctx.tx, "stuck.record", event);
           },
         },
       ],
     });
-    consumers.push(c);
     const claimedIds: string[] = [];
     const failed: Array<ConsumerEvents["failed"]> = [];
     c.on("claimed", (e) => claimedIds.push(...e.ids));
     c.on("failed", (f) => failed.push(f));
-    const pub = await publisherFor(pool, gen);
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await pub.publishBatch(
-        client,
-        Array.from({ length: 60 }, (_, n) => ({
-          topic: "order.placed" as const,
-          payload: { orderId: `${isHang(n) ? "hang" : "ok"}-${n}`, n },
-        })),
-      );
-      await client.query("COMMIT");
-    } finally {
-      client.release();
-    }
+    await publishInBatches(pool, await publisherFor(pool, gen), { count: 60, batch: 60 }, (n) => ({
+      topic: "order.placed" as const,
+      payload: { orderId: `${isHang(n) ? "hang" : "ok"}-${n}`, n },
+    }));
     await c.start();
-    await waitFor(
-      async () =>
-        (await countWhere(
-          pool,
-          "SELECT * FROM cutover.outbox WHERE generation = $1 AND status IN ('done', 'dead')",
-          [gen],
-        )) === 60,
+    await waitForCount(
+      pool,
+      60,
+      "SELECT * FROM cutover.outbox WHERE generation = $1 AND status IN ('done', 'dead')",
+      [gen],
     );
     const { rows } = await pool.query<{
       id: string;
@@ -354,8 +316,7 @@ describe("consumer failures", () => {
     const pool = db.current.pool;
     const gen = await newGeneration(pool, "late-tx");
     const kept: HandlerContext[] = [];
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       handlers: [
         {
@@ -367,7 +328,6 @@ describe("consumer failures", () => {
         },
       ],
     });
-    consumers.push(c);
     await publishMany(pool, await publisherFor(pool, gen), 2, { prefix: "late-tx" });
     expect(await c.drain({ timeoutMs: 10_000 })).toMatchObject({ handled: 2, remaining: 0 });
     expect(kept).toHaveLength(2);
@@ -400,14 +360,7 @@ describe("consumer failures", () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool, "mix");
-    const write = (ctx: HandlerContext, handler: string, id: string) =>
-      ctx.tx.query("INSERT INTO public.effects (handler, event_id, generation) VALUES ($1, $2, $3)", [
-        handler,
-        id,
-        gen,
-      ]);
-    const c = createConsumer({
-      databaseUrl: db.current.url,
+    const c = consumers.create({
       generation: gen,
       concurrency: 1,
       batchSize: 50,
@@ -417,7 +370,7 @@ describe("consumer failures", () => {
           name: "mix.writer",
           topics: ["order.placed"],
           async handle(event, ctx) {
-            await write(ctx, "mix.writer", event.id);
+            await recordEffect(ctx.tx, "mix.writer", event);
           },
         },
         {
@@ -434,27 +387,23 @@ describe("consumer failures", () => {
           async handle(event, ctx) {
             const { n } = event.payload as { n: number };
             if (event.attempt === 1 && n % 3 === 0) {
-              await write(ctx, "mix.flaky", event.id);
+              await recordEffect(ctx.tx, "mix.flaky", event);
               throw new Error("failed after writing");
             }
             if (event.attempt === 1 && n % 3 === 1) throw new Error("failed before writing");
-            await write(ctx, "mix.flaky", event.id);
+            await recordEffect(ctx.tx, "mix.flaky", event);
           },
         },
       ],
     });
-    consumers.push(c);
     const failed: Array<ConsumerEvents["failed"]> = [];
     c.on("failed", (f) => failed.push(f));
     const pub = await publisherFor(pool, gen);
     await publishMany(pool, pub, 30, { prefix: "mix", batch: 30 });
     await c.start();
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-          gen,
-        ])) === 30,
-    );
+    await waitForCount(pool, 30, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
+      gen,
+    ]);
     const { rows } = await pool.query<{ n: number; attempts: number }>(
       "SELECT (payload->>'n')::int AS n, attempts FROM cutover.outbox WHERE generation = $1 ORDER BY id",
       [gen],

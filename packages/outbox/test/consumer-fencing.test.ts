@@ -1,5 +1,5 @@
-import { type Consumer, createConsumer, outboxStatus, pruneProcessed } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { outboxStatus, pruneProcessed } from "@cutover/outbox";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   countWhere,
@@ -7,28 +7,14 @@ import {
   newGeneration,
   publisherFor,
   publishMany,
+  recorder,
+  useConsumers,
   waitFor,
+  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
-
-const effect = (name: string) => ({
-  name,
-  topics: ["order.placed"],
-  async handle(
-    event: { id: string; generation: number },
-    ctx: { tx: { query: (t: string, v: unknown[]) => Promise<unknown> }; workerId: string },
-  ) {
-    await ctx.tx.query(
-      "INSERT INTO public.effects (handler, event_id, generation, worker) VALUES ($1, $2, $3, $4)",
-      [name, event.id, event.generation, ctx.workerId],
-    );
-  },
-});
+const consumers = useConsumers(db);
 
 describe("generation fencing", () => {
   it("a gen-1 worker never claims, completes or reaps a gen-2 row; drain of gen 1 leaves gen 2 alone; status reports the orphan", async () => {
@@ -49,16 +35,14 @@ describe("generation fencing", () => {
         [gen2],
       )
     ).rows;
-    const c1 = createConsumer({
-      databaseUrl: db.current.url,
+    const c1 = consumers.create({
       generation: gen1,
       reaperIntervalMs: 20,
       pollIntervalMs: 20,
       staleAfterMs: 200,
       heartbeatIntervalMs: 50,
-      handlers: [effect("fence.one")],
+      handlers: [recorder("fence.one")],
     });
-    consumers.push(c1);
     await c1.start();
     await publishMany(pool, await publisherFor(pool, gen1), 5, { prefix: "g1" });
     expect(await c1.drain({ timeoutMs: 10_000 })).toEqual({ handled: 5, dead: 0, remaining: 0 });
@@ -87,12 +71,10 @@ describe("generation fencing", () => {
     });
 
     // Gen 2's own worker reaps its stuck row and handles all of it.
-    const c2 = createConsumer({
-      databaseUrl: db.current.url,
+    const c2 = consumers.create({
       generation: gen2,
-      handlers: [effect("fence.two")],
+      handlers: [recorder("fence.two")],
     });
-    consumers.push(c2);
     expect(await c2.drain({ timeoutMs: 10_000 })).toEqual({ handled: 20, dead: 0, remaining: 0 });
     expect(c2.metrics().reaped.total).toBe(1);
     const { rows } = await pool.query<{ handler: string; generation: number; worker: string }>(
@@ -119,8 +101,7 @@ describe("generation fencing", () => {
       release = r;
     });
     let entered = false;
-    const zombie = createConsumer({
-      databaseUrl: db.current.url,
+    const zombie = consumers.create({
       generation: gen,
       workerId: "zombie",
       // It will not refresh its heartbeat in time: the others will think it is gone.
@@ -138,7 +119,6 @@ describe("generation fencing", () => {
         },
       ],
     });
-    consumers.push(zombie);
     const zombieFailed: string[] = [];
     zombie.on("failed", (f) => zombieFailed.push(f.id));
     await zombie.start();
@@ -148,31 +128,20 @@ describe("generation fencing", () => {
       .rows;
     await pool.query("UPDATE cutover.workers SET last_seen = now() - interval '1 hour' WHERE id = 'zombie'");
 
-    const heir = createConsumer({
-      databaseUrl: db.current.url,
+    const heir = consumers.create({
       generation: gen,
       workerId: "heir",
       staleAfterMs: 1000,
       heartbeatIntervalMs: 100,
       reaperIntervalMs: 50,
       pollIntervalMs: 50,
-      handlers: [effect("stale.record")],
+      handlers: [recorder("stale.record")],
     });
-    consumers.push(heir);
     await heir.start();
     // The heir re-pends and re-claims the row; its handler waits on the zombie's event_handled row lock.
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND claimed_by = 'heir'", [
-          id,
-        ])) === 1,
-    );
+    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND claimed_by = 'heir'", [id]);
     release();
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id])) ===
-        1,
-    );
+    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id]);
     const { rows } = await pool.query(
       "SELECT status, claimed_by, attempts FROM cutover.outbox WHERE id = $1",
       [id],
@@ -194,8 +163,7 @@ describe("generation fencing", () => {
     let runs = 0;
     const warnings: Array<{ msg?: string; obj: Record<string, unknown> }> = [];
     const noop = () => {};
-    const zombie = createConsumer({
-      databaseUrl: db.current.url,
+    const zombie = consumers.create({
       generation: gen,
       workerId: "late-zombie",
       pollIntervalMs: 50,
@@ -211,7 +179,6 @@ describe("generation fencing", () => {
         },
       ],
     });
-    consumers.push(zombie);
     await zombie.start();
     await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: "late" });
     await waitFor(() => runs === 1);
@@ -226,11 +193,7 @@ describe("generation fencing", () => {
     await waitFor(() => warnings.some((w) => (w.obj.ids as string[] | undefined)?.includes(id)));
     // The late completion changed nothing; the row was claimed again (attempt
     // 2) and, its key row committed by the first run, not handled twice.
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id])) ===
-        1,
-    );
+    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id]);
     const { rows } = await pool.query("SELECT attempts FROM cutover.outbox WHERE id = $1", [id]);
     expect(rows[0].attempts).toBe(2);
     expect(runs).toBe(1);

@@ -1,6 +1,22 @@
-import { allocateGeneration, createPublisher, defineEvents, type Publisher } from "@cutover/outbox";
+import {
+  allocateGeneration,
+  type BatchItem,
+  type Consumer,
+  type ConsumerOptions,
+  createConsumer,
+  createPublisher,
+  defineEvents,
+  type EventSchemas,
+  type HandlerDefinition,
+  type Publisher,
+} from "@cutover/outbox";
 import type pg from "pg";
+import { afterEach } from "vitest";
 import { z } from "zod";
+import type { TestDatabase } from "../../../../test/harness/db.js";
+import { recordEffect } from "./effects.mjs";
+
+export { recordEffect };
 
 export const events = defineEvents({
   "order.placed": z.object({ orderId: z.string(), n: z.number().int() }),
@@ -27,29 +43,26 @@ export async function publisherFor(pool: pg.Pool, generation: number): Promise<P
   return createPublisher({ events, db: pool, generation });
 }
 
-/** Publishes `count` order.placed events in committed batches of `batch`. */
-export async function publishMany(
+/**
+ * Publishes the events `item(n)` makes for n = from .. from+count-1 (from
+ * defaults to 0) in committed transactions of `batch` (default 500) each.
+ */
+export async function publishInBatches<S extends EventSchemas>(
   pool: pg.Pool,
-  pub: Publisher<Events>,
-  count: number,
-  opts: { batch?: number; prefix?: string; orderingKey?: (i: number) => string | undefined } = {},
+  pub: Publisher<S>,
+  range: { from?: number; count: number; batch?: number | undefined },
+  item: (n: number) => BatchItem<S>,
 ): Promise<void> {
-  const batch = opts.batch ?? 500;
-  for (let start = 0; start < count; start += batch) {
+  const from = range.from ?? 0;
+  const end = from + range.count;
+  const batch = range.batch ?? 500;
+  for (let start = from; start < end; start += batch) {
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
       await pub.publishBatch(
         client,
-        Array.from({ length: Math.min(batch, count - start) }, (_, j) => {
-          const i = start + j;
-          const key = opts.orderingKey?.(i);
-          return {
-            topic: "order.placed" as const,
-            payload: { orderId: `${opts.prefix ?? "o"}-${i}`, n: i },
-            ...(key ? { orderingKey: key } : {}),
-          };
-        }),
+        Array.from({ length: Math.min(batch, end - start) }, (_, j) => item(start + j)),
       );
       await client.query("COMMIT");
     } catch (err) {
@@ -59,6 +72,58 @@ export async function publishMany(
       client.release();
     }
   }
+}
+
+/** Publishes `count` order.placed events in committed batches of `batch`. */
+export async function publishMany(
+  pool: pg.Pool,
+  pub: Publisher<Events>,
+  count: number,
+  opts: { batch?: number; prefix?: string; orderingKey?: (i: number) => string | undefined } = {},
+): Promise<void> {
+  await publishInBatches(pool, pub, { count, batch: opts.batch }, (i) => {
+    const key = opts.orderingKey?.(i);
+    return {
+      topic: "order.placed" as const,
+      payload: { orderId: `${opts.prefix ?? "o"}-${i}`, n: i },
+      ...(key ? { orderingKey: key } : {}),
+    };
+  });
+}
+
+/**
+ * The consumers a test file runs on its test database: `create` makes one
+ * (createConsumer with the database's URL) and keeps it in `all`; after each
+ * test all of them are stopped, 5 s timeout.
+ */
+export function useConsumers(db: { readonly current: TestDatabase }) {
+  const all: Consumer[] = [];
+  afterEach(async () => {
+    await Promise.all(all.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
+  });
+  return {
+    all,
+    create(options: ConsumerOptions): Consumer {
+      const c = createConsumer({ databaseUrl: db.current.url, ...options });
+      all.push(c);
+      return c;
+    },
+  };
+}
+
+/**
+ * An order.placed handler that records each run in public.effects through
+ * ctx.tx, with its worker and the event's idempotency key: a double effect
+ * violates UNIQUE and fails loudly.
+ */
+export function recorder(name: string): HandlerDefinition {
+  return {
+    name,
+    topics: ["order.placed"],
+    async handle(event, ctx) {
+      await recordEffect(ctx.tx, name, event, { worker: ctx.workerId, key: event.idempotencyKey });
+    },
+  };
 }
 
 /** Polls `check` until it returns true (no timing assertion: the test's timeout bounds it). */
@@ -72,6 +137,17 @@ export async function waitFor(check: () => Promise<boolean> | boolean, intervalM
 export async function countWhere(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) x`, params);
   return Number(rows[0]!.n);
+}
+
+/** Polls until `sql` returns `n` rows (countWhere); the test's timeout bounds it. */
+export async function waitForCount(
+  pool: pg.Pool,
+  n: number,
+  sql: string,
+  params: unknown[] = [],
+  intervalMs = 50,
+): Promise<void> {
+  await waitFor(async () => (await countWhere(pool, sql, params)) === n, intervalMs);
 }
 
 /** Backends opened by a consumer (pool and LISTEN), by application_name. */
