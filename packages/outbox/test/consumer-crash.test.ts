@@ -12,7 +12,9 @@ import {
   newGeneration,
   publisherFor,
   publishMany,
+  recorder,
   waitFor,
+  waitForCount,
 } from "./support/consumer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,27 +106,17 @@ describe("consumer crash", () => {
       heartbeatIntervalMs: 200,
       reaperIntervalMs: 200,
       pollIntervalMs: 100,
-      handlers: [
-        {
-          name: "crash.record",
-          topics: ["order.placed"],
-          async handle(event, ctx) {
-            await ctx.tx.query(
-              "INSERT INTO public.effects (handler, event_id, generation, worker, key) VALUES ($1, $2, $3, $4, $5)",
-              ["crash.record", event.id, event.generation, ctx.workerId, event.idempotencyKey],
-            );
-          },
-        },
-      ],
+      // What the child's handler writes, minus its hold.
+      handlers: [recorder("crash.record")],
     });
     const reaped: string[] = [];
     survivor.on("reaped", (r) => reaped.push(...r.ids));
     await survivor.start();
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status <> 'done'", [
-          gen,
-        ])) === 0,
+    await waitForCount(
+      pool,
+      0,
+      "SELECT * FROM cutover.outbox WHERE generation = $1 AND status <> 'done'",
+      [gen],
       100,
     );
 
