@@ -1,15 +1,19 @@
-import { type Consumer, createConsumer, defineHandler } from "@cutover/outbox";
-import { afterEach, describe, expect, it } from "vitest";
+import { type Consumer, defineHandler } from "@cutover/outbox";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { SAVEPOINT_BUDGET } from "../src/consumer/chunk.js";
-import { countWhere, events, newGeneration, publisherFor, publishMany, waitFor } from "./support/consumer.js";
+import {
+  events,
+  newGeneration,
+  publisherFor,
+  publishMany,
+  useConsumers,
+  waitFor,
+  waitForCount,
+} from "./support/consumer.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
+const consumers = useConsumers(db);
 
 /**
  * A side-effect table that records the chunk transaction (txid_current()) of
@@ -31,10 +35,15 @@ async function effectsPerTransaction(): Promise<{ maxPerTx: number; total: numbe
   return { maxPerTx: rows[0]!.max, total: rows[0]!.total, distinct: rows[0]!.distinct };
 }
 
-const openCount = (generation: number) =>
-  countWhere(db.current.pool, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status <> 'done'", [
+/** Publishes `count` events in committed batches of `batch`, then starts `consumer` and waits until none is open. */
+async function publishThenConsume(consumer: Consumer, generation: number, count: number, batch: number) {
+  const pool = db.current.pool;
+  await publishMany(pool, await publisherFor(pool, generation), count, { batch });
+  await consumer.start();
+  await waitForCount(pool, 0, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status <> 'done'", [
     generation,
   ]);
+}
 
 /** A handler that writes its effect through ctx.tx (a savepoint) for events numbered fromN and up; the rest only read. */
 function txWriter(name: string, fromN = 0) {
@@ -56,17 +65,13 @@ describe("consumer: chunk sizing", () => {
     await createTxEffects();
     const pool = db.current.pool;
     const generation = await newGeneration(pool);
-    const consumer = createConsumer({
-      databaseUrl: db.current.url,
+    const consumer = consumers.create({
       generation,
       batchSize: 1000,
       concurrency: 2,
       handlers: [txWriter("chunks.writer")],
     });
-    consumers.push(consumer);
-    await publishMany(pool, await publisherFor(pool, generation), 1500, { batch: 500 });
-    await consumer.start();
-    await waitFor(async () => (await openCount(generation)) === 0);
+    await publishThenConsume(consumer, generation, 1500, 500);
     const stats = await effectsPerTransaction();
     expect(stats).toMatchObject({ total: 1500, distinct: 1500 });
     expect(stats.maxPerTx).toBeLessThanOrEqual(SAVEPOINT_BUDGET);
@@ -76,8 +81,7 @@ describe("consumer: chunk sizing", () => {
     const pool = db.current.pool;
     const generation = await newGeneration(pool);
     let handled = 0;
-    const consumer = createConsumer({
-      databaseUrl: db.current.url,
+    const consumer = consumers.create({
       generation,
       concurrency: 1,
       handlers: [
@@ -90,12 +94,9 @@ describe("consumer: chunk sizing", () => {
         }),
       ],
     });
-    consumers.push(consumer);
     const claims: number[] = [];
     consumer.on("claimed", (c) => claims.push(c.count));
-    await publishMany(pool, await publisherFor(pool, generation), 4000, { batch: 1000 });
-    await consumer.start();
-    await waitFor(async () => (await openCount(generation)) === 0);
+    await publishThenConsume(consumer, generation, 4000, 1000);
     expect(handled).toBe(4000);
     // One chunk per claim (concurrency 1): the first assume writing handlers,
     // later ones grow to batchSize once no run has written.
@@ -107,19 +108,15 @@ describe("consumer: chunk sizing", () => {
     await createTxEffects();
     const pool = db.current.pool;
     const generation = await newGeneration(pool);
-    const consumer = createConsumer({
-      databaseUrl: db.current.url,
+    const consumer = consumers.create({
       generation,
       concurrency: 1,
       // Events 0-2999 only read; from 3000 on every run writes.
       handlers: [txWriter("chunks.late-writer", 3000)],
     });
-    consumers.push(consumer);
     const claims: number[] = [];
     consumer.on("claimed", (c) => claims.push(c.count));
-    await publishMany(pool, await publisherFor(pool, generation), 4000, { batch: 1000 });
-    await consumer.start();
-    await waitFor(async () => (await openCount(generation)) === 0);
+    await publishThenConsume(consumer, generation, 4000, 1000);
     const stats = await effectsPerTransaction();
     expect(stats).toMatchObject({ total: 1000, distinct: 1000 });
     expect(stats.maxPerTx).toBeLessThanOrEqual(SAVEPOINT_BUDGET);
@@ -140,8 +137,7 @@ describe("consumer: chunk sizing", () => {
     const seen = new Map<string, number>();
     const ids: string[] = [];
     for (const name of ["chunks.racer-a", "chunks.racer-b"]) {
-      const c = createConsumer({
-        databaseUrl: db.current.url,
+      const c = consumers.create({
         generation,
         handlers: [
           defineHandler(events, {
@@ -154,7 +150,6 @@ describe("consumer: chunk sizing", () => {
         ],
         workerId: name,
       });
-      consumers.push(c);
       ids.push(c.workerId);
       await c.start();
     }

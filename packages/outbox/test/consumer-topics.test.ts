@@ -1,7 +1,6 @@
 import {
   type Consumer,
   type ConsumerEvents,
-  createConsumer,
   createPublisher,
   defineEvents,
   defineHandler,
@@ -10,20 +9,16 @@ import {
   topicMatches,
 } from "@cutover/outbox";
 import type pg from "pg";
-import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { consumerSql } from "../src/consumer/sql.js";
 import { likeEscape, likePatternFor } from "../src/events.js";
 import { validateHandlers } from "../src/handler.js";
-import { newGeneration } from "./support/consumer.js";
+import { newGeneration, publishInBatches, useConsumers } from "./support/consumer.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
+const consumers = useConsumers(db);
 
 const item = z.object({ n: z.number().int() });
 const catalog = defineEvents({
@@ -52,19 +47,29 @@ function recording(name: string, topics: string[], seen: Array<[string, string]>
   };
 }
 
-async function publishAll(pool: pg.Pool, generation: number): Promise<void> {
-  const pub = await createPublisher({ events: catalog, db: pool, generation });
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await pub.publishBatch(
-      client,
-      ALL.map((topic, n) => ({ topic, payload: { n } })),
-    );
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
+/**
+ * Publishes one event of every catalog topic (one transaction) in a new
+ * generation, then drains it with a consumer whose handlers are `recording`s
+ * of `subscriptions` (handler name -> topics); `watch` sees the consumer
+ * before it starts.
+ */
+async function drainAll(subscriptions: Record<string, string[]>, watch?: (c: Consumer) => void) {
+  const pool = db.current.pool;
+  const gen = await newGeneration(pool);
+  const pub = await createPublisher({ events: catalog, db: pool, generation: gen });
+  await publishInBatches(pool, pub, { count: ALL.length, batch: ALL.length }, (n) => ({
+    topic: ALL[n]!,
+    payload: { n },
+  }));
+  const seen: Array<[string, string]> = [];
+  const c = consumers.create({
+    generation: gen,
+    handlers: Object.entries(subscriptions).map(([name, topics]) => recording(name, topics, seen)),
+    pollIntervalMs: 50,
+  });
+  watch?.(c);
+  const result = await c.drain({ timeoutMs: 30_000 });
+  return { pool, gen, seen, result };
 }
 
 async function rowsByTopic(pool: pg.Pool, generation: number) {
@@ -81,25 +86,16 @@ async function rowsByTopic(pool: pg.Pool, generation: number) {
 
 describe("consumer: topic patterns in handler subscriptions", () => {
   it("claims only topics matched by an exact name or a pattern; others stay pending, unclaimed, with no event_handled rows", async () => {
-    const pool = db.current.pool;
-    const gen = await newGeneration(pool);
-    await publishAll(pool, gen);
-    const seen: Array<[string, string]> = [];
-    const c = createConsumer({
-      databaseUrl: db.current.url,
-      generation: gen,
-      handlers: [
-        recording("shop.orders", ["order.*"], seen),
-        recording("shop.invoices", ["billing.invoice"], seen),
-        // "_" in a prefix is a literal underscore, not LIKE's any-character.
-        recording("shop.ship", ["ship_x.*"], seen),
-      ],
-      pollIntervalMs: 50,
-    });
-    consumers.push(c);
     const handled: Array<ConsumerEvents["handled"]> = [];
-    c.on("handled", (e) => handled.push(e));
-    const result = await c.drain({ timeoutMs: 30_000 });
+    const { pool, gen, seen, result } = await drainAll(
+      {
+        "shop.orders": ["order.*"],
+        "shop.invoices": ["billing.invoice"],
+        // "_" in a prefix is a literal underscore, not LIKE's any-character.
+        "shop.ship": ["ship_x.*"],
+      },
+      (c) => c.on("handled", (e) => handled.push(e)),
+    );
     expect(result.remaining).toBe(0);
     expect(handled).toHaveLength(4);
 
@@ -131,22 +127,11 @@ describe("consumer: topic patterns in handler subscriptions", () => {
   });
 
   it("sends an event to exactly the handlers whose subscriptions match it", async () => {
-    const pool = db.current.pool;
-    const gen = await newGeneration(pool);
-    await publishAll(pool, gen);
-    const seen: Array<[string, string]> = [];
-    const c = createConsumer({
-      databaseUrl: db.current.url,
-      generation: gen,
-      handlers: [
-        recording("audit.billing", ["billing.*"], seen),
-        recording("audit.refunds", ["billing.refund"], seen),
-        recording("audit.everything", ["*"], seen),
-      ],
-      pollIntervalMs: 50,
+    const { pool, gen, seen, result } = await drainAll({
+      "audit.billing": ["billing.*"],
+      "audit.refunds": ["billing.refund"],
+      "audit.everything": ["*"],
     });
-    consumers.push(c);
-    const result = await c.drain({ timeoutMs: 30_000 });
     expect(result.remaining).toBe(0);
     const expected: Array<[string, string]> = [];
     for (const t of ALL) {
