@@ -32,6 +32,8 @@ import {
   type RelationKind,
   type RelationModel,
   type SchemaModel,
+  type TypeKind,
+  type TypeModel,
 } from "./model.js";
 import { isSerial, sqlType } from "./sql-type.js";
 
@@ -67,59 +69,24 @@ export function replay(
     case "DropStmt":
       drop(model, b as DropStmt);
       return;
-    case "CreateEnumStmt": {
-      const q = qualified(strings((b as CreateEnumStmt).typeName));
-      const schema = q.schema ?? model.creationSchema;
-      const values = strings((b as CreateEnumStmt).vals);
-      model.types.set(key(schema, q.name), {
-        schema,
-        name: q.name,
-        kind: "enum",
-        values,
-        newValues: new Set(),
+    case "CreateEnumStmt":
+      addType(
+        model,
+        qualified(strings((b as CreateEnumStmt).typeName)),
+        "enum",
+        strings((b as CreateEnumStmt).vals),
         origin,
-      });
+      );
       return;
-    }
-    case "CreateDomainStmt": {
-      const q = qualified(strings((b as CreateDomainStmt).domainname));
-      const schema = q.schema ?? model.creationSchema;
-      model.types.set(key(schema, q.name), {
-        schema,
-        name: q.name,
-        kind: "domain",
-        values: [],
-        newValues: new Set(),
-        origin,
-      });
+    case "CreateDomainStmt":
+      addType(model, qualified(strings((b as CreateDomainStmt).domainname)), "domain", [], origin);
       return;
-    }
-    case "CompositeTypeStmt": {
-      const q = fromRangeVar((b as CompositeTypeStmt).typevar);
-      const schema = q.schema ?? model.creationSchema;
-      model.types.set(key(schema, q.name), {
-        schema,
-        name: q.name,
-        kind: "composite",
-        values: [],
-        newValues: new Set(),
-        origin,
-      });
+    case "CompositeTypeStmt":
+      addType(model, fromRangeVar((b as CompositeTypeStmt).typevar), "composite", [], origin);
       return;
-    }
-    case "CreateRangeStmt": {
-      const q = qualified(strings((b as { typeName?: Node[] }).typeName));
-      const schema = q.schema ?? model.creationSchema;
-      model.types.set(key(schema, q.name), {
-        schema,
-        name: q.name,
-        kind: "range",
-        values: [],
-        newValues: new Set(),
-        origin,
-      });
+    case "CreateRangeStmt":
+      addType(model, qualified(strings((b as { typeName?: Node[] }).typeName)), "range", [], origin);
       return;
-    }
     case "AlterEnumStmt":
       alterEnum(model, b as AlterEnumStmt, origin);
       return;
@@ -173,6 +140,24 @@ export function replay(
   }
 }
 
+/** Where an object the model never saw is taken to come from: before the change set. */
+function outside(): Origin {
+  return { file: "(outside the linted files)", inChangeSet: false };
+}
+
+function addType(
+  model: SchemaModel,
+  q: { schema: string | undefined; name: string },
+  kind: TypeKind,
+  values: string[],
+  origin: Origin,
+): TypeModel {
+  const schema = q.schema ?? model.creationSchema;
+  const t: TypeModel = { schema, name: q.name, kind, values, newValues: new Set(), origin };
+  model.types.set(key(schema, q.name), t);
+  return t;
+}
+
 function addRelation(
   model: SchemaModel,
   q: { schema: string | undefined; name: string },
@@ -203,7 +188,7 @@ export function relationFor(
 ): RelationModel {
   const found = model.relation(q.schema, q.name);
   if (found) return found;
-  return addRelation(model, q, "table", { file: "(outside the linted files)", inChangeSet: false }, false);
+  return addRelation(model, q, "table", outside(), false);
 }
 
 function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
@@ -359,69 +344,65 @@ function renameKeys<T extends { schema: string; name: string }>(
   from: string,
   to: string,
 ): void {
-  for (const [k, v] of [...map]) {
-    if (v.schema === from) {
-      map.delete(k);
-      v.schema = to;
-      map.set(key(to, v.name), v);
-    }
-  }
+  for (const v of [...map.values()]) if (v.schema === from) refile(map, v, { schema: to });
+}
+
+/** Files an object of a schema-keyed map under a new schema and/or name (none: no object). */
+function refile<T extends { schema: string; name: string }>(
+  map: Map<string, T>,
+  v: T | undefined,
+  to: { schema?: string; name?: string },
+): void {
+  if (!v) return;
+  map.delete(key(v.schema, v.name));
+  if (to.schema !== undefined) v.schema = to.schema;
+  if (to.name !== undefined) v.name = to.name;
+  map.set(key(v.schema, v.name), v);
+}
+
+/** Files an entry of a name-keyed map (a relation's columns or constraints) under a new name. */
+function renameEntry<T extends { name: string }>(
+  map: Map<string, T> | undefined,
+  from: string | undefined,
+  to: string,
+): void {
+  if (map === undefined || from === undefined) return;
+  const v = map.get(from);
+  if (!v) return;
+  map.delete(from);
+  v.name = to;
+  map.set(to, v);
 }
 
 function rename(model: SchemaModel, r: RenameStmt): void {
   const newname = r.newname ?? "";
   switch (r.renameType) {
-    case "OBJECT_COLUMN": {
-      const rel = relationFor(model, fromRangeVar(r.relation));
-      const col = r.subname !== undefined ? rel.columns.get(r.subname) : undefined;
-      if (col && r.subname !== undefined) {
-        rel.columns.delete(r.subname);
-        col.name = newname;
-        rel.columns.set(newname, col);
-      }
+    case "OBJECT_COLUMN":
+      renameEntry(relationFor(model, fromRangeVar(r.relation)).columns, r.subname, newname);
       return;
-    }
     case "OBJECT_TABLE":
     case "OBJECT_VIEW":
     case "OBJECT_MATVIEW":
     case "OBJECT_SEQUENCE":
     case "OBJECT_FOREIGN_TABLE": {
       const q = fromRangeVar(r.relation);
-      const rel = model.relation(q.schema, q.name);
-      if (!rel) return;
-      model.relations.delete(key(rel.schema, rel.name));
-      rel.name = newname;
-      model.relations.set(key(rel.schema, rel.name), rel);
+      refile(model.relations, model.relation(q.schema, q.name), { name: newname });
       return;
     }
     case "OBJECT_INDEX": {
       const q = fromRangeVar(r.relation);
-      const idx = model.index(q.schema, q.name);
-      if (!idx) return;
-      model.indexes.delete(key(idx.schema, idx.name));
-      idx.name = newname;
-      model.indexes.set(key(idx.schema, idx.name), idx);
+      refile(model.indexes, model.index(q.schema, q.name), { name: newname });
       return;
     }
     case "OBJECT_TABCONSTRAINT": {
       const q = fromRangeVar(r.relation);
-      const rel = model.relation(q.schema, q.name);
-      const con = r.subname !== undefined ? rel?.constraints.get(r.subname) : undefined;
-      if (rel && con && r.subname !== undefined) {
-        rel.constraints.delete(r.subname);
-        con.name = newname;
-        rel.constraints.set(newname, con);
-      }
+      renameEntry(model.relation(q.schema, q.name)?.constraints, r.subname, newname);
       return;
     }
     case "OBJECT_TYPE":
     case "OBJECT_DOMAIN": {
       const q = objectName(r.object);
-      const t = model.type(q.schema, q.name);
-      if (!t) return;
-      model.types.delete(key(t.schema, t.name));
-      t.name = newname;
-      model.types.set(key(t.schema, t.name), t);
+      refile(model.types, model.type(q.schema, q.name), { name: newname });
       return;
     }
     case "OBJECT_SCHEMA": {
@@ -439,14 +420,9 @@ function rename(model: SchemaModel, r: RenameStmt): void {
 }
 
 function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
-  const to = a.newschema ?? "";
   if (a.relation) {
     const q = fromRangeVar(a.relation);
-    const rel = model.relation(q.schema, q.name);
-    if (!rel) return;
-    model.relations.delete(key(rel.schema, rel.name));
-    rel.schema = to;
-    model.relations.set(key(to, rel.name), rel);
+    refile(model.relations, model.relation(q.schema, q.name), { schema: a.newschema ?? "" });
   }
 }
 
@@ -532,19 +508,7 @@ function drop(model: SchemaModel, d: DropStmt): void {
 
 function alterEnum(model: SchemaModel, a: AlterEnumStmt, origin: Origin): void {
   const q = qualified(strings(a.typeName));
-  let t = model.type(q.schema, q.name);
-  if (!t) {
-    const schema = q.schema ?? model.creationSchema;
-    t = {
-      schema,
-      name: q.name,
-      kind: "enum",
-      values: [],
-      newValues: new Set(),
-      origin: { file: "(outside the linted files)", inChangeSet: false },
-    };
-    model.types.set(key(schema, q.name), t);
-  }
+  const t = model.type(q.schema, q.name) ?? addType(model, q, "enum", [], outside());
   if (a.oldVal !== undefined && a.newVal !== undefined) {
     t.values = t.values.map((v) => (v === a.oldVal ? a.newVal! : v));
     if (t.newValues.delete(a.oldVal)) t.newValues.add(a.newVal);
