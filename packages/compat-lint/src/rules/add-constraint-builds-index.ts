@@ -1,7 +1,5 @@
-import type { Constraint } from "libpg-query";
-import { nodeOf } from "../ast.js";
 import { isNew } from "../schema/model.js";
-import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
+import { addedConstraints, type Finding, type Rule, tableName } from "./rule.js";
 
 export const addConstraintBuildsIndex: Rule = {
   id: "add-constraint-builds-index",
@@ -12,11 +10,9 @@ export const addConstraintBuildsIndex: Rule = {
   kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AddConstraint" || isNew(relation)) continue;
-      const con = nodeOf<Constraint>(cmd.def, "Constraint");
-      if (con?.contype !== "CONSTR_UNIQUE" && con?.contype !== "CONSTR_PRIMARY") continue;
-      if (con.indexname) continue;
+    for (const { con, target, relation } of addedConstraints(ctx)) {
+      if (con.contype !== "CONSTR_UNIQUE" && con.contype !== "CONSTR_PRIMARY") continue;
+      if (con.indexname || isNew(relation)) continue;
       out.push({
         message: `adding ${con.contype === "CONSTR_PRIMARY" ? "PRIMARY KEY" : "UNIQUE"} to existing table ${tableName(target)} builds its index while reads and writes are blocked`,
         span: con.location !== undefined ? ctx.at(con.location) : undefined,

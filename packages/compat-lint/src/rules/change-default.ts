@@ -1,5 +1,5 @@
 import { exprKey } from "../ast.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const changeDefault: Rule = {
   id: "change-default",
@@ -10,15 +10,13 @@ export const changeDefault: Rule = {
   kinds: ["AlterTableStmt.AT_ColumnDefault"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_ColumnDefault" || cmd.def === undefined || cmd.name === undefined) continue;
-      const { existing, model } = existingColumn(relation, cmd.name);
+    for (const { cmd, column, target, model } of existingColumnCommands(ctx, "AT_ColumnDefault")) {
       // Adding a default where there was none is the expand step; only a replaced default changes old writes.
-      if (!existing || model?.defaultKey === undefined) continue;
+      if (cmd.def === undefined || model?.defaultKey === undefined) continue;
       if (model.defaultKey === exprKey(cmd.def)) continue;
       out.push({
-        message: `changing the default of ${tableName(target)}.${cmd.name}; rows the previous generation inserts without it get a different value`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+default`)),
+        message: `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`,
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+set\\s+default`)),
       });
     }
     return out;

@@ -1,7 +1,5 @@
-import type { Constraint } from "libpg-query";
-import { nodeOf } from "../ast.js";
 import { constraintColumns } from "../schema/replay.js";
-import { alterCommands, existingColumn, type Finding, type Rule, tableName } from "./rule.js";
+import { addedConstraints, columnList, existingColumns, type Finding, type Rule } from "./rule.js";
 
 export const checkOnExistingColumn: Rule = {
   id: "check-on-existing-column",
@@ -12,15 +10,13 @@ export const checkOnExistingColumn: Rule = {
   kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AddConstraint") continue;
-      const con = nodeOf<Constraint>(cmd.def, "Constraint");
-      if (con?.contype !== "CONSTR_CHECK") continue;
-      const cols = constraintColumns(con, undefined).filter((c) => existingColumn(relation, c).existing);
+    for (const { con, target, relation } of addedConstraints(ctx)) {
+      if (con.contype !== "CONSTR_CHECK") continue;
+      const cols = existingColumns(relation, constraintColumns(con, undefined));
       if (cols.length === 0) continue;
       out.push({
         message:
-          `adding CHECK ${con.conname ?? ""} over existing column${cols.length > 1 ? "s" : ""} ${tableName(target)}(${cols.join(", ")}); writes from the previous generation that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(
+          `adding CHECK ${con.conname ?? ""} over existing ${columnList(target, cols)}; writes from the previous generation that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(
             "CHECK  ",
             "CHECK ",
           ),

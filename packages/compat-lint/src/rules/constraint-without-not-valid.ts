@@ -1,7 +1,5 @@
-import type { Constraint } from "libpg-query";
-import { nodeOf } from "../ast.js";
 import { isNew } from "../schema/model.js";
-import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
+import { addedConstraints, type Finding, type Rule, tableName } from "./rule.js";
 
 export const constraintWithoutNotValid: Rule = {
   id: "constraint-without-not-valid",
@@ -13,11 +11,9 @@ export const constraintWithoutNotValid: Rule = {
   kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AddConstraint" || isNew(relation)) continue;
-      const con = nodeOf<Constraint>(cmd.def, "Constraint");
-      if (con?.contype !== "CONSTR_FOREIGN" && con?.contype !== "CONSTR_CHECK") continue;
-      if (con.skip_validation) continue;
+    for (const { con, target, relation } of addedConstraints(ctx)) {
+      if (con.contype !== "CONSTR_FOREIGN" && con.contype !== "CONSTR_CHECK") continue;
+      if (con.skip_validation || isNew(relation)) continue;
       const kind = con.contype === "CONSTR_FOREIGN" ? "FOREIGN KEY" : "CHECK";
       out.push({
         message: `adding ${kind} to existing table ${tableName(target)} without NOT VALID validates every row while holding a lock that blocks writes`,

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropColumn: Rule = {
   id: "drop-column",
@@ -9,12 +9,10 @@ export const dropColumn: Rule = {
   kinds: ["AlterTableStmt.AT_DropColumn"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_DropColumn" || cmd.name === undefined) continue;
-      if (!existingColumn(relation, cmd.name).existing) continue;
+    for (const { column, target } of existingColumnCommands(ctx, "AT_DropColumn")) {
       out.push({
-        message: `dropping column ${tableName(target)}.${cmd.name}; the previous generation still selects and inserts it`,
-        span: ctx.find(pattern(`drop\\s+(?:column\\s+)?(?:if\\s+exists\\s+)?${ident(cmd.name)}`)),
+        message: `dropping column ${tableName(target)}.${column}; the previous generation still selects and inserts it`,
+        span: ctx.find(pattern(`drop\\s+(?:column\\s+)?(?:if\\s+exists\\s+)?${ident(column)}`)),
       });
     }
     return out;

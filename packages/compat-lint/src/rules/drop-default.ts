@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropDefault: Rule = {
   id: "drop-default",
@@ -9,16 +9,14 @@ export const dropDefault: Rule = {
   kinds: ["AlterTableStmt.AT_ColumnDefault"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_ColumnDefault" || cmd.def !== undefined || cmd.name === undefined) continue;
-      const { existing, model } = existingColumn(relation, cmd.name);
-      if (!existing || (model && model.defaultKey === undefined)) continue;
+    for (const { cmd, column, target, model } of existingColumnCommands(ctx, "AT_ColumnDefault")) {
+      if (cmd.def !== undefined || (model && model.defaultKey === undefined)) continue;
       const consequence = model?.notNull
         ? "INSERTs from the previous generation that omit it now fail the NOT NULL constraint"
         : "INSERTs from the previous generation that omit it now store NULL";
       out.push({
-        message: `dropping the default of ${tableName(target)}.${cmd.name}; ${consequence}`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+default`)),
+        message: `dropping the default of ${tableName(target)}.${column}; ${consequence}`,
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+drop\\s+default`)),
       });
     }
     return out;

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const dropNotNull: Rule = {
   id: "drop-not-null",
@@ -9,13 +9,11 @@ export const dropNotNull: Rule = {
   kinds: ["AlterTableStmt.AT_DropNotNull"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_DropNotNull" || cmd.name === undefined) continue;
-      const { existing, model } = existingColumn(relation, cmd.name);
-      if (!existing || (model && !model.notNull)) continue;
+    for (const { column, target, model } of existingColumnCommands(ctx, "AT_DropNotNull")) {
+      if (model && !model.notNull) continue;
       out.push({
-        message: `DROP NOT NULL on ${tableName(target)}.${cmd.name}; NULLs written by the new generation reach old code that assumes a value`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+drop\\s+not\\s+null`)),
+        message: `DROP NOT NULL on ${tableName(target)}.${column}; NULLs written by the new generation reach old code that assumes a value`,
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+drop\\s+not\\s+null`)),
       });
     }
     return out;

@@ -1,6 +1,5 @@
-import type { Constraint } from "libpg-query";
-import { fromRangeVar, nodeOf, strings } from "../ast.js";
-import { alterCommands, existingColumn, type Finding, type Rule, tableName } from "./rule.js";
+import { fromRangeVar, strings } from "../ast.js";
+import { addedConstraints, columnList, existingColumns, type Finding, type Rule, tableName } from "./rule.js";
 
 export const foreignKeyOnExistingColumn: Rule = {
   id: "foreign-key-on-existing-column",
@@ -11,14 +10,12 @@ export const foreignKeyOnExistingColumn: Rule = {
   kinds: ["AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AddConstraint") continue;
-      const con = nodeOf<Constraint>(cmd.def, "Constraint");
-      if (con?.contype !== "CONSTR_FOREIGN") continue;
-      const cols = strings(con.fk_attrs).filter((c) => existingColumn(relation, c).existing);
+    for (const { con, target, relation } of addedConstraints(ctx)) {
+      if (con.contype !== "CONSTR_FOREIGN") continue;
+      const cols = existingColumns(relation, strings(con.fk_attrs));
       if (cols.length === 0) continue;
       out.push({
-        message: `adding FOREIGN KEY on existing column${cols.length > 1 ? "s" : ""} ${tableName(target)}(${cols.join(", ")}) referencing ${tableName(fromRangeVar(con.pktable))}; writes from the previous generation with unmatched values start failing`,
+        message: `adding FOREIGN KEY on existing ${columnList(target, cols)} referencing ${tableName(fromRangeVar(con.pktable))}; writes from the previous generation with unmatched values start failing`,
         span: con.location !== undefined ? ctx.at(con.location) : undefined,
       });
     }

@@ -1,7 +1,7 @@
 import type { ColumnDef } from "libpg-query";
 import { nodeOf } from "../ast.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const incompatibleTypeChange: Rule = {
   id: "incompatible-type-change",
@@ -12,17 +12,13 @@ export const incompatibleTypeChange: Rule = {
   kinds: ["AlterTableStmt.AT_AlterColumnType"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AlterColumnType" || cmd.name === undefined) continue;
-      const { existing, model } = existingColumn(relation, cmd.name);
-      if (!existing) continue;
+    for (const { cmd, column, target, model } of existingColumnCommands(ctx, "AT_AlterColumnType")) {
       const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
       // Located only when reported: most type changes in a history are compatible.
-      const name = cmd.name;
-      const span = () => ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(name)}`));
+      const span = () => ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}`));
       if (!model) {
         out.push({
-          message: `changing the type of ${tableName(target)}.${cmd.name} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,
+          message: `changing the type of ${tableName(target)}.${column} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,
           span: span(),
         });
         continue;
@@ -30,7 +26,7 @@ export const incompatibleTypeChange: Rule = {
       const v = typeChange(model.type, to);
       if (v.compatible) continue;
       out.push({
-        message: `changing ${tableName(target)}.${cmd.name} from ${formatType(model.type)} to ${formatType(to)} breaks the previous generation: ${v.why}`,
+        message: `changing ${tableName(target)}.${column} from ${formatType(model.type)} to ${formatType(to)} breaks the previous generation: ${v.why}`,
         span: span(),
       });
     }

@@ -1,5 +1,5 @@
-import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import { fromRangeVar, nodeOf, type QualifiedName } from "../ast.js";
+import type { AlterTableCmd, AlterTableStmt, Constraint, DropStmt } from "libpg-query";
+import { fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
 import type { Statement } from "../parser.js";
 import { type ColumnModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 
@@ -75,17 +75,80 @@ export interface AlterCommand {
   relation: RelationModel | undefined;
 }
 
-// A dozen rules look at the same ALTER TABLE commands; they are collected once per
-// statement context. Rules only read the result.
-const alterCache = new WeakMap<RuleContext, readonly AlterCommand[]>();
+/** An ALTER TABLE ... ADD CONSTRAINT, with the relation it targets. */
+export interface AddedConstraint {
+  con: Constraint;
+  target: QualifiedName;
+  relation: RelationModel | undefined;
+}
 
-export function alterCommands(ctx: RuleContext): readonly AlterCommand[] {
-  let cached = alterCache.get(ctx);
-  if (cached === undefined) {
-    cached = collectAlterCommands(ctx);
-    alterCache.set(ctx, cached);
+/** A sub-command on a named column old code may use (see existingColumn). */
+export interface ExistingColumnCommand extends AlterCommand {
+  column: string;
+  /** undefined when the model never saw the column. */
+  model: ColumnModel | undefined;
+}
+
+/**
+ * What several rules derive from the same statement is collected once per
+ * statement context (a dozen rules look at the same ALTER TABLE commands).
+ * Rules only read the result.
+ */
+function perStatement<T>(collect: (ctx: RuleContext) => T): (ctx: RuleContext) => T {
+  const cache = new WeakMap<RuleContext, T>();
+  return (ctx) => {
+    let cached = cache.get(ctx);
+    if (cached === undefined) {
+      cached = collect(ctx);
+      cache.set(ctx, cached);
+    }
+    return cached;
+  };
+}
+
+export const alterCommands: (ctx: RuleContext) => readonly AlterCommand[] =
+  perStatement(collectAlterCommands);
+
+/** The constraints an ALTER TABLE adds, in command order. */
+export const addedConstraints: (ctx: RuleContext) => readonly AddedConstraint[] = perStatement((ctx) => {
+  const out: AddedConstraint[] = [];
+  for (const { cmd, target, relation } of alterCommands(ctx)) {
+    if (cmd.subtype !== "AT_AddConstraint") continue;
+    const con = nodeOf<Constraint>(cmd.def, "Constraint");
+    if (con) out.push({ con, target, relation });
   }
-  return cached;
+  return out;
+});
+
+/** The ALTER TABLE sub-commands of one subtype that name a column old code may use. */
+export function existingColumnCommands(ctx: RuleContext, subtype: string): ExistingColumnCommand[] {
+  const out: ExistingColumnCommand[] = [];
+  for (const { cmd, target, relation } of alterCommands(ctx)) {
+    if (cmd.subtype !== subtype || cmd.name === undefined) continue;
+    const { existing, model } = existingColumn(relation, cmd.name);
+    if (existing) out.push({ cmd, target, relation, column: cmd.name, model });
+  }
+  return out;
+}
+
+/**
+ * For a DROP of one of `removeTypes`: what `report` finds for each object it
+ * names, in order (report returns undefined for an object old code cannot use).
+ */
+export function droppedObjects(
+  ctx: RuleContext,
+  removeTypes: readonly string[],
+  report: (q: QualifiedName, d: DropStmt) => Finding | undefined,
+): Finding[] {
+  if (ctx.stmt.kind !== "DropStmt") return [];
+  const d = ctx.stmt.body as DropStmt;
+  if (!removeTypes.includes(d.removeType ?? "")) return [];
+  const out: Finding[] = [];
+  for (const o of d.objects ?? []) {
+    const f = report(objectName(o), d);
+    if (f) out.push(f);
+  }
+  return out;
 }
 
 function collectAlterCommands(ctx: RuleContext): AlterCommand[] {
@@ -115,6 +178,16 @@ export function existingColumn(
 
 export function tableName(q: QualifiedName): string {
   return q.schema ? `${q.schema}.${q.name}` : q.name;
+}
+
+/** The columns of `cols` old code may use. */
+export function existingColumns(relation: RelationModel | undefined, cols: readonly string[]): string[] {
+  return cols.filter((c) => existingColumn(relation, c).existing);
+}
+
+/** "column t(a)" or "columns t(a, b)", for a non-empty list. */
+export function columnList(target: QualifiedName, cols: readonly string[]): string {
+  return `column${cols.length > 1 ? "s" : ""} ${tableName(target)}(${cols.join(", ")})`;
 }
 
 const patterns = new Map<string, RegExp>();

@@ -1,4 +1,4 @@
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const setNotNull: Rule = {
   id: "set-not-null",
@@ -9,14 +9,12 @@ export const setNotNull: Rule = {
   kinds: ["AlterTableStmt.AT_SetNotNull"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_SetNotNull" || cmd.name === undefined) continue;
-      const { existing, model } = existingColumn(relation, cmd.name);
-      if (!existing || model?.notNull) continue;
+    for (const { column, target, model } of existingColumnCommands(ctx, "AT_SetNotNull")) {
+      if (model?.notNull) continue;
       const filled = model?.defaultKey !== undefined || model?.generated === true;
       out.push({
-        message: `SET NOT NULL on existing column ${tableName(target)}.${cmd.name}; ${filled ? "old code that writes NULL explicitly" : "INSERTs from the previous generation that omit it"} start failing`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+not\\s+null`)),
+        message: `SET NOT NULL on existing column ${tableName(target)}.${column}; ${filled ? "old code that writes NULL explicitly" : "INSERTs from the previous generation that omit it"} start failing`,
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+set\\s+not\\s+null`)),
       });
     }
     return out;

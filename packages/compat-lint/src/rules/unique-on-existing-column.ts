@@ -1,8 +1,8 @@
-import type { Constraint, IndexStmt } from "libpg-query";
+import type { IndexStmt } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../ast.js";
 import { isNew, type RelationModel } from "../schema/model.js";
 import { indexColumns } from "../schema/replay.js";
-import { alterCommands, existingColumn, type Finding, type Rule, tableName } from "./rule.js";
+import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous
@@ -44,15 +44,13 @@ export const uniqueOnExistingColumn: Rule = {
       const cols = indexColumns(i);
       if (!constrainsOldWrites(rel, cols, i.nulls_not_distinct === true)) return [];
       out.push({
-        message: `unique index on existing column${cols.length > 1 ? "s" : ""} ${tableName(q)}(${cols.join(", ")}); INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
+        message: `unique index on existing ${columnList(q, cols)}; INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
         span: ctx.find(/create\s+unique\s+index/i),
       });
       return out;
     }
-    for (const { cmd, target, relation } of alterCommands(ctx)) {
-      if (cmd.subtype !== "AT_AddConstraint") continue;
-      const con = nodeOf<Constraint>(cmd.def, "Constraint");
-      if (con?.contype !== "CONSTR_UNIQUE" && con?.contype !== "CONSTR_PRIMARY") continue;
+    for (const { con, target, relation } of addedConstraints(ctx)) {
+      if (con.contype !== "CONSTR_UNIQUE" && con.contype !== "CONSTR_PRIMARY") continue;
       if (isNew(relation)) continue;
       // USING INDEX: the unique index already enforced this (and was judged when it was created).
       if (con.indexname) continue;
@@ -60,7 +58,7 @@ export const uniqueOnExistingColumn: Rule = {
       if (!constrainsOldWrites(relation, cols, con.nulls_not_distinct === true)) continue;
       const kind = con.contype === "CONSTR_PRIMARY" ? "PRIMARY KEY" : "UNIQUE";
       out.push({
-        message: `adding ${kind} on existing column${cols.length === 1 ? "" : "s"} ${tableName(target)}(${cols.join(", ")}); writes from the previous generation that duplicate a value start failing`,
+        message: `adding ${kind} on existing ${columnList(target, cols)}; writes from the previous generation that duplicate a value start failing`,
         span: con.location !== undefined ? ctx.at(con.location) : ctx.find(/add/i),
       });
     }
