@@ -1,14 +1,14 @@
-import { allocateGeneration, createPublisher, defineEvents } from "@cutover/outbox";
+import { createPublisher, defineEvents } from "@cutover/outbox";
 import type pg from "pg";
 import { z } from "zod";
+import { publishInBatches } from "../../../../packages/outbox/test/support/consumer.js";
+
+// Allocating a generation and polling are the same as in the library's consumer tests.
+export { newGeneration, waitFor } from "../../../../packages/outbox/test/support/consumer.js";
 
 export const relayTestEvents = defineEvents({
   "order.placed": z.object({ n: z.number().int() }),
 });
-
-export async function newGeneration(pool: pg.Pool, version: string): Promise<number> {
-  return (await allocateGeneration(pool, { version })).generation;
-}
 
 /**
  * Publishes events n = from .. from+count-1 in committed batches, idempotency
@@ -26,42 +26,16 @@ export async function publishRange(
   },
 ): Promise<void> {
   const pub = await createPublisher({ events: relayTestEvents, db: pool, generation });
-  const batch = opts.batch ?? 500;
-  for (let start = opts.from; start < opts.from + opts.count; start += batch) {
-    const size = Math.min(batch, opts.from + opts.count - start);
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      await pub.publishBatch(
-        client,
-        Array.from({ length: size }, (_, j) => {
-          const n = start + j;
-          const key = opts.orderingKey?.(n);
-          return {
-            topic: "order.placed" as const,
-            payload: { n },
-            idempotencyKey: `${opts.run}-${n}`,
-            headers: { traceparent: `00-${"c".repeat(32)}-${"d".repeat(16)}-01` },
-            ...(key === undefined ? {} : { orderingKey: key }),
-          };
-        }),
-      );
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-}
-
-/** Polls until `check` holds; the test timeout bounds it (no timing assertion). */
-export async function waitFor(check: () => Promise<boolean> | boolean, intervalMs = 50): Promise<void> {
-  for (;;) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  await publishInBatches(pool, pub, opts, (n) => {
+    const key = opts.orderingKey?.(n);
+    return {
+      topic: "order.placed" as const,
+      payload: { n },
+      idempotencyKey: `${opts.run}-${n}`,
+      headers: { traceparent: `00-${"c".repeat(32)}-${"d".repeat(16)}-01` },
+      ...(key === undefined ? {} : { orderingKey: key }),
+    };
+  });
 }
 
 export async function statusCounts(pool: pg.Pool): Promise<Record<string, number>> {
