@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { createRelays, parseRelaysConfig, type Relay, RelayError } from "../src/relays/index.js";
-import { memoryLogger, testCtx, testEvent } from "./relays-fixtures/events.js";
+import { describe, expect, it } from "vitest";
+import { RelayError } from "../src/relays/index.js";
+import { testCtx, testEvent } from "./relays-fixtures/events.js";
 import {
   AMQP_URL,
   NATS_URL,
@@ -10,20 +10,14 @@ import {
   redisReader,
   runId,
 } from "./relays-fixtures/receivers.js";
+import { startRelays, useCleanups } from "./relays-fixtures/setup.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-function relayOf(
-  config: Record<string, unknown>,
-  env: Record<string, string> = {},
-  logger = memoryLogger(),
-): Relay {
-  const relay = createRelays(parseRelaysConfig([config], env), { logger })[0]!;
-  cleanups.push(() => relay.close());
-  return relay;
+/** The one relay `config` configures, with its in-memory log; closed after the test. */
+function relayOf(config: Record<string, unknown>, env: Record<string, string> = {}) {
+  const { relays, logger } = startRelays([config], env, cleanups);
+  return { relay: relays[0]!, logger };
 }
 
 async function failure(p: Promise<unknown>): Promise<RelayError> {
@@ -40,7 +34,7 @@ describe("JetStream relay", () => {
   it("a retried publish (same Nats-Msg-Id) is stored once; ensureStream creates the stream; no stream for the subject is a retryable, degrading error", async () => {
     const run = runId();
     const prefix = `cutover-test-${run}.`;
-    const missing = relayOf({
+    const { relay: missing } = relayOf({
       kind: "nats",
       name: "relay.nostream",
       topics: ["*"],
@@ -53,7 +47,7 @@ describe("JetStream relay", () => {
     expect(missing.health()).toMatchObject({ ok: true, degraded: true });
 
     const name = `cutover_test_${run}`;
-    const relay = relayOf({
+    const { relay } = relayOf({
       kind: "nats",
       name: "relay.jetstream",
       topics: ["order.placed"],
@@ -88,7 +82,7 @@ describe("Redis Streams relay", () => {
     const run = runId();
     const reader = await redisReader(`cutover-test:${run}:`);
     cleanups.push(() => reader.close());
-    const relay = relayOf(
+    const { relay } = relayOf(
       {
         kind: "redis",
         name: "relay.redis",
@@ -127,18 +121,13 @@ describe("Redis Streams relay", () => {
   });
 
   it("an unreachable Redis is retryable and degrades; the password never shows", async () => {
-    const logger = memoryLogger();
-    const relay = relayOf(
-      {
-        kind: "redis",
-        name: "relay.redis-down",
-        topics: ["*"],
-        url: "redis://:hunter2-pass@127.0.0.1:1",
-        stream: "s",
-      },
-      {},
-      logger,
-    );
+    const { relay, logger } = relayOf({
+      kind: "redis",
+      name: "relay.redis-down",
+      topics: ["*"],
+      url: "redis://:hunter2-pass@127.0.0.1:1",
+      stream: "s",
+    });
     const err = await failure(relay.handler.handle(testEvent(1, { run: runId() }), testCtx()));
     expect(err.code).toBe("RELAY_UNAVAILABLE");
     expect(relay.health()).toMatchObject({ ok: true, degraded: true });
@@ -154,7 +143,7 @@ describe("RabbitMQ relay", () => {
     const exchange = `cutover-test-${run}`;
     const queue = await rabbitQueue(exchange, exchange);
     cleanups.push(() => queue.close());
-    const relay = relayOf({
+    const { relay } = relayOf({
       kind: "rabbitmq",
       name: "relay.rabbit",
       topics: ["order.placed"],
@@ -176,7 +165,7 @@ describe("RabbitMQ relay", () => {
     ]);
 
     // The default exchange with a routing key no queue has: the broker returns it.
-    const nowhere = relayOf({
+    const { relay: nowhere } = relayOf({
       kind: "rabbitmq",
       name: "relay.nowhere",
       topics: ["*"],
@@ -189,11 +178,9 @@ describe("RabbitMQ relay", () => {
   });
 
   it("bad credentials are retryable (RELAY_UNAVAILABLE), degrade health and never show the password", async () => {
-    const logger = memoryLogger();
-    const relay = relayOf(
+    const { relay, logger } = relayOf(
       { kind: "rabbitmq", name: "relay.badauth", topics: ["*"], urlEnv: "AMQP_URL", exchange: "amq.topic" },
       { AMQP_URL: "amqp://guest:wrong-password-x@127.0.0.1:5672" },
-      logger,
     );
     const err = await failure(relay.handler.handle(testEvent(1, { run: runId() }), testCtx()));
     expect(err.code).toBe("RELAY_UNAVAILABLE");

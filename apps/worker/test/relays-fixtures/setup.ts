@@ -1,4 +1,4 @@
-// The setup the end-to-end relay tests (relays-consumer, relays-faults) share:
+// The setup the relay tests (relays-consumer, relays-faults, relays-brokers) share:
 // one of each receiver, relays built from a config, closing both after each
 // test, and the delivery assertions every receiver is held to.
 import { afterEach, expect } from "vitest";
