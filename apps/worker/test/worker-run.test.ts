@@ -16,12 +16,12 @@ import {
 import {
   allOutput,
   ensureBuilt,
-  fixture,
   passwordRole,
   type Run,
   runCli,
   spawnCli,
   waitUntil,
+  workerEnv,
 } from "./support/process.js";
 
 const db = useTestDatabase();
@@ -30,21 +30,12 @@ let generation: number;
 let port: number;
 let worker: Run;
 
-const baseEnv = () => ({
-  DATABASE_URL: role.url,
-  CUTOVER_GENERATION: String(generation),
-  OUTBOX_HANDLERS: fixture("handlers.mjs"),
-  PORT: String(port),
-  OUTBOX_HTTP_HOST: "127.0.0.1",
-  OUTBOX_ENVIRONMENT: "test",
-  OUTBOX_POLL_INTERVAL_MS: "200",
-  OUTBOX_HEARTBEAT_INTERVAL_MS: "300",
-  OUTBOX_STALE_AFTER_MS: "3000",
-  OUTBOX_STATUS_INTERVAL_MS: "200",
-  OUTBOX_BACKOFF_BASE_MS: "50",
-  OUTBOX_BACKOFF_MAX_MS: "100",
-  FIXTURE_FAIL_TOPIC: "order.cancelled",
-});
+const baseEnv = () =>
+  workerEnv(role.url, generation, port, {
+    OUTBOX_BACKOFF_BASE_MS: "50",
+    OUTBOX_BACKOFF_MAX_MS: "100",
+    FIXTURE_FAIL_TOPIC: "order.cancelled",
+  });
 
 const get = async (path: string) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -17,7 +17,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startEmbedded } from "../../../test/harness/postgres-server.js";
 import { createEffectsTable, effectCount, publish } from "./support/outbox.js";
-import { ensureBuilt, fixture, type Run, spawnCli, waitUntil } from "./support/process.js";
+import { ensureBuilt, type Run, spawnCli, waitUntil, workerEnv } from "./support/process.js";
 
 let server: Awaited<ReturnType<typeof startEmbedded>>;
 const role = `cutover_startup_${randomBytes(3).toString("hex")}`;
@@ -25,19 +25,9 @@ const password = `pw-${randomBytes(12).toString("hex")}`;
 let roleUrl: string;
 const spawned: Run[] = [];
 
-const env = (databaseUrl: string, httpPort: number, extra: Record<string, string> = {}) => ({
-  DATABASE_URL: databaseUrl,
-  CUTOVER_GENERATION: "1",
-  OUTBOX_HANDLERS: fixture("handlers.mjs"),
-  PORT: String(httpPort),
-  OUTBOX_HTTP_HOST: "127.0.0.1",
-  OUTBOX_ENVIRONMENT: "test",
-  OUTBOX_POLL_INTERVAL_MS: "200",
-  OUTBOX_HEARTBEAT_INTERVAL_MS: "300",
-  OUTBOX_STALE_AFTER_MS: "3000",
-  OUTBOX_STATUS_INTERVAL_MS: "200",
-  ...extra,
-});
+/** The worker's environment, serving generation 1 (allocated in beforeAll). */
+const env = (databaseUrl: string, httpPort: number, extra: Record<string, string> = {}) =>
+  workerEnv(databaseUrl, 1, httpPort, extra);
 
 function spawn(e: Record<string, string>): Run {
   const r = spawnCli(["run"], e);

@@ -9,6 +9,32 @@ export const root = fileURLToPath(new URL("../../../../", import.meta.url));
 export const cliPath = join(root, "apps/worker/dist/cli.js");
 export const fixture = (name: string) => join(root, "apps/worker/test/fixtures", name);
 
+/**
+ * The environment of an `outbox-worker run` child in the e2e tests: the
+ * fixture handlers, HTTP on 127.0.0.1:`port`, short poll, heartbeat, stale
+ * and status intervals so the tests settle quickly; `extra` adds or overrides.
+ */
+export function workerEnv(
+  databaseUrl: string,
+  generation: number,
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    CUTOVER_GENERATION: String(generation),
+    OUTBOX_HANDLERS: fixture("handlers.mjs"),
+    PORT: String(port),
+    OUTBOX_HTTP_HOST: "127.0.0.1",
+    OUTBOX_ENVIRONMENT: "test",
+    OUTBOX_POLL_INTERVAL_MS: "200",
+    OUTBOX_HEARTBEAT_INTERVAL_MS: "300",
+    OUTBOX_STALE_AFTER_MS: "3000",
+    OUTBOX_STATUS_INTERVAL_MS: "200",
+    ...extra,
+  };
+}
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
