@@ -1,10 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Consumer, createConsumer } from "@cutover/outbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { newestMtime } from "./support/build.js";
 import {
   connectionsOf,
   countWhere,
@@ -21,19 +22,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, "..");
 const db = useTestDatabase();
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 // The child imports the built package: build it when missing or older than src.
 beforeAll(() => {
   const built = join(pkg, "dist", "consumer", "consumer.js");
-  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(pkg, "src"))) {
+  if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(join(pkg, "src"))) {
     execFileSync("npx", ["tsc", "-b", pkg], { cwd: join(pkg, "..", ".."), stdio: "inherit" });
   }
 });

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { newestMtime } from "../../../../packages/outbox/test/support/build.js";
 
 export const root = fileURLToPath(new URL("../../../../", import.meta.url));
 export const cliPath = join(root, "apps/worker/dist/cli.js");
@@ -33,15 +34,6 @@ export function workerEnv(
     OUTBOX_STATUS_INTERVAL_MS: "200",
     ...extra,
   };
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
 }
 
 /**
