@@ -155,6 +155,16 @@ function behind<T>(state: ChunkState, send: () => T): T | Promise<T> {
   return ahead ? ahead.then(send, send) : send();
 }
 
+/**
+ * Waits until every statement queued behind `ahead` has been handed to pg
+ * (and what was ahead has settled): the chunk's own statements after a run
+ * (ROLLBACK TO, the status check, the next savepoint, COMMIT) then follow
+ * the run's statements on the connection, never overtake them.
+ */
+async function drainAhead(state: ChunkState): Promise<void> {
+  while (state.ahead) await state.ahead;
+}
+
 /** Records `p` as the statement ahead until it settles. */
 function setAhead(state: ChunkState, p: Promise<unknown>): void {
   const tracked = p.then(
@@ -174,6 +184,8 @@ function setAhead(state: ChunkState, p: Promise<unknown>): void {
  * than the armed one.
  */
 function arm(state: ChunkState, deadline: number): void {
+  // An eager run has no deadline until its insert answered.
+  if (!Number.isFinite(deadline)) return;
   if (state.timer !== undefined && state.timerAt <= deadline) return;
   clearTimeout(state.timer);
   state.timerAt = deadline;
@@ -245,21 +257,38 @@ class TxScope {
         // pg returns the submittable itself; it is submitted once the connection is ours.
         this.untracked = true;
         if (!state.ahead) return send();
-        void behind(state, send);
+        const submitted = behind(state, send) as Promise<unknown>;
+        submitted.catch((err: unknown) => {
+          (first as { emit?: (e: string, err: unknown) => void }).emit?.("error", err);
+        });
+        setAhead(state, submitted);
         return first;
       }
       this.outstanding++;
       if (typeof last === "function") {
-        args[args.length - 1] = (...r: unknown[]) => {
+        const callback = (...r: unknown[]) => {
           settle();
           (last as (...a: unknown[]) => void)(...r);
         };
+        args[args.length - 1] = callback;
         if (!state.ahead) return send();
-        void behind(state, send);
+        const sent = behind(state, send) as Promise<unknown>;
+        // pg threw instead of calling back (e.g. a null query): the callback gets the error.
+        sent.catch((err: unknown) => callback(err));
+        setAhead(state, sent);
         return undefined;
       }
+      if (!state.ahead) {
+        const p = send() as Promise<unknown>;
+        p.then(settle, settle);
+        return p;
+      }
+      // Sent once the statement ahead settled; the chunk's own statements
+      // after this run wait for it (drainAhead), so a ROLLBACK TO or COMMIT
+      // can never overtake a statement the handler issued during its run.
       const p = behind(state, send) as Promise<unknown>;
       p.then(settle, settle);
+      setAhead(state, p);
       return p;
     };
     this.tx = new Proxy(client, {
@@ -289,6 +318,7 @@ async function runHandler(
   state: ChunkState,
   handler: HandlerDefinition,
   event: OutboxEvent,
+  deadlineFrom?: Promise<unknown>,
 ): Promise<RunResult> {
   const timeoutMs = handler.timeoutMs ?? env.handlerTimeoutMs;
   const scope = new TxScope(state, handler.name);
@@ -311,9 +341,21 @@ async function runHandler(
   const interrupted = new Promise<"timeout" | "forced">((resolve) => {
     interrupt = resolve;
   });
-  const current = { deadline: performance.now() + timeoutMs, interrupt };
+  const current = {
+    deadline: deadlineFrom ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs,
+    interrupt,
+  };
   state.current = current;
-  arm(state, current.deadline);
+  if (deadlineFrom) {
+    const start = () => {
+      if (state.current !== current) return;
+      current.deadline = performance.now() + timeoutMs;
+      arm(state, current.deadline);
+    };
+    deadlineFrom.then(start, start);
+  } else {
+    arm(state, current.deadline);
+  }
   if (env.forced.aborted) interrupt("forced");
   const started = performance.now();
   const run = (async () => handler.handle(event, ctx))();
@@ -597,7 +639,10 @@ export async function processChunk(
         let result: RunResult;
         runs++;
         try {
-          result = await runHandler(env, state, h, event);
+          // An eager run's deadline starts when the insert answered: until
+          // then its statements wait for the insert, as the handler itself
+          // would have waited before starting.
+          result = await runHandler(env, state, h, event, eager ? recorded : undefined);
         } catch (err) {
           if (err instanceof StuckHandler) {
             destroyed = err;
@@ -607,6 +652,8 @@ export async function processChunk(
           }
           throw err;
         }
+        // Statements the run issued go to pg before anything of the chunk's.
+        await drainAhead(state);
         if (result.took) writes++;
         if (eager) {
           fresh = await recorded;

@@ -20,7 +20,8 @@ export interface ClaimedRow {
   lag_ms: number;
   /**
    * For the claim's lowest id (the first event of its first chunk, the only
-   * one that may start eagerly) on its first attempt: whether a handler of
+   * one that may start eagerly) on a first attempt with no earlier failure,
+   * reap or re-queue (`last_error` null): whether a handler of
    * this consumer allowed to start before the chunk's event_handled insert
    * answers (one exact topic) already has a committed row for this key.
    * Null for every other row.
@@ -65,7 +66,9 @@ export function consumerSql(schemaName: string, filter: TopicFilter | null) {
      * synchronous COMMIT flushes the WAL up to and including the claim
      * (docs/guarantees.md, "Asynchronous claim commits").
      *
-     * `seen`: for the lowest claimed id on its first attempt, whether a
+     * `seen`: for the lowest claimed id on its first attempt that never
+     * failed, was reaped or was re-queued (`last_error` is kept by all three,
+     * and retryDead resets the attempts to 0), whether a
      * committed event_handled row exists for its key and one of the handlers
      * ($5 topics, $6 names, pairwise) allowed to start before the chunk's
      * insert answers; such a handler then waits for the insert instead
@@ -89,7 +92,7 @@ SET status = 'in_flight', claimed_by = $3, lease_expires_at = now() + $4 * inter
 FROM c, cfg WHERE o.id = c.id
 RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
   o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms,
-  CASE WHEN o.attempts = 1 AND o.id = (SELECT min(id) FROM c) THEN EXISTS (
+  CASE WHEN o.attempts = 1 AND o.last_error IS NULL AND o.id = (SELECT min(id) FROM c) THEN EXISTS (
     SELECT 1 FROM unnest($5::text[], $6::text[]) AS m(t, h)
     JOIN ${s}.event_handled eh ON eh.handler_name = m.h AND eh.idempotency_key = o.idempotency_key
     WHERE m.t = o.topic) END AS seen`,
