@@ -2,18 +2,17 @@
 // chunk's event_handled insert answers (docs/guarantees.md, "Eager start").
 // These tests hold the insert up with a real competing transaction on the same
 // (handler, key) and show what runs, what commits and what is skipped.
-import { type Consumer, createConsumer } from "@cutover/outbox";
-import type pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   countWhere,
   createEffects,
   events,
   newGeneration,
-  publisherFor,
+  useConsumers,
   waitFor,
 } from "./support/consumer.js";
+import { keyInsertBlocked, publishKeyed, useHeldKeys } from "./support/keys.js";
 
 const db = useTestDatabase();
 // pg prints "Calling client.query() when the client is already executing a
@@ -27,61 +26,8 @@ beforeAll(() => {
 afterAll(() => {
   process.off("warning", onWarning);
 });
-const consumers: Consumer[] = [];
-const held: pg.PoolClient[] = [];
-afterEach(async () => {
-  for (const c of held.splice(0)) {
-    await c.query("ROLLBACK").catch(() => {});
-    c.release();
-  }
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
-
-/** Another transaction that has inserted (handler, key) and not finished: what a concurrent run looks like. */
-async function holdKey(
-  pool: pg.Pool,
-  handler: string,
-  key: string,
-  generation: number,
-): Promise<pg.PoolClient> {
-  const c = await pool.connect();
-  held.push(c);
-  await c.query("BEGIN");
-  await c.query(
-    "INSERT INTO cutover.event_handled (handler_name, idempotency_key, event_id, generation) VALUES ($1, $2, 0, $3)",
-    [handler, key, generation],
-  );
-  return c;
-}
-
-async function publishKeyed(
-  pool: pg.Pool,
-  generation: number,
-  topic: "order.placed" | "order.shipped",
-  key: string,
-): Promise<string> {
-  const pub = await publisherFor(pool, generation);
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
-    const r = await pub.publish(c, topic, { orderId: key, n: 1 }, { idempotencyKey: key });
-    await c.query("COMMIT");
-    if (r.id === undefined) throw new Error(`key ${key} was published before`);
-    return r.id;
-  } finally {
-    c.release();
-  }
-}
-
-/** The consumer's event_handled insert is waiting for the holder's row lock. */
-const insertBlocked = (pool: pg.Pool) =>
-  waitFor(
-    async () =>
-      (await countWhere(
-        pool,
-        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO \"cutover\".event_handled%'",
-      )) > 0,
-  );
+const consumers = useConsumers(db);
+const hold = useHeldKeys();
 
 function start(
   generation: number,
@@ -92,8 +38,7 @@ function start(
 ) {
   const invoked: Array<{ id: string; attempt: number }> = [];
   const handled: Array<{ id: string; handlers: string[]; skipped: string[] }> = [];
-  const consumer = createConsumer({
-    databaseUrl: db.current.url,
+  const consumer = consumers.create({
     generation,
     events,
     pollIntervalMs: 50,
@@ -113,7 +58,6 @@ function start(
     ],
   });
   consumer.on("handled", (e) => handled.push({ id: e.id, handlers: e.handlers, skipped: e.skipped }));
-  consumers.push(consumer);
   return { consumer, invoked, handled };
 }
 
@@ -122,11 +66,11 @@ describe("eager start", () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool);
-    const holder = await holdKey(pool, "eager.one", "K1", gen);
+    const holder = await hold(pool, "eager.one", "K1", gen);
     const { consumer, invoked, handled } = start(gen, { name: "eager.one", topics: ["order.placed"] });
     await consumer.start();
-    const id = await publishKeyed(pool, gen, "order.placed", "K1");
-    await insertBlocked(pool);
+    const id = await publishKeyed(pool, gen, "K1");
+    await keyInsertBlocked(pool);
     // Started although its insert has not answered.
     await waitFor(() => invoked.length === 1);
     await holder.query("COMMIT");
@@ -146,11 +90,11 @@ describe("eager start", () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool);
-    const holder = await holdKey(pool, "eager.one", "K2", gen);
+    const holder = await hold(pool, "eager.one", "K2", gen);
     const { consumer, invoked, handled } = start(gen, { name: "eager.one", topics: ["order.placed"] });
     await consumer.start();
-    const id = await publishKeyed(pool, gen, "order.placed", "K2");
-    await insertBlocked(pool);
+    const id = await publishKeyed(pool, gen, "K2");
+    await keyInsertBlocked(pool);
     await waitFor(() => invoked.length === 1);
     await holder.query("ROLLBACK");
     await waitFor(() => handled.length === 1);
@@ -174,7 +118,7 @@ describe("eager start", () => {
     );
     const { consumer, invoked, handled } = start(gen, { name: "eager.one", topics: ["order.placed"] });
     await consumer.start();
-    const id = await publishKeyed(pool, gen, "order.placed", "K3");
+    const id = await publishKeyed(pool, gen, "K3");
     await waitFor(() => handled.length === 1);
     expect(handled).toEqual([{ id, handlers: [], skipped: ["eager.one"] }]);
     expect(invoked).toEqual([]);
@@ -184,14 +128,14 @@ describe("eager start", () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool);
-    const holder = await holdKey(pool, "eager.multi", "K4", gen);
+    const holder = await hold(pool, "eager.multi", "K4", gen);
     const { consumer, invoked, handled } = start(gen, {
       name: "eager.multi",
       topics: ["order.placed", "order.shipped"],
     });
     await consumer.start();
-    const id = await publishKeyed(pool, gen, "order.shipped", "K4");
-    await insertBlocked(pool);
+    const id = await publishKeyed(pool, gen, "K4", "order.shipped");
+    await keyInsertBlocked(pool);
     // An eager run would have been invoked before its insert was even sent.
     await new Promise((r) => setTimeout(r, 200));
     expect(invoked).toEqual([]);
@@ -205,13 +149,13 @@ describe("eager start", () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool);
-    const id = await publishKeyed(pool, gen, "order.placed", "K5");
+    const id = await publishKeyed(pool, gen, "K5");
     // As the reaper leaves a row whose worker's lease expired: pending again, one attempt counted.
     await pool.query("UPDATE cutover.outbox SET attempts = 1 WHERE id = $1", [id]);
-    const holder = await holdKey(pool, "eager.one", "K5", gen);
+    const holder = await hold(pool, "eager.one", "K5", gen);
     const { consumer, invoked, handled } = start(gen, { name: "eager.one", topics: ["order.placed"] });
     await consumer.start();
-    await insertBlocked(pool);
+    await keyInsertBlocked(pool);
     await new Promise((r) => setTimeout(r, 200));
     expect(invoked).toEqual([]);
     await holder.query("COMMIT");

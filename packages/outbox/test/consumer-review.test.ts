@@ -2,9 +2,8 @@
 // (86f144a, 560f480): what a handler wrote through ctx.tx must be rolled back
 // with its savepoint whenever its run does not count, whatever the order in
 // which it issued its statements and settled.
-import { type Consumer, createConsumer, retryDead } from "@cutover/outbox";
-import type pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { retryDead } from "@cutover/outbox";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import {
   countWhere,
@@ -12,33 +11,14 @@ import {
   events,
   newGeneration,
   publisherFor,
+  useConsumers,
   waitFor,
 } from "./support/consumer.js";
+import { keyInsertBlocked, publishKeyed, useHeldKeys } from "./support/keys.js";
 
 const db = useTestDatabase();
-const consumers: Consumer[] = [];
-const held: pg.PoolClient[] = [];
-afterEach(async () => {
-  for (const c of held.splice(0)) {
-    await c.query("ROLLBACK").catch(() => {});
-    c.release();
-  }
-  await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));
-});
-
-async function publishKeyed(pool: pg.Pool, generation: number, key: string): Promise<string> {
-  const pub = await publisherFor(pool, generation);
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
-    const r = await pub.publish(c, "order.placed", { orderId: key, n: 1 }, { idempotencyKey: key });
-    await c.query("COMMIT");
-    if (r.id === undefined) throw new Error(`key ${key} was published before`);
-    return r.id;
-  } finally {
-    c.release();
-  }
-}
+const consumers = useConsumers(db);
+const hold = useHeldKeys();
 
 const insertEffect =
   "INSERT INTO public.effects (handler, event_id, generation, worker) VALUES ($1, $2, $3, $4)";
@@ -54,8 +34,7 @@ describe("a failed run's ctx.tx writes are rolled back", () => {
       await createEffects(pool);
       const gen = await newGeneration(pool);
       const dead: string[] = [];
-      const consumer = createConsumer({
-        databaseUrl: db.current.url,
+      const consumer = consumers.create({
         generation: gen,
         events,
         pollIntervalMs: 50,
@@ -74,7 +53,6 @@ describe("a failed run's ctx.tx writes are rolled back", () => {
         ],
       });
       consumer.on("dead", (e) => dead.push(e.id));
-      consumers.push(consumer);
       await consumer.start();
       const id = await publishKeyed(pool, gen, `F${topics.length}`);
       await waitFor(() => dead.length === 1);
@@ -99,8 +77,7 @@ describe("eager start: attempt 1 is not proof that no earlier claim is still run
     });
     const handled: Array<{ id: string; handlers: string[]; skipped: string[] }> = [];
     const make = (workerId: string) => {
-      const c = createConsumer({
-        databaseUrl: db.current.url,
+      const c = consumers.create({
         generation: gen,
         workerId,
         events,
@@ -121,7 +98,6 @@ describe("eager start: attempt 1 is not proof that no earlier claim is still run
         ],
       });
       c.on("handled", (e) => handled.push({ id: e.id, handlers: e.handlers, skipped: e.skipped }));
-      consumers.push(c);
       return c;
     };
     const x = make("review-x");
@@ -140,13 +116,7 @@ describe("eager start: attempt 1 is not proof that no earlier claim is still run
     const y = make("review-y");
     await y.start();
     // Y claimed it at attempt 1; its key insert waits for X's open transaction.
-    await waitFor(
-      async () =>
-        (await countWhere(
-          pool,
-          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO \"cutover\".event_handled%'",
-        )) > 0,
-    );
+    await keyInsertBlocked(pool);
     open();
     // X's run commits its key row (its completion is fenced: the row is Y's
     // now); Y must see the key as handled and skip it, never running the
@@ -163,13 +133,7 @@ describe("eager start and the handler timeout", () => {
     await createEffects(pool);
     const gen = await newGeneration(pool);
     // Another transaction is recording the first event's (handler, key), as in consumer-eager.test.ts.
-    const holder = await pool.connect();
-    held.push(holder);
-    await holder.query("BEGIN");
-    await holder.query(
-      "INSERT INTO cutover.event_handled (handler_name, idempotency_key, event_id, generation) VALUES ('review.timed', 'T1', 0, $1)",
-      [gen],
-    );
+    const holder = await hold(pool, "review.timed", "T1", gen);
     // Two events in one chunk: T1 (the claim's lowest id, eager) and T2.
     const pub = await publisherFor(pool, gen);
     const c = await pool.connect();
@@ -187,8 +151,7 @@ describe("eager start and the handler timeout", () => {
     }
     const failed: Array<{ id: string; error: string }> = [];
     const handled: Array<{ id: string; handlers: string[]; skipped: string[] }> = [];
-    const consumer = createConsumer({
-      databaseUrl: db.current.url,
+    const consumer = consumers.create({
       generation: gen,
       events,
       concurrency: 1,
@@ -208,15 +171,8 @@ describe("eager start and the handler timeout", () => {
     });
     consumer.on("failed", (e) => failed.push({ id: e.id, error: e.error }));
     consumer.on("handled", (e) => handled.push({ id: e.id, handlers: e.handlers, skipped: e.skipped }));
-    consumers.push(consumer);
     await consumer.start();
-    await waitFor(
-      async () =>
-        (await countWhere(
-          pool,
-          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO \"cutover\".event_handled%'",
-        )) > 0,
-    );
+    await keyInsertBlocked(pool);
     // Longer than the handler's timeout plus its grace (HANDLER_GRACE_MS):
     // a timed-out run waiting on ctx.tx gets its backend's statement cancelled.
     await new Promise((r) => setTimeout(r, 2000));
