@@ -138,8 +138,10 @@ interface CorkableStream {
  * statement (Bind, Describe, Execute, Sync: four `write` calls) leave in one
  * `writev`. Each write otherwise wakes the backend on its own, and on a
  * machine where Postgres shares the cores the worker loses the CPU after
- * the first one: measured ~0.17 ms per statement on 2 vCPUs
- * (tools/bench/latency-probe.mjs). A no-op when the client exposes no
+ * the first one (the key insert's client.query() took ~0.17 ms to return
+ * on 2 loaded vCPUs, timed once in an instrumented build; the committed
+ * tools/bench/latency-probe.mjs shows the claim -> handler start path this
+ * shortened, together with eager start). A no-op when the client exposes no
  * socket (pg-native, a future pg); statements queued behind a busy
  * connection are written later, uncorked, exactly as before.
  */
