@@ -58,7 +58,6 @@ const consumer = outbox.createConsumer({
   logger: outbox.silentLogger,
   ...JSON.parse(values.cutover),
 });
-consumer.on("claimed", () => {});
 const session = values.profile ? new Session() : undefined;
 if (session) {
   session.connect();
