@@ -1,7 +1,7 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
-import { collectFiles, displayPath, filesAddedSince } from "./files.js";
+import { collectFiles, displayPath, filesAddedSince, readFiles } from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
 import { initParser } from "./parser.js";
 
@@ -30,22 +30,13 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   initParser().catch(() => {});
   const files = collectFiles(options.paths?.length ? options.paths : ["migrations"], cwd);
   const changeSet = options.since !== undefined ? canonical(filesAddedSince(options.since, cwd)) : undefined;
-  const inputs: SourceInput[] = files.map((abs) => {
-    let content: Buffer | string;
-    try {
-      // Read as text: one native call (open, read, decode, close) instead of readFileSync's
-      // JS steps plus a separate decode. Valid UTF-8 decodes without U+FFFD and re-encodes to the
-      // same bytes; a file with U+FFFD (possibly a replaced invalid byte) is read again as
-      // bytes, so the linter can locate an invalid sequence exactly as before.
-      content = readFileSync(abs, "utf8");
-      if (content.includes("\uFFFD")) content = readFileSync(abs);
-    } catch (err) {
-      content = Buffer.alloc(0);
-      void err;
-    }
+  const contents = readFiles(files);
+  const inputs: SourceInput[] = files.map((abs, i) => {
+    const read = contents[i]!;
     return {
       path: displayPath(abs, cwd),
-      content,
+      content: read.ok ? read.bytes : Buffer.alloc(0),
+      readError: read.ok ? undefined : read.message,
       inChangeSet: changeSet === undefined || changeSet.has(real(abs)),
     };
   });

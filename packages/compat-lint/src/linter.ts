@@ -17,6 +17,8 @@ export interface SourceInput {
   path: string;
   /** Raw bytes (checked for valid UTF-8) or text. */
   content: Buffer | string;
+  /** Set when the file could not be read (content is then ignored): a read-error diagnostic at 1:1, exit 2. */
+  readError?: string;
   /** Whether the file belongs to the change set under review (it is linted, and what it creates is exempt). */
   inChangeSet: boolean;
 }
@@ -109,7 +111,7 @@ function lintOne(
   lines: Map<string, (line: number) => string>,
   dispatch: RuleDispatch,
 ): void {
-  const { text, bytes, invalidAt } = decode(input.content);
+  const { text, bytes, invalidAt } = decode(input.readError === undefined ? input.content : "");
   const source = new SourceText(text, bytes);
   lines.set(input.path, (n) => source.lineText(n));
   const syntax = (message: string, offset: number, ruleId = SYNTAX_ERROR) => {
@@ -126,6 +128,10 @@ function lintOne(
       end: pos,
     });
   };
+  if (input.readError !== undefined) {
+    syntax(input.readError, 0, READ_ERROR);
+    return;
+  }
   if (invalidAt !== undefined) {
     // The lossy decode maps bytes differently; report the byte offset's line from the raw bytes.
     const raw = input.content as Buffer;

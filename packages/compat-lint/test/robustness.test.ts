@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatGithub, formatJson, formatSarif, formatText, lintSources } from "@cutover/compat-lint";
+import { formatGithub, formatJson, formatSarif, formatText, lint, lintSources } from "@cutover/compat-lint";
 import { describe, expect, it } from "vitest";
 import { lintOne, packageDir } from "./helpers.js";
 
@@ -160,5 +160,42 @@ describe("robustness: never a crash, always a location or a clean result", () =>
     expect(r.stdout).toContain("2_junk.sql:1:");
     expect(r.stdout).toContain("3_drop.sql:1:15 drop-column");
     expect(r.stderr).toBe("");
+  });
+
+  it("reads every file whole, whatever its size and however many come before it", async () => {
+    // lint() reads files into shared 1 MB buffers and reads again a file that fills the room left:
+    // sizes around and above that room, in a row, must arrive byte for byte.
+    const dir = mkdtempSync(join(tmpdir(), "compat-lint-sizes-"));
+    const r = rng(11);
+    const names: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const size = [0, 1, 255, 4096, 200_000, 262_143, 262_144, 700_000, 1_048_576, 1_500_000][i % 10]!;
+      let s = `CREATE TABLE t${i} (id int);\n`;
+      while (s.length < size) s += `-- filler ${Math.floor(r() * 1e9)} é\n`;
+      const name = `${String(i).padStart(3, "0")}_m.sql`;
+      writeFileSync(join(dir, name), `${s}ALTER TABLE t${Math.max(0, i - 1)} DROP COLUMN id;\n`);
+      names.push(name);
+    }
+    const fromDisk = await lint({ paths: ["."], cwd: dir });
+    const inMemory = await lintSources(
+      names.map((n) => ({ path: n, content: readFileSync(join(dir, n)), inChangeSet: true })),
+    );
+    expect(fromDisk.diagnostics).toEqual(inMemory.diagnostics);
+    // Each file but the first drops a column of the table the previous file created.
+    expect(fromDisk.diagnostics.filter((d) => d.ruleId === "drop-column")).toHaveLength(39);
+  }, 60_000);
+
+  it("a file that cannot be read is a read-error at 1:1, exit 2, and the others are still linted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "compat-lint-unreadable-"));
+    writeFileSync(join(dir, "1_t.sql"), "CREATE TABLE t (a int);\n");
+    symlinkSync(join(dir, "missing-target.sql.txt"), join(dir, "2_dangling.sql"));
+    writeFileSync(join(dir, "3_drop.sql"), "ALTER TABLE t DROP COLUMN a;\n");
+    const res = await lint({ paths: ["."], cwd: dir });
+    expect(res.exitCode).toBe(2);
+    expect(res.diagnostics.map((d) => [d.file, d.ruleId, d.start.line, d.start.column])).toEqual([
+      ["2_dangling.sql", "read-error", 1, 1],
+      ["3_drop.sql", "drop-column", 1, 15],
+    ]);
+    expect(res.diagnostics[0]!.message).toMatch(/cannot read: no such file/);
   });
 });
