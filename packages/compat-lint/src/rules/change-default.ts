@@ -11,11 +11,14 @@ export const changeDefault: Rule = {
   check(ctx) {
     const out: Finding[] = [];
     for (const { cmd, column, target, model } of existingColumnCommands(ctx, "AT_ColumnDefault")) {
+      if (cmd.def === undefined) continue;
       // Adding a default where there was none is the expand step; only a replaced default changes old writes.
-      if (cmd.def === undefined || model?.defaultKey === undefined) continue;
-      if (model.defaultKey === exprKey(cmd.def)) continue;
+      // A column the model never saw may have one: unknown means old.
+      if (model && (model.defaultKey === undefined || model.defaultKey === exprKey(cmd.def))) continue;
       out.push({
-        message: `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`,
+        message: model
+          ? `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`
+          : `setting the default of ${tableName(target)}.${column}, whose current default is unknown (created outside the linted files); rows the previous generation inserts without it may get a different value`,
         span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+set\\s+default`)),
       });
     }

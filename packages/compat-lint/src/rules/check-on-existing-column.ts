@@ -1,19 +1,148 @@
+import type { ColumnDef, Constraint } from "libpg-query";
+import { nodeOf, type QualifiedName, strings } from "../ast.js";
+import { isNew, type RelationModel } from "../schema/model.js";
 import { constraintColumns } from "../schema/replay.js";
-import { addedConstraints, columnList, existingColumns, type Finding, type Rule } from "./rule.js";
+import { isSerial } from "../schema/sql-type.js";
+import {
+  addedConstraints,
+  alterCommands,
+  columnList,
+  existingColumns,
+  type Finding,
+  type Rule,
+  type RuleContext,
+} from "./rule.js";
+
+/**
+ * What an expression evaluates to when some columns are NULL: a definite
+ * truth value, NULL, some non-NULL value, or anything. Three-valued logic as
+ * Postgres does it, for the shapes a CHECK over a nullable column takes
+ * (IS [NOT] NULL, AND/OR/NOT, comparisons, IN, IS [NOT] DISTINCT FROM,
+ * COALESCE, casts); anything else is "any", so the caller only acts on a
+ * definite answer.
+ */
+type Value = "true" | "false" | "null" | "value" | "any";
+
+export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Value {
+  if (!node || typeof node !== "object") return "any";
+  const n = node as Record<string, Record<string, unknown> | undefined>;
+  const at = (x: unknown) => evaluateWithNulls(x, nulls);
+  if (n.ColumnRef) {
+    const f = strings(n.ColumnRef.fields as never);
+    const last = f[f.length - 1];
+    return last !== undefined && nulls.has(last) ? "null" : "any";
+  }
+  if (n.A_Const) {
+    const c = n.A_Const as { isnull?: boolean; boolval?: { boolval?: boolean } };
+    if (c.isnull) return "null";
+    if (c.boolval) return c.boolval.boolval ? "true" : "false";
+    return "value";
+  }
+  if (n.TypeCast) {
+    const v = at(n.TypeCast.arg);
+    return v === "null" ? "null" : v === "any" ? "any" : "value";
+  }
+  if (n.NullTest) {
+    const v = at(n.NullTest.arg);
+    if (v === "any") return "any";
+    const isNull = n.NullTest.nulltesttype === "IS_NULL";
+    return (v === "null") === isNull ? "true" : "false";
+  }
+  if (n.BooleanTest) {
+    const v = at(n.BooleanTest.arg);
+    if (v === "any" || v === "value") return "any";
+    const is: Record<string, boolean> = {
+      IS_TRUE: v === "true",
+      IS_NOT_TRUE: v !== "true",
+      IS_FALSE: v === "false",
+      IS_NOT_FALSE: v !== "false",
+      IS_UNKNOWN: v === "null",
+      IS_NOT_UNKNOWN: v !== "null",
+    };
+    const r = is[String(n.BooleanTest.booltesttype)];
+    return r === undefined ? "any" : r ? "true" : "false";
+  }
+  if (n.BoolExpr) {
+    const args = ((n.BoolExpr.args as unknown[]) ?? []).map(at);
+    const op = n.BoolExpr.boolop;
+    if (op === "NOT_EXPR") {
+      const v = args[0];
+      return v === "true" ? "false" : v === "false" ? "true" : v === "null" ? "null" : "any";
+    }
+    const [absorbing, neutral] = op === "AND_EXPR" ? ["false", "true"] : ["true", "false"];
+    if (args.includes(absorbing as Value)) return absorbing as Value;
+    if (args.every((v) => v === neutral)) return neutral as Value;
+    if (args.every((v) => v === neutral || v === "null")) return "null";
+    return "any";
+  }
+  if (n.A_Expr) {
+    const kind = n.A_Expr.kind;
+    const l = at(n.A_Expr.lexpr);
+    const r = nodeOf(n.A_Expr.rexpr as never, "List") ? "any" : at(n.A_Expr.rexpr);
+    if (kind === "AEXPR_DISTINCT" || kind === "AEXPR_NOT_DISTINCT") {
+      const distinct = kind === "AEXPR_DISTINCT";
+      if (l === "null" && r === "null") return distinct ? "false" : "true";
+      const definite = (v: Value) => v === "true" || v === "false" || v === "value";
+      if ((l === "null" && definite(r)) || (r === "null" && definite(l))) return distinct ? "true" : "false";
+      return "any";
+    }
+    if (kind === "AEXPR_NULLIF") return "any";
+    // Comparisons, IN, LIKE, BETWEEN, ANY/ALL: NULL in, NULL out.
+    if (l === "null" || r === "null") return "null";
+    return "any";
+  }
+  if (n.CoalesceExpr) {
+    for (const a of (n.CoalesceExpr.args as unknown[]) ?? []) {
+      const v = at(a);
+      if (v !== "null") return v;
+    }
+    return "null";
+  }
+  return "any";
+}
+
+/** Columns added in this change set that old INSERTs, which omit them, leave NULL. */
+function leftNull(relation: RelationModel, columns: readonly string[]): string[] {
+  return columns.filter((c) => {
+    const m = relation.columns.get(c);
+    return m !== undefined && isNew(m) && !m.notNull && m.defaultKey === undefined && !m.generated;
+  });
+}
+
+function rejectsNull(ctx: RuleContext, con: Constraint, target: QualifiedName, cols: string[]): Finding {
+  return {
+    message:
+      `adding CHECK ${con.conname ?? ""} over ${columnList(target, cols)}, added in this change set; INSERTs from the previous generation leave ${cols.length > 1 ? "them" : "it"} NULL, which the CHECK rejects`.replace(
+        "CHECK  ",
+        "CHECK ",
+      ),
+    hint: "Old code does not know a column added in this change set, so it leaves it NULL. Give the column a DEFAULT that satisfies the CHECK, or add the CHECK in a later change set once every running generation writes the column.",
+    span: con.location !== undefined ? ctx.at(con.location) : undefined,
+  };
+}
 
 export const checkOnExistingColumn: Rule = {
   id: "check-on-existing-column",
   category: "contract",
   defaultSeverity: "error",
-  summary: "Adding a CHECK constraint over columns the previous generation writes.",
+  summary:
+    "Adding a CHECK constraint over columns the previous generation writes, or one that rejects the NULL it leaves in a new column.",
   hint: "NOT VALID only skips checking old rows; new writes from old code are still checked. Make every generation write conforming values first, then add the CHECK with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt.AT_AddConstraint"],
+  kinds: ["AlterTableStmt.AT_AddConstraint", "AlterTableStmt.AT_AddColumn"],
   check(ctx) {
     const out: Finding[] = [];
     for (const { con, target, relation } of addedConstraints(ctx)) {
       if (con.contype !== "CONSTR_CHECK") continue;
-      const cols = existingColumns(relation, constraintColumns(con, undefined));
-      if (cols.length === 0) continue;
+      const all = constraintColumns(con, undefined);
+      const cols = existingColumns(relation, all);
+      if (cols.length === 0) {
+        // Only columns added in this change set: old code omits them, so the CHECK sees NULL there.
+        if (!relation || isNew(relation)) continue;
+        const nulls = leftNull(relation, all);
+        if (nulls.length > 0 && evaluateWithNulls(con.raw_expr, new Set(nulls)) === "false")
+          out.push(rejectsNull(ctx, con, target, nulls));
+        continue;
+      }
       out.push({
         message:
           `adding CHECK ${con.conname ?? ""} over existing ${columnList(target, cols)}; writes from the previous generation that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(
@@ -22,6 +151,28 @@ export const checkOnExistingColumn: Rule = {
           ),
         span: con.location !== undefined ? ctx.at(con.location) : undefined,
       });
+    }
+    // ADD COLUMN c ... CHECK (...): the same question for a column constraint on a pre-existing table.
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_AddColumn" || isNew(relation)) continue;
+      const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
+      if (!def?.colname) continue;
+      const cons = (def.constraints ?? []).flatMap((c) => nodeOf<Constraint>(c, "Constraint") ?? []);
+      const types = cons.map((c) => c.contype);
+      const filled =
+        def.raw_default !== undefined ||
+        isSerial(def.typeName) ||
+        types.includes("CONSTR_DEFAULT") ||
+        types.includes("CONSTR_IDENTITY") ||
+        types.includes("CONSTR_GENERATED");
+      // NOT NULL without a default is add-required-column's.
+      if (filled || def.is_not_null || types.includes("CONSTR_NOTNULL") || types.includes("CONSTR_PRIMARY"))
+        continue;
+      for (const con of cons) {
+        if (con.contype !== "CONSTR_CHECK") continue;
+        if (evaluateWithNulls(con.raw_expr, new Set([def.colname])) === "false")
+          out.push(rejectsNull(ctx, con, target, [def.colname]));
+      }
     }
     return out;
   },

@@ -1,22 +1,48 @@
-import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { isNew } from "../schema/model.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+
+/** The sub-commands after which the database stops filling a column an INSERT omits. */
+const what: Record<string, { label: string; pattern: string } | undefined> = {
+  AT_ColumnDefault: { label: "the default", pattern: "drop\\s+default" },
+  AT_DropIdentity: { label: "the identity", pattern: "drop\\s+identity" },
+  AT_DropExpression: { label: "the generation expression", pattern: "drop\\s+expression" },
+};
 
 export const dropDefault: Rule = {
   id: "drop-default",
   category: "contract",
   defaultSeverity: "error",
-  summary: "DROP DEFAULT on an existing column the previous generation relies on when it omits the column.",
+  summary:
+    "DROP DEFAULT (or DROP IDENTITY, DROP EXPRESSION) on a column the previous generation relies on being filled when it omits it.",
   hint: "Keep the default until no generation omits the column on INSERT; drop it in a later change set with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt.AT_ColumnDefault"],
+  kinds: [
+    "AlterTableStmt.AT_ColumnDefault",
+    "AlterTableStmt.AT_DropIdentity",
+    "AlterTableStmt.AT_DropExpression",
+  ],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { cmd, column, target, model } of existingColumnCommands(ctx, "AT_ColumnDefault")) {
-      if (cmd.def !== undefined || (model && model.defaultKey === undefined)) continue;
-      const consequence = model?.notNull
-        ? "INSERTs from the previous generation that omit it now fail the NOT NULL constraint"
-        : "INSERTs from the previous generation that omit it now store NULL";
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      const w = what[cmd.subtype ?? ""];
+      // SET DEFAULT is change-default's; a table created in this change set has no old writers.
+      if (!w || cmd.name === undefined || isNew(relation)) continue;
+      if (cmd.subtype === "AT_ColumnDefault" && cmd.def !== undefined) continue;
+      const { existing, model } = existingColumn(relation, cmd.name);
+      const filled =
+        model && (cmd.subtype === "AT_ColumnDefault" ? model.defaultKey !== undefined : model.generated);
+      // Known not to be filled: a no-op for old code.
+      if (model && !filled) continue;
+      // A column added in this change set: old code omits it, which only fails once it is NOT NULL.
+      if (!existing && !model?.notNull) continue;
+      const consequence =
+        !model || model.notNull
+          ? `INSERTs from the previous generation that omit it now ${model ? "" : "may "}fail the NOT NULL constraint`
+          : cmd.subtype === "AT_DropExpression"
+            ? "rows the previous generation inserts now store NULL where it reads a computed value"
+            : "INSERTs from the previous generation that omit it now store NULL";
       out.push({
-        message: `dropping the default of ${tableName(target)}.${column}; ${consequence}`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+drop\\s+default`)),
+        message: `dropping ${w.label} of ${existing ? "" : "new column "}${tableName(target)}.${cmd.name}; ${consequence}`,
+        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+${w.pattern}`)),
       });
     }
     return out;

@@ -6,17 +6,22 @@ export const dropTable: Rule = {
   id: "drop-table",
   category: "contract",
   defaultSeverity: "error",
-  summary: "Dropping a table the previous generation still uses.",
+  summary: "Dropping a table or sequence the previous generation still uses.",
   hint: "Stop using the table in one deploy; drop it in a later change set with `-- compat: breaking (reason: ...)`.",
   kinds: ["DropStmt"],
   check(ctx) {
-    return droppedObjects(ctx, ["OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"], (q) =>
+    return droppedObjects(ctx, ["OBJECT_TABLE", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE"], (q, d) =>
       isNew(ctx.schema.relation(q.schema, q.name))
         ? undefined
-        : {
-            message: `dropping table ${display(q)}; the previous generation still queries it`,
-            span: ctx.find(/drop\s+(?:foreign\s+)?table/i),
-          },
+        : d.removeType === "OBJECT_SEQUENCE"
+          ? {
+              message: `dropping sequence ${display(q)}; the previous generation may still call nextval() on it or insert through a column default that uses it`,
+              span: ctx.find(/drop\s+sequence/i),
+            }
+          : {
+              message: `dropping table ${display(q)}; the previous generation still queries it`,
+              span: ctx.find(/drop\s+(?:foreign\s+)?table/i),
+            },
     );
   },
 };

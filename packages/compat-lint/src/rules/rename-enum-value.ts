@@ -16,7 +16,8 @@ export const renameEnumValue: Rule = {
     if (a.oldVal === undefined || a.newVal === undefined) return [];
     const q = qualified(strings(a.typeName));
     const t = ctx.schema.type(q.schema, q.name);
-    if (isNew(t) || t?.newValues.has(a.oldVal)) return [];
+    // A value added by an earlier change set is old: the previous generation may write it by now.
+    if (isNew(t) || t?.newValues.get(a.oldVal)?.inChangeSet) return [];
     return [
       {
         message: `renaming value '${a.oldVal}' of enum ${display(q)} to '${a.newVal}'; the previous generation still writes and compares '${a.oldVal}'`,

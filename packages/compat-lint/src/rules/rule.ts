@@ -1,5 +1,12 @@
-import type { AlterTableCmd, AlterTableStmt, Constraint, DropStmt } from "libpg-query";
-import { fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
+import type {
+  AlterObjectSchemaStmt,
+  AlterTableCmd,
+  AlterTableStmt,
+  Constraint,
+  DropStmt,
+  RenameStmt,
+} from "libpg-query";
+import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
 import type { Statement } from "../parser.js";
 import { type ColumnModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 
@@ -149,6 +156,33 @@ export function droppedObjects(
     if (f) out.push(f);
   }
   return out;
+}
+
+/** A RENAME TO or SET SCHEMA of a non-relation object (a type, a function): its old name stops resolving. */
+export interface MovedObject {
+  name: QualifiedName;
+  /** "renaming f to g" / "moving f to schema s". */
+  action: string;
+}
+
+/**
+ * For ALTER ... RENAME TO / SET SCHEMA of one of `objectTypes`: the object
+ * and what happens to its name; undefined for any other statement.
+ */
+export function movedObject(ctx: RuleContext, objectTypes: readonly string[]): MovedObject | undefined {
+  if (ctx.stmt.kind === "RenameStmt") {
+    const r = ctx.stmt.body as RenameStmt;
+    if (!objectTypes.includes(r.renameType ?? "")) return undefined;
+    const name = objectName(r.object);
+    return { name, action: `renaming ${display(name)} to ${r.newname}` };
+  }
+  if (ctx.stmt.kind === "AlterObjectSchemaStmt") {
+    const a = ctx.stmt.body as AlterObjectSchemaStmt;
+    if (!objectTypes.includes(a.objectType ?? "") || a.relation) return undefined;
+    const name = objectName(a.object);
+    return { name, action: `moving ${display(name)} to schema ${a.newschema}` };
+  }
+  return undefined;
 }
 
 function collectAlterCommands(ctx: RuleContext): AlterCommand[] {

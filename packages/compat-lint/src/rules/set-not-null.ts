@@ -1,21 +1,96 @@
-import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import type { Constraint } from "libpg-query";
+import { nodeOf, type QualifiedName, strings } from "../ast.js";
+import { isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+
+const newColumnHint =
+  "Old code does not know a column added in this change set, so its INSERTs leave it NULL. Add it NOT NULL with a DEFAULT (one step, no rewrite on Postgres 11+), or tighten it in a later change set once every running generation writes it.";
+
+/**
+ * Why making `column` NOT NULL breaks the previous generation, or undefined
+ * when it does not. A pre-existing column (or one the model never saw) breaks
+ * old code that omits it or writes NULL; a column added in this change set to
+ * a pre-existing table breaks old INSERTs, which omit it, unless the database
+ * fills it (a DEFAULT, identity or generated column).
+ */
+function whyItBreaks(
+  relation: RelationModel | undefined,
+  column: string,
+): { why: string; added: boolean } | undefined {
+  const { existing, model } = existingColumn(relation, column);
+  if (model?.notNull) return undefined;
+  const filled = model?.defaultKey !== undefined || model?.generated === true;
+  if (existing) {
+    return {
+      why: filled
+        ? "old code that writes NULL explicitly"
+        : "INSERTs from the previous generation that omit it",
+      added: false,
+    };
+  }
+  if (model === undefined || filled) return undefined;
+  return {
+    why: "INSERTs from the previous generation, which do not know the column, leave it NULL and",
+    added: true,
+  };
+}
+
+/** The key columns of an added PRIMARY KEY (for USING INDEX, the index's; undefined: an index the model never saw). */
+function primaryKeyColumns(
+  schema: SchemaModel,
+  relation: RelationModel | undefined,
+  target: QualifiedName,
+  con: Constraint,
+): string[] | undefined {
+  if (!con.indexname) return strings(con.keys);
+  return schema.index(relation?.schema ?? target.schema, con.indexname)?.columns;
+}
 
 export const setNotNull: Rule = {
   id: "set-not-null",
   category: "contract",
   defaultSeverity: "error",
-  summary: "SET NOT NULL on an existing column the previous generation may leave NULL.",
+  summary:
+    "SET NOT NULL (or a PRIMARY KEY, which implies it) on a column the previous generation may leave NULL.",
   hint: "First give the column a DEFAULT and make every generation write it; backfill; then SET NOT NULL (via a validated CHECK (col IS NOT NULL) to avoid the scan) with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt.AT_SetNotNull"],
+  kinds: ["AlterTableStmt.AT_SetNotNull", "AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
     const out: Finding[] = [];
-    for (const { column, target, model } of existingColumnCommands(ctx, "AT_SetNotNull")) {
-      if (model?.notNull) continue;
-      const filled = model?.defaultKey !== undefined || model?.generated === true;
-      out.push({
-        message: `SET NOT NULL on existing column ${tableName(target)}.${column}; ${filled ? "old code that writes NULL explicitly" : "INSERTs from the previous generation that omit it"} start failing`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+set\\s+not\\s+null`)),
-      });
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      // A table created in this change set: no old code writes it yet.
+      if (isNew(relation)) continue;
+      if (cmd.subtype === "AT_SetNotNull" && cmd.name !== undefined) {
+        const v = whyItBreaks(relation, cmd.name);
+        if (!v) continue;
+        out.push({
+          message: v.added
+            ? `SET NOT NULL on ${tableName(target)}.${cmd.name}, added in this change set without a DEFAULT; ${v.why} start failing`
+            : `SET NOT NULL on existing column ${tableName(target)}.${cmd.name}; ${v.why} start failing`,
+          hint: v.added ? newColumnHint : undefined,
+          span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+not\\s+null`)),
+        });
+      } else if (cmd.subtype === "AT_AddConstraint") {
+        const con = nodeOf<Constraint>(cmd.def, "Constraint");
+        if (con?.contype !== "CONSTR_PRIMARY") continue;
+        const span = con.location !== undefined ? ctx.at(con.location) : undefined;
+        const cols = primaryKeyColumns(ctx.schema, relation, target, con);
+        if (cols === undefined) {
+          out.push({
+            message: `PRIMARY KEY on ${tableName(target)} USING INDEX ${con.indexname} makes the index's columns NOT NULL; the index was created outside the linted files, so they cannot be shown to be NOT NULL already`,
+            span,
+          });
+          continue;
+        }
+        for (const c of cols) {
+          const v = whyItBreaks(relation, c);
+          if (!v) continue;
+          out.push({
+            message: `PRIMARY KEY on ${tableName(target)} makes ${v.added ? "" : "existing "}column ${c} NOT NULL${v.added ? " (added in this change set without a DEFAULT)" : ""}; ${v.why} start failing`,
+            hint: v.added ? newColumnHint : undefined,
+            span,
+          });
+        }
+      }
     }
     return out;
   },

@@ -63,8 +63,12 @@ export interface TypeModel {
   name: string;
   kind: TypeKind;
   values: string[];
-  /** Enum values added by the change set under review. */
-  newValues: Set<string>;
+  /**
+   * Enum values the linted files added, with the origin of the file that added
+   * each: a value is new only while that origin is in the change set (with
+   * per-file change sets, a value added by an earlier file is old).
+   */
+  newValues: Map<string, Origin>;
   origin: Origin;
 }
 

@@ -153,7 +153,7 @@ function addType(
   origin: Origin,
 ): TypeModel {
   const schema = q.schema ?? model.creationSchema;
-  const t: TypeModel = { schema, name: q.name, kind, values, newValues: new Set(), origin };
+  const t: TypeModel = { schema, name: q.name, kind, values, newValues: new Map(), origin };
   model.types.set(key(schema, q.name), t);
   return t;
 }
@@ -248,11 +248,25 @@ export function constraintColumns(con: Constraint, column: string | undefined): 
   }
 }
 
+/**
+ * ADD CONSTRAINT ... USING INDEX: the index's key columns (its name in the
+ * constraint has none). Postgres renames the index to the constraint's name,
+ * so it is refiled under that name. undefined: not USING INDEX.
+ */
+function usingIndex(model: SchemaModel, rel: RelationModel, con: Constraint): string[] | undefined {
+  if (!con.indexname) return undefined;
+  const idx = model.index(rel.schema, con.indexname);
+  if (!idx) return [];
+  if (con.conname && con.conname !== idx.name) refile(model.indexes, idx, { name: con.conname });
+  return idx.columns;
+}
+
 function addConstraint(
   rel: RelationModel,
   con: Constraint,
   col: ColumnModel | undefined,
   origin: Origin,
+  keyColumns?: string[],
 ): void {
   switch (con.contype) {
     case "CONSTR_NOTNULL":
@@ -276,7 +290,7 @@ function addConstraint(
   }
   const kind = constraintKinds[con.contype ?? ""];
   if (!kind) return;
-  const columns = constraintColumns(con, col?.name);
+  const columns = keyColumns ?? constraintColumns(con, col?.name);
   const name = con.conname ?? `${rel.name}_${columns.join("_")}_${kind === "primary" ? "pkey" : kind}`;
   const model: ConstraintModel = { name, kind, columns, origin };
   rel.constraints.set(name, model);
@@ -329,7 +343,7 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         break;
       case "AT_AddConstraint": {
         const con = nodeOf<Constraint>(cmd.def, "Constraint");
-        if (con) addConstraint(rel, con, undefined, origin);
+        if (con) addConstraint(rel, con, undefined, origin, usingIndex(model, rel, con));
         break;
       }
       case "AT_DropConstraint":
@@ -405,6 +419,13 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       refile(model.types, model.type(q.schema, q.name), { name: newname });
       return;
     }
+    case "OBJECT_FUNCTION":
+    case "OBJECT_PROCEDURE":
+    case "OBJECT_ROUTINE": {
+      const q = objectName(r.object);
+      refile(model.functions, model.func(q.schema, q.name), { name: newname });
+      return;
+    }
     case "OBJECT_SCHEMA": {
       const from = r.subname ?? "";
       const origin = model.schemas.get(from);
@@ -420,9 +441,23 @@ function rename(model: SchemaModel, r: RenameStmt): void {
 }
 
 function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
+  const to = { schema: a.newschema ?? "" };
   if (a.relation) {
     const q = fromRangeVar(a.relation);
-    refile(model.relations, model.relation(q.schema, q.name), { schema: a.newschema ?? "" });
+    refile(model.relations, model.relation(q.schema, q.name), to);
+    return;
+  }
+  const q = objectName(a.object);
+  switch (a.objectType) {
+    case "OBJECT_TYPE":
+    case "OBJECT_DOMAIN":
+      refile(model.types, model.type(q.schema, q.name), to);
+      return;
+    case "OBJECT_FUNCTION":
+    case "OBJECT_PROCEDURE":
+    case "OBJECT_ROUTINE":
+      refile(model.functions, model.func(q.schema, q.name), to);
+      return;
   }
 }
 
@@ -511,9 +546,14 @@ function alterEnum(model: SchemaModel, a: AlterEnumStmt, origin: Origin): void {
   const t = model.type(q.schema, q.name) ?? addType(model, q, "enum", [], outside());
   if (a.oldVal !== undefined && a.newVal !== undefined) {
     t.values = t.values.map((v) => (v === a.oldVal ? a.newVal! : v));
-    if (t.newValues.delete(a.oldVal)) t.newValues.add(a.newVal);
+    const added = t.newValues.get(a.oldVal);
+    if (added) {
+      t.newValues.delete(a.oldVal);
+      t.newValues.set(a.newVal, added);
+    }
   } else if (a.newVal !== undefined && !t.values.includes(a.newVal)) {
     t.values.push(a.newVal);
-    if (origin.inChangeSet) t.newValues.add(a.newVal);
+    // The origin object, not a flag: it stops being "in the change set" when its file is done.
+    t.newValues.set(a.newVal, origin);
   }
 }

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TYPE subscription_status ADD VALUE 'paused';
