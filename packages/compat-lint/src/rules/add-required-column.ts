@@ -1,6 +1,7 @@
 import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf } from "../ast.js";
 import { isNew } from "../schema/model.js";
+import { defaultKey } from "../schema/replay.js";
 import { isSerial } from "../schema/sql-type.js";
 import { alterCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
@@ -18,13 +19,15 @@ export const addRequiredColumn: Rule = {
       if (isNew(relation)) continue;
       const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
       if (!def?.colname) continue;
-      const cons = (def.constraints ?? []).map((c) => nodeOf<Constraint>(c, "Constraint")?.contype);
+      const constraints = (def.constraints ?? []).flatMap((c) => nodeOf<Constraint>(c, "Constraint") ?? []);
+      const cons = constraints.map((c) => c.contype);
       const notNull =
         def.is_not_null === true || cons.includes("CONSTR_NOTNULL") || cons.includes("CONSTR_PRIMARY");
+      // DEFAULT NULL is no default: old INSERTs that omit the column still write NULL.
       const filled =
-        def.raw_default !== undefined ||
+        defaultKey(def.raw_default) !== undefined ||
         isSerial(def.typeName) ||
-        cons.includes("CONSTR_DEFAULT") ||
+        constraints.some((c) => c.contype === "CONSTR_DEFAULT" && defaultKey(c.raw_expr) !== undefined) ||
         cons.includes("CONSTR_IDENTITY") ||
         cons.includes("CONSTR_GENERATED");
       if (!notNull || filled) continue;

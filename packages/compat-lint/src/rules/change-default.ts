@@ -1,4 +1,4 @@
-import { exprKey } from "../ast.js";
+import { defaultKey } from "../schema/replay.js";
 import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const changeDefault: Rule = {
@@ -14,7 +14,7 @@ export const changeDefault: Rule = {
       if (cmd.def === undefined) continue;
       // Adding a default where there was none is the expand step; only a replaced default changes old writes.
       // A column the model never saw may have one: unknown means old.
-      if (model && (model.defaultKey === undefined || model.defaultKey === exprKey(cmd.def))) continue;
+      if (model && (model.defaultKey === undefined || model.defaultKey === defaultKey(cmd.def))) continue;
       out.push({
         message: model
           ? `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`

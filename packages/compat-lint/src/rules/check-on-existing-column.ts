@@ -1,7 +1,7 @@
-import type { ColumnDef, Constraint } from "libpg-query";
-import { nodeOf, type QualifiedName, strings } from "../ast.js";
+import type { AlterDomainStmt, ColumnDef, Constraint } from "libpg-query";
+import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
 import { isNew, type RelationModel } from "../schema/model.js";
-import { constraintColumns } from "../schema/replay.js";
+import { constraintColumns, defaultKey } from "../schema/replay.js";
 import { isSerial } from "../schema/sql-type.js";
 import {
   addedConstraints,
@@ -121,6 +121,25 @@ function rejectsNull(ctx: RuleContext, con: Constraint, target: QualifiedName, c
   };
 }
 
+/** ALTER DOMAIN ... ADD CONSTRAINT ... CHECK: every column of the domain gets it (NOT VALID exempts only stored values). */
+function domainCheck(ctx: RuleContext): Finding[] {
+  const a = ctx.stmt.body as AlterDomainStmt;
+  const con = nodeOf<Constraint>(a.def, "Constraint");
+  if (a.subtype !== "C" || con?.contype !== "CONSTR_CHECK") return [];
+  const q = qualified(strings(a.typeName));
+  if (isNew(ctx.schema.type(q.schema, q.name))) return [];
+  return [
+    {
+      message:
+        `adding CHECK ${con.conname ?? ""} to domain ${display(q)}; writes from the previous generation to columns of this domain that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(
+          "CHECK  ",
+          "CHECK ",
+        ),
+      span: con.location !== undefined ? ctx.at(con.location) : undefined,
+    },
+  ];
+}
+
 export const checkOnExistingColumn: Rule = {
   id: "check-on-existing-column",
   category: "contract",
@@ -128,8 +147,9 @@ export const checkOnExistingColumn: Rule = {
   summary:
     "Adding a CHECK constraint over columns the previous generation writes, or one that rejects the NULL it leaves in a new column.",
   hint: "NOT VALID only skips checking old rows; new writes from old code are still checked. Make every generation write conforming values first, then add the CHECK with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt.AT_AddConstraint", "AlterTableStmt.AT_AddColumn"],
+  kinds: ["AlterTableStmt.AT_AddConstraint", "AlterTableStmt.AT_AddColumn", "AlterDomainStmt"],
   check(ctx) {
+    if (ctx.stmt.kind === "AlterDomainStmt") return domainCheck(ctx);
     const out: Finding[] = [];
     for (const { con, target, relation } of addedConstraints(ctx)) {
       if (con.contype !== "CONSTR_CHECK") continue;
@@ -160,9 +180,9 @@ export const checkOnExistingColumn: Rule = {
       const cons = (def.constraints ?? []).flatMap((c) => nodeOf<Constraint>(c, "Constraint") ?? []);
       const types = cons.map((c) => c.contype);
       const filled =
-        def.raw_default !== undefined ||
+        defaultKey(def.raw_default) !== undefined ||
         isSerial(def.typeName) ||
-        types.includes("CONSTR_DEFAULT") ||
+        cons.some((c) => c.contype === "CONSTR_DEFAULT" && defaultKey(c.raw_expr) !== undefined) ||
         types.includes("CONSTR_IDENTITY") ||
         types.includes("CONSTR_GENERATED");
       // NOT NULL without a default is add-required-column's.

@@ -1,5 +1,5 @@
-import type { Constraint } from "libpg-query";
-import { nodeOf, type QualifiedName, strings } from "../ast.js";
+import type { AlterDomainStmt, Constraint } from "libpg-query";
+import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
 import { isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
@@ -53,8 +53,20 @@ export const setNotNull: Rule = {
   summary:
     "SET NOT NULL (or a PRIMARY KEY, which implies it) on a column the previous generation may leave NULL.",
   hint: "First give the column a DEFAULT and make every generation write it; backfill; then SET NOT NULL (via a validated CHECK (col IS NOT NULL) to avoid the scan) with `-- compat: breaking (reason: ...)`.",
-  kinds: ["AlterTableStmt.AT_SetNotNull", "AlterTableStmt.AT_AddConstraint"],
+  kinds: ["AlterTableStmt.AT_SetNotNull", "AlterTableStmt.AT_AddConstraint", "AlterDomainStmt"],
   check(ctx) {
+    if (ctx.stmt.kind === "AlterDomainStmt") {
+      // Every column of the domain becomes NOT NULL.
+      const a = ctx.stmt.body as AlterDomainStmt;
+      const q = qualified(strings(a.typeName));
+      if (a.subtype !== "O" || isNew(ctx.schema.type(q.schema, q.name))) return [];
+      return [
+        {
+          message: `SET NOT NULL on domain ${display(q)}; writes from the previous generation that leave a column of this domain NULL start failing`,
+          span: ctx.find(/set\s+not\s+null/i),
+        },
+      ];
+    }
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {
       // A table created in this change set: no old code writes it yet.

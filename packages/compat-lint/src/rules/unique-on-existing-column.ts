@@ -1,7 +1,7 @@
 import type { IndexStmt } from "libpg-query";
-import { fromRangeVar, nodeOf } from "../ast.js";
+import { fromRangeVar } from "../ast.js";
 import { isNew, type RelationModel } from "../schema/model.js";
-import { indexColumns } from "../schema/replay.js";
+import { constraintColumns, indexColumns } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
 
 /**
@@ -26,11 +26,17 @@ function constrainsOldWrites(
   });
 }
 
+const constraintKinds: Partial<Record<string, string>> = {
+  CONSTR_UNIQUE: "UNIQUE",
+  CONSTR_PRIMARY: "PRIMARY KEY",
+  CONSTR_EXCLUSION: "EXCLUDE",
+};
+
 export const uniqueOnExistingColumn: Rule = {
   id: "unique-on-existing-column",
   category: "contract",
   defaultSeverity: "error",
-  summary: "Adding a UNIQUE / PRIMARY KEY constraint or unique index over pre-existing columns.",
+  summary: "Adding a UNIQUE / PRIMARY KEY / EXCLUDE constraint or unique index over pre-existing columns.",
   hint: "Old code may write duplicates the new constraint rejects. Make every generation enforce uniqueness in code first (or dedupe through a new column), then add the constraint with `-- compat: breaking (reason: ...)`.",
   kinds: ["IndexStmt", "AlterTableStmt.AT_AddConstraint"],
   check(ctx) {
@@ -50,15 +56,15 @@ export const uniqueOnExistingColumn: Rule = {
       return out;
     }
     for (const { con, target, relation } of addedConstraints(ctx)) {
-      if (con.contype !== "CONSTR_UNIQUE" && con.contype !== "CONSTR_PRIMARY") continue;
-      if (isNew(relation)) continue;
+      const kind = constraintKinds[con.contype ?? ""];
+      if (!kind || isNew(relation)) continue;
       // USING INDEX: the unique index already enforced this (and was judged when it was created).
       if (con.indexname) continue;
-      const cols = (con.keys ?? []).map((k) => nodeOf<{ sval?: string }>(k, "String")?.sval ?? "");
+      // An exclusion constraint is a generalised uniqueness rule: NULLs never conflict there either.
+      const cols = constraintColumns(con, undefined);
       if (!constrainsOldWrites(relation, cols, con.nulls_not_distinct === true)) continue;
-      const kind = con.contype === "CONSTR_PRIMARY" ? "PRIMARY KEY" : "UNIQUE";
       out.push({
-        message: `adding ${kind} on existing ${columnList(target, cols)}; writes from the previous generation that duplicate a value start failing`,
+        message: `adding ${kind} on existing ${columnList(target, cols)}; writes from the previous generation ${kind === "EXCLUDE" ? "that conflict with a stored row" : "that duplicate a value"} start failing`,
         span: con.location !== undefined ? ctx.at(con.location) : ctx.find(/add/i),
       });
     }

@@ -140,6 +140,17 @@ export function replay(
   }
 }
 
+/**
+ * The model's fingerprint of a DEFAULT expression. `DEFAULT NULL` (cast or
+ * not) is no default at all: an INSERT that omits the column stores NULL.
+ */
+export function defaultKey(node: Node | undefined): string | undefined {
+  let n = node;
+  for (let c = nodeOf<{ arg?: Node }>(n, "TypeCast"); c; c = nodeOf<{ arg?: Node }>(n, "TypeCast")) n = c.arg;
+  if (nodeOf<{ isnull?: boolean }>(n, "A_Const")?.isnull) return undefined;
+  return exprKey(node);
+}
+
 /** Where an object the model never saw is taken to come from: before the change set. */
 function outside(): Origin {
   return { file: "(outside the linted files)", inChangeSet: false };
@@ -212,7 +223,7 @@ function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnMo
     name: def.colname,
     type: sqlType(def.typeName),
     notNull: def.is_not_null === true,
-    defaultKey: isSerial(def.typeName) ? "nextval" : exprKey(def.raw_default),
+    defaultKey: isSerial(def.typeName) ? "nextval" : defaultKey(def.raw_default),
     generated: def.generated !== undefined && def.generated !== "",
     origin,
   };
@@ -243,8 +254,16 @@ export function constraintColumns(con: Constraint, column: string | undefined): 
       return strings(con.fk_attrs);
     case "CONSTR_CHECK":
       return [...columnRefs(con.raw_expr)];
-    default:
-      return [...columnRefs(con.exclusions)];
+    default: {
+      // EXCLUDE (a WITH =, lower(b) WITH =): index elements, by name or by expression.
+      const out = new Set<string>();
+      for (const pair of con.exclusions ?? []) {
+        const e = nodeOf<IndexElem>(nodeOf<{ items?: Node[] }>(pair, "List")?.items?.[0], "IndexElem");
+        if (e?.name) out.add(e.name);
+        else columnRefs(e?.expr, out);
+      }
+      return [...out];
+    }
   }
 }
 
@@ -276,7 +295,7 @@ function addConstraint(
       if (col) col.notNull = false;
       return;
     case "CONSTR_DEFAULT":
-      if (col) col.defaultKey = exprKey(con.raw_expr);
+      if (col) col.defaultKey = defaultKey(con.raw_expr);
       return;
     case "CONSTR_IDENTITY":
       if (col) {
@@ -332,7 +351,7 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         if (col) col.notNull = false;
         break;
       case "AT_ColumnDefault":
-        if (col) col.defaultKey = exprKey(cmd.def);
+        if (col) col.defaultKey = defaultKey(cmd.def);
         break;
       case "AT_AddIdentity":
         if (col) col.generated = true;
