@@ -151,6 +151,9 @@ describe("consumer: claim, handle, complete", () => {
     await Promise.all([s1, s2]);
     await c.stop();
     expect(c.health().state).toBe("stopped");
+    // A stopped consumer does not start again (it would claim nothing while start() said it had).
+    await expect(c.start()).rejects.toMatchObject({ code: "CONSUMER_STATE" });
+    await expect(c.drain()).rejects.toMatchObject({ code: "CONSUMER_STATE" });
     const { rows } = await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [c.workerId]);
     expect(rows[0].status).toBe("exited");
     await waitFor(async () => (await connectionsOf(pool, c.workerId)) === 0);

@@ -253,6 +253,16 @@ class OutboxConsumer implements Consumer {
   // ---------------------------------------------------------------- lifecycle
 
   start(): Promise<void> {
+    // Checked before startPromise: once stop() was called, the first start's
+    // settled promise must not make a later start() look like it worked.
+    if (this.stopPromise) {
+      return Promise.reject(
+        new CutoverError(
+          "CONSUMER_STATE",
+          `cannot start a consumer after stop() (it is ${this.state}); a consumer starts once: create a new one`,
+        ),
+      );
+    }
     if (this.startPromise) return this.startPromise;
     if (this.state !== "idle") {
       return Promise.reject(
