@@ -1,6 +1,7 @@
 import { toQueryable } from "./db.js";
 import { CutoverError } from "./errors.js";
 import { DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
+import { requireMigrated } from "./not-migrated.js";
 
 export interface Deployment {
   generation: number;
@@ -23,14 +24,17 @@ export async function allocateGeneration(
   db: unknown,
   opts: { version: string } & GenerationOptions,
 ): Promise<Deployment> {
-  const schema = quoteIdent(validateSchemaName(opts.schema ?? DEFAULT_SCHEMA));
+  const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
+  const schema = quoteIdent(schemaName);
   if (typeof opts.version !== "string" || opts.version.trim() === "" || opts.version.length > 200) {
     throw new CutoverError("CONFIG_INVALID", "version must be a non-empty string of at most 200 characters");
   }
   const q = toQueryable(db, "allocateGeneration");
-  const { rows } = await q.query<{ generation: number; version: string; created_at: Date }>(
-    `INSERT INTO ${schema}.deployments (version) VALUES ($1) RETURNING generation, version, created_at`,
-    [opts.version],
+  const { rows } = await requireMigrated(schemaName, () =>
+    q.query<{ generation: number; version: string; created_at: Date }>(
+      `INSERT INTO ${schema}.deployments (version) VALUES ($1) RETURNING generation, version, created_at`,
+      [opts.version],
+    ),
   );
   const row = rows[0]!;
   return { generation: row.generation, version: row.version, createdAt: row.created_at };
@@ -38,10 +42,13 @@ export async function allocateGeneration(
 
 /** All deployments, newest first. Read-only. */
 export async function listDeployments(db: unknown, opts: GenerationOptions = {}): Promise<Deployment[]> {
-  const schema = quoteIdent(validateSchemaName(opts.schema ?? DEFAULT_SCHEMA));
+  const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
+  const schema = quoteIdent(schemaName);
   const q = toQueryable(db, "listDeployments");
-  const { rows } = await q.query<{ generation: number; version: string; created_at: Date }>(
-    `SELECT generation, version, created_at FROM ${schema}.deployments ORDER BY generation DESC`,
+  const { rows } = await requireMigrated(schemaName, () =>
+    q.query<{ generation: number; version: string; created_at: Date }>(
+      `SELECT generation, version, created_at FROM ${schema}.deployments ORDER BY generation DESC`,
+    ),
   );
   return rows.map((r) => ({ generation: r.generation, version: r.version, createdAt: r.created_at }));
 }
@@ -83,11 +90,14 @@ export async function resolveGeneration(
     opts.generation !== undefined
       ? parseGeneration(opts.generation, "generation")
       : parseGeneration((opts.env ?? process.env).CUTOVER_GENERATION);
-  const schema = quoteIdent(validateSchemaName(opts.schema ?? DEFAULT_SCHEMA));
+  const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
+  const schema = quoteIdent(schemaName);
   const q = toQueryable(db, "resolveGeneration");
-  const { rows } = await q.query<{ generation: number; version: string; created_at: Date }>(
-    `SELECT generation, version, created_at FROM ${schema}.deployments WHERE generation = $1`,
-    [generation],
+  const { rows } = await requireMigrated(schemaName, () =>
+    q.query<{ generation: number; version: string; created_at: Date }>(
+      `SELECT generation, version, created_at FROM ${schema}.deployments WHERE generation = $1`,
+      [generation],
+    ),
   );
   const row = rows[0];
   if (!row) {

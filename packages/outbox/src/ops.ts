@@ -5,9 +5,10 @@
  * inside BEGIN it commits or rolls back with the caller's transaction.
  */
 import { pruneBatches } from "./consumer/prune.js";
-import { toQueryable } from "./db.js";
+import { type Queryable, toQueryable } from "./db.js";
 import { CutoverError } from "./errors.js";
 import { DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
+import { requireMigrated } from "./not-migrated.js";
 
 export interface GenerationStatus {
   generation: number;
@@ -61,6 +62,12 @@ function schemaOf(opts: { schema?: string } | undefined): string {
   return quoteIdent(validateSchemaName(opts?.schema ?? DEFAULT_SCHEMA));
 }
 
+/** `q` whose statements report an unmigrated schema as SCHEMA_BEHIND (see requireMigrated). */
+function onMigrated(q: Queryable, opts: { schema?: string } | undefined): Queryable {
+  const schema = opts?.schema ?? DEFAULT_SCHEMA;
+  return { query: (text, params) => requireMigrated(schema, () => q.query(text, params)) };
+}
+
 function optionalGeneration(value: unknown, option = "generation"): number | null {
   if (value === undefined || value === null) return null;
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 2_147_483_647) {
@@ -84,7 +91,7 @@ export async function outboxStatus(
 ): Promise<OutboxStatus> {
   const s = schemaOf(opts);
   const stale = opts.staleAfterMs ?? 30_000;
-  const q = toQueryable(db, "outboxStatus");
+  const q = onMigrated(toQueryable(db, "outboxStatus"), opts);
   const gens = await q.query<{
     generation: number;
     version: string | null;
@@ -181,7 +188,7 @@ export async function listDead(
       },
     );
   }
-  const { rows } = await toQueryable(db, "listDead").query<{
+  const { rows } = await onMigrated(toQueryable(db, "listDead"), opts).query<{
     id: string;
     generation: number;
     topic: string;
@@ -241,7 +248,7 @@ export async function retryDead(
       details: { option: "ids" },
     });
   }
-  const { rows } = await toQueryable(db, "retryDead").query<{ n: number }>(
+  const { rows } = await onMigrated(toQueryable(db, "retryDead"), opts).query<{ n: number }>(
     `WITH u AS (
   UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), claimed_by = NULL,
     lease_expires_at = NULL, processed_at = NULL
@@ -292,7 +299,7 @@ export async function pruneProcessed(
     });
   }
   const generation = optionalGeneration(opts.generation);
-  const res = await pruneBatches(toQueryable(db, "pruneProcessed"), {
+  const res = await pruneBatches(onMigrated(toQueryable(db, "pruneProcessed"), opts), {
     schema,
     doneOlderThanMs: done,
     handledOlderThanMs: handled,

@@ -1,13 +1,23 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import {
+  allocateGeneration,
   assertSchemaCurrent,
+  createPublisher,
+  defineEvents,
   isCutoverError,
+  listDead,
+  listDeployments,
   migrate,
   migrationFiles,
+  outboxStatus,
   pendingMigrations,
+  pruneProcessed,
+  resolveGeneration,
+  retryDead,
 } from "@cutover/outbox";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createEmptyDatabase } from "../../../test/harness/db.js";
 import { dumpSchema } from "../../../test/harness/schema-dump.js";
 
@@ -39,6 +49,37 @@ describe("migrate()", () => {
       const err = await assertSchemaCurrent(db.pool).catch((e) => e);
       expect(isCutoverError(err, "SCHEMA_BEHIND")).toBe(true);
       expect(err.message).toContain(migrationFiles()[0]!.name);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("before migrate() (or with another schema than the one migrated), every API says SCHEMA_BEHIND naming the schema", async () => {
+    const db = await createEmptyDatabase();
+    try {
+      await migrate({ databaseUrl: db.url, schema: "billing_outbox" });
+      const events = defineEvents({ "order.placed": z.object({ id: z.string() }) });
+      // The default schema "cutover" was never migrated in this database.
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ["createPublisher", () => createPublisher({ events, db: db.pool, generation: 1 })],
+        ["allocateGeneration", () => allocateGeneration(db.pool, { version: "v1" })],
+        ["resolveGeneration", () => resolveGeneration(db.pool, { generation: 1 })],
+        ["listDeployments", () => listDeployments(db.pool)],
+        ["outboxStatus", () => outboxStatus(db.pool)],
+        ["listDead", () => listDead(db.pool)],
+        ["retryDead", () => retryDead(db.pool, { all: true })],
+        ["pruneProcessed", () => pruneProcessed(db.pool, { doneOlderThanMs: 0 })],
+      ];
+      for (const [what, call] of calls) {
+        const err = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect({ what, code: (err as { code?: string })?.code }).toEqual({ what, code: "SCHEMA_BEHIND" });
+        expect((err as Error).message).toMatch(/^schema "cutover" is not migrated \(.*\): run migrate/);
+      }
+      // The schema that was migrated answers.
+      expect(await listDeployments(db.pool, { schema: "billing_outbox" })).toEqual([]);
     } finally {
       await db.drop();
     }
