@@ -111,8 +111,29 @@ describe("outbox-worker ops commands", () => {
       OUTBOX_HANDLERS: fixture("no-handlers.mjs"),
       ...quick,
     });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^outbox-worker: OUTBOX_HANDLERS module .* must export `handlers`/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^outbox-worker: config error: OUTBOX_HANDLERS module .* must export `handlers`/,
+    );
+    // The same for a module that is not there and for OUTBOX_RELAYS that does not parse, as drain does.
+    for (const [env, args, message] of [
+      [
+        { OUTBOX_HANDLERS: fixture("missing.mjs") },
+        ["run"],
+        /config error: OUTBOX_HANDLERS points to .*missing\.mjs, which does not exist/,
+      ],
+      [{ OUTBOX_HANDLERS: fixture("missing.mjs") }, ["drain"], /config error: OUTBOX_HANDLERS points to/],
+      [{ OUTBOX_RELAYS: "[{" }, ["run"], /config error: OUTBOX_RELAYS: is not valid JSON/],
+    ] as const) {
+      const bad = await runCli([...args], {
+        DATABASE_URL: db.current.url,
+        CUTOVER_GENERATION: String(gen),
+        ...env,
+        ...quick,
+      });
+      expect({ args, code: bad.code }).toEqual({ args, code: 2 });
+      expect(bad.stderr).toMatch(message);
+    }
   });
 
   it("refuses to run on a schema that is behind, migrates with `migrate`, allocates with `generation allocate`", async () => {

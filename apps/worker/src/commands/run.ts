@@ -1,4 +1,4 @@
-import type { Consumer } from "@cutover/outbox";
+import { type Consumer, isCutoverError } from "@cutover/outbox";
 import { assembleConsumer, defaultWorkerId, ensureSchema, opsPool } from "../assemble.js";
 import type { Env, WorkerConfig } from "../config.js";
 import { type HttpServer, startHttpServer } from "../http-server.js";
@@ -267,13 +267,16 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
       logger.info({ signal, timeout_ms: config.shutdownTimeoutMs }, "stopping: finishing in-flight events");
     }
   } catch (err) {
-    exitCode = startupExitCode(err) ?? 1;
+    // A handler module or OUTBOX_RELAYS that is wrong is configuration: exit 2
+    // and the same "config error:" line as every other variable (and as drain).
+    const configError = isCutoverError(err, "CONFIG_INVALID");
+    exitCode = startupExitCode(err) ?? (configError ? 2 : 1);
     const message = redactText(err instanceof Error ? err.message : String(err));
     logger.fatal(
       { err: message, code: (err as { code?: string }).code, exit_code: exitCode },
       "worker failed",
     );
-    process.stderr.write(`outbox-worker: ${message.split("\n")[0]}\n`);
+    process.stderr.write(`outbox-worker: ${configError ? "config error: " : ""}${message.split("\n")[0]}\n`);
   } finally {
     phase = "stopping";
     if (assembled) {
