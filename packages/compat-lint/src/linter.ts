@@ -50,6 +50,8 @@ export async function lintSources(
   const lines = new Map<string, (line: number) => string>();
   const dispatch = new RuleDispatch();
   for (const input of inputs) {
+    // Each migration may run in its own session: a SET search_path lasts to the end of its file only.
+    model.searchPath = [...config.searchPath];
     const origin: Origin = { file: input.path, inChangeSet: input.inChangeSet };
     lintOne(input, origin, model, config, diagnostics, lines, dispatch);
     // Per-file change sets: once a file is done, what it created is "existing" for the next file.
@@ -152,6 +154,8 @@ function lintOne(
     return;
   }
 
+  // Findings the end of the file may withdraw (Finding.withdrawnIf), with their diagnostics.
+  const conditional = new Map<Diagnostic, (end: SchemaModel) => boolean>();
   const report = (rule: Rule, finding: Finding, span: Span, stmt: Statement | undefined) => {
     const setting = config.rules[rule.id] ?? rule.defaultSeverity;
     if (setting === "off") return;
@@ -159,7 +163,7 @@ function lintOne(
     const marker = directives.marker;
     const breaking = rule.category === "contract" || rule.category === "unverifiable";
     const allowed = marker !== undefined && breaking;
-    diagnostics.push({
+    const diagnostic: Diagnostic = {
       file: input.path,
       ruleId: rule.id,
       category: rule.category,
@@ -169,7 +173,9 @@ function lintOne(
       reason: allowed ? marker.reason : undefined,
       start: source.position(span.start),
       end: source.position(span.end),
-    });
+    };
+    diagnostics.push(diagnostic);
+    if (finding.withdrawnIf) conditional.set(diagnostic, finding.withdrawnIf);
   };
 
   if (input.inChangeSet) {
@@ -201,6 +207,22 @@ function lintOne(
       } catch {
         // Replay is best effort; an unexpected AST shape leaves the model as it was.
       }
+    }
+  }
+
+  if (conditional.size > 0) {
+    const withdrawn = new Set<Diagnostic>();
+    for (const [d, test] of conditional) {
+      try {
+        if (test(model)) withdrawn.add(d);
+      } catch {
+        // A failing test keeps the finding: when in doubt, report.
+      }
+    }
+    if (withdrawn.size > 0) {
+      let w = 0;
+      for (const d of diagnostics) if (!withdrawn.has(d)) diagnostics[w++] = d;
+      diagnostics.length = w;
     }
   }
 }

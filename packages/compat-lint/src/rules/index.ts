@@ -11,11 +11,15 @@ import { dropNotNull } from "./drop-not-null.js";
 import { dropSchema } from "./drop-schema.js";
 import { dropTable } from "./drop-table.js";
 import { dropType } from "./drop-type.js";
+import { dropUniqueConstraint } from "./drop-unique-constraint.js";
 import { dropView } from "./drop-view.js";
 import { foreignKeyOnExistingColumn } from "./foreign-key-on-existing-column.js";
+import { foreignKeyToExistingTable } from "./foreign-key-to-existing-table.js";
+import { identityAlwaysOnExistingColumn } from "./identity-always-on-existing-column.js";
 import { incompatibleTypeChange } from "./incompatible-type-change.js";
 import { invalidDirective } from "./invalid-directive.js";
 import { renameColumn } from "./rename-column.js";
+import { renameConstraint } from "./rename-constraint.js";
 import { renameEnumValue } from "./rename-enum-value.js";
 import { renameSchema } from "./rename-schema.js";
 import { renameTable } from "./rename-table.js";
@@ -32,15 +36,19 @@ export const rules: readonly Rule[] = [
   incompatibleTypeChange,
   addRequiredColumn,
   uniqueOnExistingColumn,
+  dropUniqueConstraint,
   renameColumn,
   renameTable,
+  renameConstraint,
   renameSchema,
   setNotNull,
   dropNotNull,
   dropDefault,
   changeDefault,
+  identityAlwaysOnExistingColumn,
   checkOnExistingColumn,
   foreignKeyOnExistingColumn,
+  foreignKeyToExistingTable,
   renameEnumValue,
   dropView,
   dropFunction,

@@ -1,7 +1,7 @@
 import type { AlterObjectSchemaStmt, RenameStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
-import { isNew } from "../schema/model.js";
-import { type Rule, tableName } from "./rule.js";
+import { fromRangeVar, type QualifiedName } from "../ast.js";
+import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { type Finding, type Rule, tableName } from "./rule.js";
 
 const relationKinds = new Set([
   "OBJECT_TABLE",
@@ -11,12 +11,36 @@ const relationKinds = new Set([
   "OBJECT_SEQUENCE",
 ]);
 
+/**
+ * The documented recipe: rename (or move) the table and, in the same file,
+ * create a view with the old name over it. Old queries then resolve the old
+ * name to the view. So the finding is withdrawn when, at the end of the file,
+ * the old name in the old schema is a view again, or is the same relation
+ * (renamed back). A new *table* with the old name is not enough: old code
+ * would read an empty table. A sequence or materialized view cannot be
+ * replaced by a view (nextval(), REFRESH), so only renaming it back counts.
+ */
+function restoredBy(ctx: { schema: SchemaModel }, q: QualifiedName, renameType: string | undefined) {
+  const rel: RelationModel | undefined = ctx.schema.relation(q.schema, q.name);
+  const schema = rel?.schema ?? ctx.schema.resolveSchema("relations", q.schema, q.name);
+  const kind =
+    rel?.kind ??
+    (renameType === "OBJECT_VIEW" ? "view" : renameType === "OBJECT_TABLE" ? "table" : undefined);
+  const viewWillDo = kind === "table" || kind === "view" || renameType === "OBJECT_FOREIGN_TABLE";
+  const k = key(schema, q.name);
+  return (end: SchemaModel) => {
+    const now = end.relations.get(k);
+    return now !== undefined && ((rel !== undefined && now === rel) || (viewWillDo && now.kind === "view"));
+  };
+}
+
 export const renameTable: Rule = {
   id: "rename-table",
   category: "contract",
   defaultSeverity: "error",
-  summary: "Renaming a table, view or sequence, or moving it to another schema.",
-  hint: "Create the new name alongside the old (e.g. a view over the table, or a new table written by both generations), move every reader, then drop the old name later.",
+  summary:
+    "Renaming a table, view or sequence, or moving it to another schema, unless the same file puts a view with the old name in its place.",
+  hint: "Create the new name alongside the old: in the same file, `CREATE VIEW <old name> AS SELECT * FROM <new name>`, move every reader, then drop the view later.",
   kinds: ["RenameStmt", "AlterObjectSchemaStmt"],
   check(ctx) {
     if (ctx.stmt.kind === "RenameStmt") {
@@ -24,12 +48,12 @@ export const renameTable: Rule = {
       if (!relationKinds.has(r.renameType ?? "")) return [];
       const q = fromRangeVar(r.relation);
       if (isNew(ctx.schema.relation(q.schema, q.name))) return [];
-      return [
-        {
-          message: `renaming ${tableName(q)} to ${r.newname}; the previous generation still queries the old name`,
-          span: ctx.find(/rename\s+to/i),
-        },
-      ];
+      const f: Finding = {
+        message: `renaming ${tableName(q)} to ${r.newname}; the previous generation still queries the old name`,
+        span: ctx.find(/rename\s+to/i),
+        withdrawnIf: restoredBy(ctx, q, r.renameType),
+      };
+      return [f];
     }
     if (ctx.stmt.kind === "AlterObjectSchemaStmt") {
       const a = ctx.stmt.body as AlterObjectSchemaStmt;
@@ -40,6 +64,7 @@ export const renameTable: Rule = {
         {
           message: `moving ${tableName(q)} to schema ${a.newschema}; the previous generation resolves it through the old schema`,
           span: ctx.find(/set\s+schema/i),
+          withdrawnIf: restoredBy(ctx, q, a.objectType),
         },
       ];
     }

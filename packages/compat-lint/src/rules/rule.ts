@@ -46,6 +46,13 @@ export interface Finding {
   /** Overrides the rule's hint when the recipe depends on the statement. */
   hint?: string;
   span?: Span;
+  /**
+   * A finding about something the same file may put back (a view with a
+   * renamed table's old name, a dropped constraint re-added under its name):
+   * called with the schema as the whole file left it; true withdraws the
+   * finding. It must capture what it needs now, not read the statement's ctx.
+   */
+  withdrawnIf?: (end: SchemaModel) => boolean;
 }
 
 export interface RuleContext {

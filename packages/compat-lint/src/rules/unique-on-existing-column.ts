@@ -1,5 +1,5 @@
-import type { IndexStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
+import type { IndexElem, IndexStmt } from "libpg-query";
+import { fromRangeVar, nodeOf } from "../ast.js";
 import { isNew, type RelationModel } from "../schema/model.js";
 import { constraintColumns, indexColumns } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
@@ -26,6 +26,23 @@ function constrainsOldWrites(
   });
 }
 
+/**
+ * Whether a PRIMARY KEY / UNIQUE constraint already on the table covers a
+ * subset of these plain columns: then the new key cannot reject a row the old
+ * one accepts (rebuilding a key: CREATE UNIQUE INDEX CONCURRENTLY over the
+ * primary key's columns, then swap). Only constraints count: an existing
+ * unique index may be partial or over expressions, which the model does not keep.
+ */
+function impliedByExistingKey(rel: RelationModel | undefined, columns: string[], nullsNotDistinct: boolean) {
+  if (!rel || columns.length === 0) return false;
+  for (const c of rel.constraints.values()) {
+    if (c.kind !== "primary" && c.kind !== "unique") continue;
+    if (nullsNotDistinct && c.kind !== "primary") continue;
+    if (c.columns.length > 0 && c.columns.every((col) => columns.includes(col))) return true;
+  }
+  return false;
+}
+
 const constraintKinds: Partial<Record<string, string>> = {
   CONSTR_UNIQUE: "UNIQUE",
   CONSTR_PRIMARY: "PRIMARY KEY",
@@ -49,6 +66,8 @@ export const uniqueOnExistingColumn: Rule = {
       if (isNew(rel)) return [];
       const cols = indexColumns(i);
       if (!constrainsOldWrites(rel, cols, i.nulls_not_distinct === true)) return [];
+      const plain = (i.indexParams ?? []).every((p) => nodeOf<IndexElem>(p, "IndexElem")?.name !== undefined);
+      if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true)) return [];
       out.push({
         message: `unique index on existing ${columnList(q, cols)}; INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
         span: ctx.find(/create\s+unique\s+index/i),
@@ -63,6 +82,8 @@ export const uniqueOnExistingColumn: Rule = {
       // An exclusion constraint is a generalised uniqueness rule: NULLs never conflict there either.
       const cols = constraintColumns(con, undefined);
       if (!constrainsOldWrites(relation, cols, con.nulls_not_distinct === true)) continue;
+      if (kind !== "EXCLUDE" && impliedByExistingKey(relation, cols, con.nulls_not_distinct === true))
+        continue;
       out.push({
         message: `adding ${kind} on existing ${columnList(target, cols)}; writes from the previous generation ${kind === "EXCLUDE" ? "that conflict with a stored row" : "that duplicate a value"} start failing`,
         span: con.location !== undefined ? ctx.at(con.location) : ctx.find(/add/i),

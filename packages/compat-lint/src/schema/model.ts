@@ -23,6 +23,8 @@ export interface ColumnModel {
   defaultKey: string | undefined;
   /** GENERATED ALWAYS AS (...) STORED, or an identity column: the database fills it. */
   generated: boolean;
+  /** An identity column GENERATED ALWAYS: an INSERT or UPDATE of an explicit value fails. */
+  identityAlways: boolean;
   origin: Origin;
 }
 
@@ -69,6 +71,10 @@ export interface TypeModel {
    * per-file change sets, a value added by an earlier file is old).
    */
   newValues: Map<string, Origin>;
+  /** A domain declared NOT NULL (directly or through its base domain): a column of it cannot be left NULL. */
+  notNull: boolean;
+  /** A domain with a DEFAULT: a column of it without its own default is filled with that. */
+  hasDefault: boolean;
   origin: Origin;
 }
 

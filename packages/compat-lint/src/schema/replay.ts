@@ -1,4 +1,5 @@
 import type {
+  AlterDomainStmt,
   AlterEnumStmt,
   AlterObjectSchemaStmt,
   AlterTableCmd,
@@ -79,7 +80,10 @@ export function replay(
       );
       return;
     case "CreateDomainStmt":
-      addType(model, qualified(strings((b as CreateDomainStmt).domainname)), "domain", [], origin);
+      createDomain(model, b as CreateDomainStmt, origin);
+      return;
+    case "AlterDomainStmt":
+      alterDomain(model, b as AlterDomainStmt);
       return;
     case "CompositeTypeStmt":
       addType(model, fromRangeVar((b as CompositeTypeStmt).typevar), "composite", [], origin);
@@ -164,7 +168,16 @@ function addType(
   origin: Origin,
 ): TypeModel {
   const schema = q.schema ?? model.creationSchema;
-  const t: TypeModel = { schema, name: q.name, kind, values, newValues: new Map(), origin };
+  const t: TypeModel = {
+    schema,
+    name: q.name,
+    kind,
+    values,
+    newValues: new Map(),
+    notNull: false,
+    hasDefault: false,
+    origin,
+  };
   model.types.set(key(schema, q.name), t);
   return t;
 }
@@ -225,6 +238,7 @@ function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnMo
     notNull: def.is_not_null === true,
     defaultKey: isSerial(def.typeName) ? "nextval" : defaultKey(def.raw_default),
     generated: def.generated !== undefined && def.generated !== "",
+    identityAlways: false,
     origin,
   };
   rel.columns.set(col.name, col);
@@ -301,6 +315,7 @@ function addConstraint(
       if (col) {
         col.generated = true;
         col.notNull = true;
+        col.identityAlways = con.generated_when === "a";
       }
       return;
     case "CONSTR_GENERATED":
@@ -310,7 +325,7 @@ function addConstraint(
   const kind = constraintKinds[con.contype ?? ""];
   if (!kind) return;
   const columns = keyColumns ?? constraintColumns(con, col?.name);
-  const name = con.conname ?? `${rel.name}_${columns.join("_")}_${kind === "primary" ? "pkey" : kind}`;
+  const name = con.conname ?? defaultConstraintName(rel.name, kind, columns);
   const model: ConstraintModel = { name, kind, columns, origin };
   rel.constraints.set(name, model);
   if (kind === "primary") {
@@ -319,6 +334,25 @@ function addConstraint(
       if (m) m.notNull = true;
     }
   }
+}
+
+const nameLabels: Record<ConstraintKind, string> = {
+  primary: "pkey",
+  unique: "key",
+  check: "check",
+  foreign: "fkey",
+  exclusion: "excl",
+};
+
+/**
+ * The name Postgres gives an unnamed constraint (ChooseConstraintName /
+ * ChooseIndexName): t_pkey; t_a_b_key, t_a_b_fkey, t_a_b_excl; t_a_check for a
+ * CHECK over one column, t_check otherwise. Collisions (t_a_key1) and the
+ * 63-byte truncation are not modelled.
+ */
+export function defaultConstraintName(table: string, kind: ConstraintKind, columns: string[]): string {
+  const cols = kind === "primary" || (kind === "check" && columns.length !== 1) ? [] : columns;
+  return [table, ...cols, nameLabels[kind]].join("_");
 }
 
 function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void {
@@ -354,11 +388,22 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         if (col) col.defaultKey = defaultKey(cmd.def);
         break;
       case "AT_AddIdentity":
-        if (col) col.generated = true;
+        if (col) {
+          col.generated = true;
+          col.identityAlways = nodeOf<Constraint>(cmd.def, "Constraint")?.generated_when === "a";
+        }
         break;
+      case "AT_SetIdentity": {
+        const always = identityGeneratedAlways(cmd);
+        if (col && always !== undefined) col.identityAlways = always;
+        break;
+      }
       case "AT_DropIdentity":
       case "AT_DropExpression":
-        if (col) col.generated = false;
+        if (col) {
+          col.generated = false;
+          col.identityAlways = false;
+        }
         break;
       case "AT_AddConstraint": {
         const con = nodeOf<Constraint>(cmd.def, "Constraint");
@@ -366,10 +411,26 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         break;
       }
       case "AT_DropConstraint":
-        if (cmd.name !== undefined) rel.constraints.delete(cmd.name);
+        if (cmd.name !== undefined) {
+          const con = rel.constraints.get(cmd.name);
+          // Its index goes with it (ADD ... USING INDEX filed the index under the constraint's name).
+          if (con && indexKinds.has(con.kind)) model.indexes.delete(key(rel.schema, con.name));
+          rel.constraints.delete(cmd.name);
+        }
         break;
     }
   }
+}
+
+/** ALTER COLUMN ... SET GENERATED ALWAYS (true) / BY DEFAULT (false); undefined: neither. */
+export function identityGeneratedAlways(cmd: AlterTableCmd): boolean | undefined {
+  for (const n of nodeOf<{ items?: Node[] }>(cmd.def, "List")?.items ?? []) {
+    const d = nodeOf<{ defname?: string; arg?: Node }>(n, "DefElem");
+    if (d?.defname !== "generated") continue;
+    const v = nodeOf<{ ival?: number }>(d.arg, "Integer")?.ival;
+    return v === 97; // 'a' (ATTRIBUTE_IDENTITY_ALWAYS); 'd' is BY DEFAULT
+  }
+  return undefined;
 }
 
 function renameKeys<T extends { schema: string; name: string }>(
@@ -423,13 +484,21 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       return;
     }
     case "OBJECT_INDEX": {
+      // Renaming the index of a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames the constraint too.
       const q = fromRangeVar(r.relation);
+      const owner = indexConstraint(model, q);
+      if (owner) renameEntry(owner.relation.constraints, owner.constraint.name, newname);
       refile(model.indexes, model.index(q.schema, q.name), { name: newname });
       return;
     }
     case "OBJECT_TABCONSTRAINT": {
+      // ... and the other way round.
       const q = fromRangeVar(r.relation);
-      renameEntry(model.relation(q.schema, q.name)?.constraints, r.subname, newname);
+      const rel = model.relation(q.schema, q.name);
+      const con = r.subname !== undefined ? rel?.constraints.get(r.subname) : undefined;
+      if (rel && con && indexKinds.has(con.kind))
+        refile(model.indexes, model.indexes.get(key(rel.schema, con.name)), { name: newname });
+      renameEntry(rel?.constraints, r.subname, newname);
       return;
     }
     case "OBJECT_TYPE":
@@ -457,6 +526,55 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       return;
     }
   }
+}
+
+/** The constraint kinds that own an index of the same name. */
+export const indexKinds: ReadonlySet<ConstraintKind> = new Set(["primary", "unique", "exclusion"]);
+
+/**
+ * The PRIMARY KEY / UNIQUE / EXCLUDE constraint whose index an index name
+ * (ALTER INDEX, DROP INDEX) refers to: a constraint of that name on a
+ * relation of the schema the name resolves to. undefined: none the model knows.
+ */
+export function indexConstraint(
+  model: SchemaModel,
+  q: { schema: string | undefined; name: string },
+): { relation: RelationModel; constraint: ConstraintModel } | undefined {
+  const schemas = q.schema !== undefined ? [q.schema] : model.searchPath;
+  for (const s of schemas) {
+    for (const rel of model.relations.values()) {
+      if (rel.schema !== s) continue;
+      const c = rel.constraints.get(q.name);
+      if (c && indexKinds.has(c.kind)) return { relation: rel, constraint: c };
+    }
+  }
+  return undefined;
+}
+
+function createDomain(model: SchemaModel, d: CreateDomainStmt, origin: Origin): void {
+  const t = addType(model, qualified(strings(d.domainname)), "domain", [], origin);
+  // A domain over a domain inherits its NOT NULL and its default.
+  const base = qualified(strings(d.typeName?.names));
+  const parent = model.type(base.schema, base.name);
+  if (parent?.kind === "domain") {
+    t.notNull = parent.notNull;
+    t.hasDefault = parent.hasDefault;
+  }
+  for (const n of d.constraints ?? []) {
+    const con = nodeOf<Constraint>(n, "Constraint");
+    if (con?.contype === "CONSTR_NOTNULL") t.notNull = true;
+    else if (con?.contype === "CONSTR_NULL") t.notNull = false;
+    else if (con?.contype === "CONSTR_DEFAULT") t.hasDefault = defaultKey(con.raw_expr) !== undefined;
+  }
+}
+
+function alterDomain(model: SchemaModel, a: AlterDomainStmt): void {
+  const q = qualified(strings(a.typeName));
+  const t = model.type(q.schema, q.name);
+  if (!t) return;
+  if (a.subtype === "O") t.notNull = true;
+  else if (a.subtype === "N") t.notNull = false;
+  else if (a.subtype === "T") t.hasDefault = defaultKey(a.def) !== undefined;
 }
 
 function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {

@@ -1,4 +1,4 @@
--- expect: clean
+-- expect: foreign-key-to-existing-table
 CREATE TABLE movements (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   warehouse char(4) NOT NULL,

@@ -1,4 +1,4 @@
--- expect: clean
+-- expect: foreign-key-to-existing-table
 CREATE TABLE app.audit_log (
   id bigserial PRIMARY KEY,
   tenant_id uuid NOT NULL,

@@ -1,4 +1,4 @@
--- expect: clean
+-- expect: foreign-key-to-existing-table
 -- Up Migration
 CREATE TYPE order_status AS ENUM ('pending', 'paid', 'shipped', 'cancelled');
 CREATE TABLE orders (

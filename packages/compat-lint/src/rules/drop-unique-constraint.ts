@@ -1,0 +1,89 @@
+import type { QualifiedName } from "../ast.js";
+import { display } from "../ast.js";
+import { isNew, key, type SchemaModel } from "../schema/model.js";
+import { indexConstraint, indexKinds } from "../schema/replay.js";
+import { alterCommands, droppedObjects, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+
+const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
+
+/**
+ * Postgres' own names for the constraints whose drop only relaxes what old
+ * code may write (a CHECK, a FOREIGN KEY). A constraint the model never saw
+ * is reported unless its name says it is one of those: unknown means old, and
+ * it may be the unique key an old ON CONFLICT names.
+ */
+const relaxingName = /_(?:check|fkey)\d*$/;
+
+const sameColumns = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join("\0") === [...b].sort().join("\0");
+
+/**
+ * Withdrawn when the file puts the key back under the same name over the
+ * same columns (the primary-key swap: DROP CONSTRAINT t_pkey, ADD CONSTRAINT
+ * t_pkey PRIMARY KEY USING INDEX ...; the index rebuild: CREATE UNIQUE INDEX
+ * CONCURRENTLY new, DROP INDEX old, ALTER INDEX new RENAME TO old).
+ */
+function restored(
+  schema: string,
+  relation: string,
+  name: string,
+  columns: string[] | undefined,
+  asConstraint: boolean,
+) {
+  return (end: SchemaModel) => {
+    const owner = indexConstraint(end, { schema, name });
+    if (owner) {
+      if (key(owner.relation.schema, owner.relation.name) !== relation) return false;
+      return columns === undefined || sameColumns(owner.constraint.columns, columns);
+    }
+    // ON CONFLICT ON CONSTRAINT cannot name a plain unique index.
+    if (asConstraint) return false;
+    const idx = end.indexes.get(key(schema, name));
+    if (!idx?.unique || idx.relation !== relation) return false;
+    return columns === undefined || sameColumns(idx.columns, columns);
+  };
+}
+
+export const dropUniqueConstraint: Rule = {
+  id: "drop-unique-constraint",
+  category: "contract",
+  defaultSeverity: "error",
+  summary:
+    "Dropping a PRIMARY KEY, UNIQUE or EXCLUDE constraint or a unique index the previous generation's ON CONFLICT may name or infer.",
+  hint: "Keep the key while any generation upserts through it (ON CONFLICT); drop it in a later change set with `-- compat: breaking (reason: ...)`. To rebuild it, put it back under the same name in the same file.",
+  kinds: ["AlterTableStmt.AT_DropConstraint", "DropStmt"],
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_DropConstraint" || cmd.name === undefined || isNew(relation)) continue;
+      const con = relation?.constraints.get(cmd.name);
+      if (con ? isNew(con) || !indexKinds.has(con.kind) : relaxingName.test(cmd.name)) continue;
+      const schema = relation?.schema ?? ctx.schema.resolveSchema("relations", target.schema, target.name);
+      const what = con ? `${kindLabels[con.kind]} constraint` : "constraint";
+      out.push({
+        message: `dropping ${what} ${cmd.name} of ${tableName(target)}; the previous generation's INSERT ... ON CONFLICT ${con ? `(${con.columns.join(", ")}) ` : ""}that uses it ${con ? "starts" : "may start"} failing`,
+        span: ctx.find(pattern(`drop\\s+constraint\\s+(?:if\\s+exists\\s+)?${ident(cmd.name)}`)),
+        withdrawnIf: restored(
+          schema,
+          key(schema, relation?.name ?? target.name),
+          cmd.name,
+          con?.columns,
+          true,
+        ),
+      });
+    }
+    out.push(
+      ...droppedObjects(ctx, ["OBJECT_INDEX"], (q: QualifiedName) => {
+        const idx = ctx.schema.index(q.schema, q.name);
+        // A constraint's index cannot be dropped on its own (Postgres refuses); unknown indexes are not known to be unique.
+        if (!idx?.unique || isNew(idx) || isNew(ctx.schema.relations.get(idx.relation))) return undefined;
+        return {
+          message: `dropping unique index ${display(q)} on ${idx.relation}(${idx.columns.join(", ")}); the previous generation's INSERT ... ON CONFLICT over those columns starts failing`,
+          span: ctx.find(/drop\s+index/i),
+          withdrawnIf: restored(idx.schema, idx.relation, idx.name, idx.columns, false),
+        };
+      }),
+    );
+    return out;
+  },
+};

@@ -1,0 +1,5 @@
+-- expect: drop-table
+-- The previous file's SET search_path ended with its session: metered_usage here is public.metered_usage,
+-- not the billing table this file creates.
+CREATE TABLE billing.metered_usage (customer_id bigint NOT NULL, quantity int NOT NULL);
+DROP TABLE metered_usage CASCADE;
