@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { preparedName, toQueryable } from "./db.js";
-import { CutoverError } from "./errors.js";
+import { CutoverError, type PayloadValidationError } from "./errors.js";
 import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
@@ -167,6 +167,8 @@ export async function createPublisher<S extends EventSchemas>(
   }
   const prepared = opts.preparedStatements ?? true;
   const events = opts.events;
+  /** Topics whose schema was seen to accept its own stored output (checkStoredForm). */
+  const stable = new Set<string>();
   const channel = channelFor(schemaName, generation);
   const schema = quoteIdent(schemaName);
   // Returns the inserted rows' (id, key); a duplicate is one not returned.
@@ -188,6 +190,41 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
   const statementNames = prepared
     ? new Map([leanSql, fullSql].map((text) => [text, preparedName("cutover_publish", text)]))
     : undefined;
+
+  // The row stores the schema's output as JSON, and a consumer given the
+  // catalog parses that again before its handlers run. A schema whose output
+  // does not parse back to itself (z.date(), or a transform that changes the
+  // value: c => c / 100) would have every such event go dead, or reach
+  // handlers transformed twice. Checked on each topic's first publish per
+  // publisher (a full check on every publish would double validation cost).
+  function checkStoredForm(topic: string, stored: string, index: number | undefined): void {
+    const where = `topic "${topic}"${index === undefined ? "" : ` (batch item ${index})`}`;
+    const fix =
+      "the row stores the schema's output as JSON and consumers parse it again with the catalog, so the schema must accept its own output unchanged (no value-changing .transform(); z.coerce.date() or z.iso.datetime() rather than z.date())";
+    let again: string | undefined;
+    try {
+      again = JSON.stringify(events.parse(topic, JSON.parse(stored)));
+    } catch (err) {
+      const issue = (err as PayloadValidationError).issues?.[0];
+      const why = issue
+        ? `${issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)"}: ${issue.message}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+      throw new CutoverError(
+        "PAYLOAD_INVALID",
+        `the schema of ${where} rejects its own stored output (${why}): ${fix}`,
+        { cause: err, details: { topic, index } },
+      );
+    }
+    if (again !== stored) {
+      throw new CutoverError(
+        "PAYLOAD_INVALID",
+        `the schema of ${where} changes its own stored output when it parses it again: handlers would get the payload transformed twice; ${fix}`,
+        { details: { topic, index } },
+      );
+    }
+  }
 
   // Builds the one JSON document the statement reads; every piece is
   // validated and serialized here so the database never sees bad input.
@@ -219,6 +256,10 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
         );
       }
       const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
+      if (!stable.has(item.topic)) {
+        checkStoredForm(item.topic, payload, index);
+        stable.add(item.topic);
+      }
       const headers = item.headers
         ? serializeJson(item.headers, { topic: item.topic, field: "headers", index, maxBytes })
         : "{}";

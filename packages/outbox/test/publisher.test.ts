@@ -313,6 +313,34 @@ describe("publish", () => {
     expect(await rows()).toEqual([]);
   });
 
+  it("refuses a schema that does not accept its own stored output (z.date(), a value-changing transform)", async () => {
+    await reset();
+    // Consumers given the catalog parse the stored JSON again: these would go
+    // dead (z.date() gets a string) or reach handlers divided by 100 twice.
+    const risky = defineEvents({
+      "meeting.set": z.object({ at: z.date() }),
+      "price.set": z.object({ euros: z.number().transform((cents) => cents / 100) }),
+      // Fine: output parses back to itself.
+      "meeting.moved": z.object({ at: z.coerce.date(), sku: z.string().transform((t) => t.toUpperCase()) }),
+    });
+    const pub = await createPublisher({ events: risky, db: db.current.pool, generation: gen1 });
+    await inTx(async (c) => {
+      const date = await pub.publish(c, "meeting.set", { at: new Date() }).catch((e) => e);
+      expect(isCutoverError(date, "PAYLOAD_INVALID")).toBe(true);
+      expect(date.message).toMatch(/^the schema of topic "meeting.set" rejects its own stored output \(at: /);
+      expect(date.message).toContain("z.coerce.date()");
+      const price = await pub
+        .publishBatch(c, [{ topic: "price.set", payload: { euros: 1250 } }])
+        .catch((e) => e);
+      expect(isCutoverError(price, "PAYLOAD_INVALID")).toBe(true);
+      expect(price.message).toMatch(/topic "price.set" \(batch item 0\) changes its own stored output/);
+      await pub.publish(c, "meeting.moved", { at: new Date("2026-01-05T10:00:00Z"), sku: "abc" });
+    });
+    expect((await rows()).map((r) => [r.topic, r.payload])).toEqual([
+      ["meeting.moved", { at: "2026-01-05T10:00:00.000Z", sku: "ABC" }],
+    ]);
+  });
+
   it("refuses payloads Postgres could not store, without aborting the caller's transaction", async () => {
     await reset();
     const loose = defineEvents({ any: z.any() });
