@@ -68,7 +68,7 @@ function columnForeignKeys(def: ColumnDef | undefined): Constraint[] {
 export const foreignKeyToExistingTable: Rule = {
   id: "foreign-key-to-existing-table",
   category: "contract",
-  defaultSeverity: "error",
+  defaultSeverity: "warning",
   summary:
     "Adding a FOREIGN KEY from new columns (or a new table) to a pre-existing table without ON DELETE SET NULL / CASCADE: the previous generation's DELETEs of referenced rows start failing.",
   hint: "Declare it ON DELETE SET NULL (or CASCADE) while the previous generation may delete parent rows, or add it with `-- compat: breaking (reason: ...)` once no running generation does.",

@@ -1,4 +1,4 @@
--- expect: foreign-key-to-existing-table
+-- expect: clean
 CREATE TABLE movements (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   warehouse char(4) NOT NULL,

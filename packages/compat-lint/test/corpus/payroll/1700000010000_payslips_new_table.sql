@@ -1,4 +1,4 @@
--- expect: foreign-key-to-existing-table
+-- expect: clean
 CREATE TABLE payslips (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   employee_id integer NOT NULL REFERENCES employees (id),

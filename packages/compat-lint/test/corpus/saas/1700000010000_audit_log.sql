@@ -1,4 +1,4 @@
--- expect: foreign-key-to-existing-table
+-- expect: clean
 CREATE TABLE app.audit_log (
   id bigserial PRIMARY KEY,
   tenant_id uuid NOT NULL,

@@ -1,4 +1,4 @@
--- expect: foreign-key-to-existing-table
+-- expect: clean
 -- Up Migration
 CREATE TYPE order_status AS ENUM ('pending', 'paid', 'shipped', 'cancelled');
 CREATE TABLE orders (
