@@ -101,7 +101,7 @@ export function defineEvents<const S extends EventSchemas>(schemas: S): EventCat
       if (!has(topic)) {
         throw new CutoverError(
           "TOPIC_UNKNOWN",
-          `unknown topic ${JSON.stringify(String(topic)).slice(0, 80)}${index === undefined ? "" : ` (batch item ${index})`}; declared topics: ${topics.join(", ")}`,
+          `${typeof topic === "string" ? `unknown topic ${JSON.stringify(topic).slice(0, 80)}` : `topic must be a string; got ${topic === null ? "null" : typeof topic}`}${index === undefined ? "" : ` (batch item ${index})`}; declared topics: ${topics.join(", ")}`,
           { details: { topic, index } },
         );
       }

@@ -142,6 +142,14 @@ function checkHeaders(headers: unknown, topic: string, index: number | undefined
 export async function createPublisher<S extends EventSchemas>(
   opts: PublisherOptions<S>,
 ): Promise<Publisher<S>> {
+  const catalog = (opts as { events?: Partial<EventCatalog<S>> } | null)?.events;
+  if (typeof catalog?.parse !== "function" || typeof catalog.has !== "function") {
+    throw new CutoverError(
+      "CONFIG_INVALID",
+      "createPublisher needs `events`: the catalog returned by defineEvents({ topic: zodSchema })",
+      { details: { option: "events" } },
+    );
+  }
   const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
   const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   if (!Number.isInteger(maxBytes) || maxBytes < 1) {

@@ -301,6 +301,12 @@ describe("publish", () => {
       const unknown = await pub1.publish(c, "order.shipped" as never, {} as never).catch((e) => e);
       expect(isCutoverError(unknown, "TOPIC_UNKNOWN")).toBe(true);
       expect(unknown.message).toContain("order.shipped");
+      // A topic that is not a string at all (a variable that was undefined) says so.
+      const missing = await pub1.publish(c, undefined as never, {} as never).catch((e) => e);
+      expect(isCutoverError(missing, "TOPIC_UNKNOWN")).toBe(true);
+      expect(missing.message).toMatch(
+        /^topic must be a string; got undefined; declared topics: order.placed/,
+      );
       const badKey = await pub1
         .publish(c, "order.placed", { orderId: "x", total: 1 }, { idempotencyKey: "" })
         .catch((e) => e);
@@ -311,6 +317,12 @@ describe("publish", () => {
       expect(isCutoverError(badHeaders, "PUBLISH_OPTIONS_INVALID")).toBe(true);
     });
     expect(await rows()).toEqual([]);
+    // A publisher without its catalog fails when created, naming the option (not a TypeError at publish).
+    const noEvents = await createPublisher({ db: db.current.pool, generation: gen1 } as never).catch(
+      (e) => e,
+    );
+    expect(isCutoverError(noEvents, "CONFIG_INVALID")).toBe(true);
+    expect(noEvents.message).toMatch(/needs `events`/);
   });
 
   it("refuses a schema that does not accept its own stored output (z.date(), a value-changing transform)", async () => {
