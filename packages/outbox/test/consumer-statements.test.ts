@@ -142,4 +142,35 @@ describe("consumer statements: prepared by default, unnamed on request", () => {
     expect(isCutoverError(err) && err.code).toBe("CONFIG_INVALID");
     expect(String((err as Error).message)).toContain("preparedStatements");
   });
+
+  it("refuses a misspelled option, naming it and the option it resembles, instead of using the default", () => {
+    const attempt = (extra: Record<string, unknown>) => {
+      try {
+        createConsumer({
+          databaseUrl: db.current.url,
+          generation: 1,
+          handlers: [
+            defineHandler(events, { name: "stmt.typo", topics: ["order.placed"], handle: async () => {} }),
+          ],
+          ...extra,
+        });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const top = attempt({ concurency: 8 });
+    expect(isCutoverError(top) && top.code).toBe("CONFIG_INVALID");
+    expect((top as Error).message).toBe("unknown consumer option concurency (did you mean concurrency?)");
+    const nested = attempt({ retention: { doneAfterMS: 1000 } });
+    expect((nested as Error).message).toBe(
+      "unknown consumer option retention.doneAfterMS (did you mean retention.doneAfterMs?)",
+    );
+    const far = attempt({ backoff: { jitter: true } });
+    expect((far as Error).message).toBe("unknown consumer option backoff.jitter");
+    // Every documented option is accepted (creating a consumer opens no connection until start()).
+    expect(
+      attempt({ listen: false, preparedStatements: false, backoff: { baseMs: 1, maxMs: 2 } }),
+    ).toBeUndefined();
+  });
 });

@@ -115,6 +115,87 @@ export const CONSUMER_DEFAULTS = {
 
 const ms = (min: number) => z.number().int().min(min).max(2_147_483_647);
 
+// Every option createConsumer reads; `satisfies` keeps the lists in step with the interfaces.
+const OPTION_NAMES = Object.keys({
+  databaseUrl: 1,
+  pool: 1,
+  schema: 1,
+  generation: 1,
+  env: 1,
+  workerId: 1,
+  version: 1,
+  handlers: 1,
+  events: 1,
+  concurrency: 1,
+  batchSize: 1,
+  pollIntervalMs: 1,
+  leaseMs: 1,
+  handlerTimeoutMs: 1,
+  maxAttempts: 1,
+  backoff: 1,
+  heartbeatIntervalMs: 1,
+  staleAfterMs: 1,
+  reaperIntervalMs: 1,
+  retention: 1,
+  listen: 1,
+  preparedStatements: 1,
+  logger: 1,
+} satisfies Record<keyof ConsumerOptions, 1>);
+const BACKOFF_NAMES = Object.keys({ baseMs: 1, maxMs: 1 } satisfies Record<
+  keyof NonNullable<ConsumerOptions["backoff"]>,
+  1
+>);
+const RETENTION_NAMES = Object.keys({
+  doneAfterMs: 1,
+  handledAfterMs: 1,
+  exitedWorkersAfterMs: 1,
+  intervalMs: 1,
+  batchSize: 1,
+} satisfies Record<keyof RetentionOptions, 1>);
+
+/**
+ * A misspelled option (`concurency: 8`) would otherwise be ignored without a
+ * word and the default used: refuse it, naming it and the closest real one.
+ */
+function rejectUnknown(value: unknown, known: readonly string[], prefix: string): void {
+  if (value === null || typeof value !== "object") return;
+  for (const name of Object.keys(value)) {
+    if (known.includes(name)) continue;
+    const near = closest(name, known);
+    throw new CutoverError(
+      "CONFIG_INVALID",
+      `unknown consumer option ${prefix}${name}${near ? ` (did you mean ${prefix}${near}?)` : ""}`,
+      { details: { option: `${prefix}${name}` } },
+    );
+  }
+}
+
+/** The known name within edit distance 2 (or a case-insensitive match), if any. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = k.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 const shape = z.object({
   concurrency: z.number().int().min(1).max(256),
   batchSize: z.number().int().min(1).max(1000),
@@ -173,6 +254,9 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
   if (opts === null || typeof opts !== "object") {
     throw new CutoverError("CONFIG_INVALID", "createConsumer needs an options object");
   }
+  rejectUnknown(opts, OPTION_NAMES, "");
+  rejectUnknown(opts.backoff, BACKOFF_NAMES, "backoff.");
+  rejectUnknown(opts.retention, RETENTION_NAMES, "retention.");
   if (!opts.databaseUrl && !opts.pool) {
     throw new CutoverError("CONFIG_INVALID", "databaseUrl or pool is required", {
       details: { option: "databaseUrl" },
