@@ -122,6 +122,9 @@ export function createMetrics(opts: {
     }
   }
 
+  // Both series exist from the first scrape, so `increase(outbox_reconnects_total[5m]) > 0` alerts on the first reconnect.
+  for (const connection of ["listen", "database"] as const) reconnects.inc({ connection }, 0);
+
   c.on("handled", (e) => {
     for (const h of e.handlers) handled.inc({ topic: e.topic, handler: h });
     duration.observe({ topic: e.topic }, e.durationMs / 1000);

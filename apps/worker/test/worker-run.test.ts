@@ -198,6 +198,9 @@ describe("outbox-worker run", () => {
     expect(metric(m, "outbox_live_workers", { generation: gen })).toBe(1);
     expect(metric(m, "outbox_generation_orphaned", { generation: gen })).toBe(0);
     expect(m).toContain("# TYPE outbox_reconnects_total counter");
+    // Zero-valued from the first scrape (no reconnect happened), so an increase() alert has a series.
+    expect(metric(m, "outbox_reconnects_total", { connection: "listen" })).toBe(0);
+    expect(metric(m, "outbox_reconnects_total", { connection: "database" })).toBe(0);
   });
 
   it("on SIGTERM turns unready, finishes the in-flight event, marks the worker exited and exits 0", async () => {
