@@ -14,6 +14,7 @@ import pg from "pg";
 import type { WorkerConfig } from "./config.js";
 import { eventFields, type WorkerLogger } from "./logging.js";
 import { closeRelays, loadRelays, type Relay, relayHandlers } from "./relay-host.js";
+import { loadRelaysConfig } from "./relays/config.js";
 import { loadWorkerModule, type WorkerModule } from "./worker-module.js";
 
 export function defaultWorkerId(): string {
@@ -66,6 +67,30 @@ export interface Assembled {
 }
 
 /**
+ * Checks what the worker will run before it waits for the database: the
+ * handler module loads and exports handlers, OUTBOX_RELAYS parses, and at
+ * least one of them is set. A typo in either is a config error (exit 2)
+ * at once, not after OUTBOX_STARTUP_TIMEOUT_MS of waiting for a database
+ * that may be down. Opens no connection (relays connect in assembleConsumer).
+ */
+export async function checkWorkload(
+  config: WorkerConfig,
+  env: Record<string, string | undefined>,
+): Promise<void> {
+  const module = config.handlersPath ? await loadWorkerModule(config.handlersPath) : undefined;
+  const relays = loadRelaysConfig(env);
+  if ((module?.handlers.length ?? 0) + relays.length === 0) throw nothingToRun();
+}
+
+function nothingToRun(): CutoverError {
+  return new CutoverError(
+    "CONFIG_INVALID",
+    "OUTBOX_RELAYS configures no relay and OUTBOX_HANDLERS is not set: the worker has nothing to run",
+    { details: { variable: "OUTBOX_HANDLERS" } },
+  );
+}
+
+/**
  * Loads the handler module and relays and builds the consumer for
  * config.generation (verified allocated), logging one JSON line per event
  * outcome with the envelope's event fields.
@@ -84,11 +109,7 @@ export async function assembleConsumer(
   const handlers: HandlerDefinition[] = [...(module?.handlers ?? []), ...relayHandlers(relays)];
   if (handlers.length === 0) {
     await closeRelays(relays, logger);
-    throw new CutoverError(
-      "CONFIG_INVALID",
-      "OUTBOX_RELAYS configures no relay and OUTBOX_HANDLERS is not set: the worker has nothing to run",
-      { details: { variable: "OUTBOX_HANDLERS" } },
-    );
+    throw nothingToRun();
   }
   const deployVersion = config.version ?? deployment.version;
   const c = config.consumer;

@@ -136,6 +136,30 @@ describe("outbox-worker ops commands", () => {
     }
   });
 
+  it("a bad handler module or OUTBOX_RELAYS fails at once, without waiting for a database that does not answer", async () => {
+    // Nothing listens on port 1: the worker would retry for OUTBOX_STARTUP_TIMEOUT_MS (60 s here).
+    const down = {
+      DATABASE_URL: "postgres://postgres:hunter2@127.0.0.1:1/postgres",
+      CUTOVER_GENERATION: "1",
+      OUTBOX_STARTUP_TIMEOUT_MS: "60000",
+    };
+    for (const [env, args, message] of [
+      [{ OUTBOX_HANDLERS: fixture("missing.mjs") }, ["run"], /config error: OUTBOX_HANDLERS points to/],
+      [{ OUTBOX_HANDLERS: fixture("no-handlers.mjs") }, ["run"], /must export `handlers`/],
+      [{ OUTBOX_HANDLERS: fixture("missing.mjs") }, ["drain"], /config error: OUTBOX_HANDLERS points to/],
+      [{ OUTBOX_RELAYS: "[{" }, ["run"], /config error: OUTBOX_RELAYS: is not valid JSON/],
+      [{ OUTBOX_RELAYS: "[]" }, ["drain"], /the worker has nothing to run/],
+    ] as const) {
+      const started = Date.now();
+      const bad = await runCli([...args], { ...down, ...env, ...quick });
+      expect({ args, code: bad.code }).toEqual({ args, code: 2 });
+      expect(bad.stderr).toMatch(message);
+      expect(bad.stderr).not.toContain("hunter2");
+      // Well inside the 60 s the database wait would take (a process start is ~0.3 s).
+      expect(Date.now() - started).toBeLessThan(20_000);
+    }
+  });
+
   it("refuses to run on a schema that is behind, migrates with `migrate`, allocates with `generation allocate`", async () => {
     const env = { DATABASE_URL: empty.url };
     const refused = await runCli(["run"], {

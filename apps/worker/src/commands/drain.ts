@@ -1,5 +1,5 @@
 import { outboxStatus } from "@cutover/outbox";
-import { assembleConsumer, defaultWorkerId, ensureSchema, opsPool } from "../assemble.js";
+import { assembleConsumer, checkWorkload, defaultWorkerId, ensureSchema, opsPool } from "../assemble.js";
 import type { Env, WorkerConfig } from "../config.js";
 import { createLogger, type LineSink } from "../logging.js";
 import { redactText, redactUrl } from "../redact.js";
@@ -38,6 +38,8 @@ export async function drainCommand(config: WorkerConfig, opts: DrainOptions, io:
   let progress: NodeJS.Timeout | undefined;
   const started = Date.now();
   try {
+    // A bad handler module or OUTBOX_RELAYS fails now, not after the database wait.
+    await checkWorkload(config, opts.env);
     const waited = await waitForDatabase({
       databaseUrl: config.databaseUrl,
       timeoutMs: config.startupTimeoutMs,

@@ -1,5 +1,5 @@
 import { type Consumer, isCutoverError } from "@cutover/outbox";
-import { assembleConsumer, defaultWorkerId, ensureSchema, opsPool } from "../assemble.js";
+import { assembleConsumer, checkWorkload, defaultWorkerId, ensureSchema, opsPool } from "../assemble.js";
 import type { Env, WorkerConfig } from "../config.js";
 import { type HttpServer, startHttpServer } from "../http-server.js";
 import { createLogger, type LineSink, type WorkerLogger } from "../logging.js";
@@ -154,6 +154,8 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
     workerId,
   };
   try {
+    // A bad handler module or OUTBOX_RELAYS fails now, not after the database wait.
+    await checkWorkload(config, opts.env);
     // HTTP first: while the database is awaited, /health answers "starting"
     // (with the last connection error) and /ready answers 503.
     http = await startHttpServer(
