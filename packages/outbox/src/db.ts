@@ -112,6 +112,12 @@ export function toQueryable(
       );
     }
     const client = db as PgClientLike;
+    if (opts.requireTransaction && outsideTransaction(client)) {
+      throw new CutoverError(
+        "DB_HANDLE_INVALID",
+        `${what} needs an open transaction on this client: it is not inside BEGIN ... COMMIT, so the event would commit on its own, without your business write (run BEGIN first)`,
+      );
+    }
     const names = opts.statementNames && isNodePostgresClient(client) ? opts.statementNames : undefined;
     return {
       async query<R>(text: string, params: readonly unknown[] = []) {
@@ -124,6 +130,27 @@ export function toQueryable(
     };
   }
   throw new CutoverError("DB_HANDLE_INVALID", `${what} needs a pg Client/PoolClient or a kysely transaction`);
+}
+
+interface TransactionStatusClient {
+  /** node-postgres >= 8.12: the last ReadyForQuery status: "I" idle, "T" in a transaction, "E" failed one. */
+  getTransactionStatus?(): string | null;
+  /** node-postgres internals, read defensively: a statement running or queued on the client. */
+  _getActiveQuery?(): unknown;
+  _queryQueue?: unknown[];
+}
+
+/**
+ * Whether a node-postgres client is certainly not in a transaction: its last
+ * ReadyForQuery said idle ("I") and nothing it was asked to run is still
+ * pending (a BEGIN sent without await would be, and is not refused). Clients
+ * that cannot tell (pg look-alikes, older pg) are given the benefit of the doubt.
+ */
+function outsideTransaction(client: unknown): boolean {
+  const c = client as TransactionStatusClient;
+  if (typeof c.getTransactionStatus !== "function" || c.getTransactionStatus() !== "I") return false;
+  if (typeof c._getActiveQuery === "function" && c._getActiveQuery() != null) return false;
+  return !(Array.isArray(c._queryQueue) && c._queryQueue.length > 0);
 }
 
 interface CorkableStream {

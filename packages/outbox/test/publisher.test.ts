@@ -240,6 +240,35 @@ describe("publish", () => {
     expect(isCutoverError(err, "DB_HANDLE_INVALID")).toBe(true);
   });
 
+  it("refuses a client that is not inside a transaction: the event would commit without the business write", async () => {
+    await reset();
+    const client = await db.current.pool.connect();
+    try {
+      // Forgot BEGIN: refused before anything is written, and the client stays usable.
+      const err = await pub1.publish(client, "order.placed", { orderId: "auto", total: 1 }).catch((e) => e);
+      expect(isCutoverError(err, "DB_HANDLE_INVALID")).toBe(true);
+      expect((err as Error).message).toMatch(/not inside BEGIN \.\.\. COMMIT.*run BEGIN first/);
+      const batchErr = await pub1
+        .publishBatch(client, [{ topic: "order.placed", payload: { orderId: "auto-b", total: 1 } }])
+        .catch((e) => e);
+      expect(isCutoverError(batchErr, "DB_HANDLE_INVALID")).toBe(true);
+      // After BEGIN (awaited) it publishes, and a rollback takes the event with it.
+      await client.query("BEGIN");
+      await pub1.publish(client, "order.placed", { orderId: "in-tx", total: 1 });
+      await client.query("ROLLBACK");
+      // A failed transaction is still a transaction: Postgres itself refuses the insert.
+      await client.query("BEGIN");
+      await client.query("SELECT 1/0").catch(() => {});
+      await expect(pub1.publish(client, "order.placed", { orderId: "aborted", total: 1 })).rejects.toMatchObject({
+        code: "25P02",
+      });
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
+    expect(await rows()).toEqual([]);
+  });
+
   it("treats a repeated (topic, idempotency key) as a no-op reported as duplicate", async () => {
     await reset();
     const first = await inTx((c) =>
