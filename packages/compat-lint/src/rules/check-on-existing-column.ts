@@ -15,13 +15,80 @@ import {
 
 /**
  * What an expression evaluates to when some columns are NULL: a definite
- * truth value, NULL, some non-NULL value, or anything. Three-valued logic as
- * Postgres does it, for the shapes a CHECK over a nullable column takes
- * (IS [NOT] NULL, AND/OR/NOT, comparisons, IN, IS [NOT] DISTINCT FROM,
- * COALESCE, casts); anything else is "any", so the caller only acts on a
- * definite answer.
+ * truth value, NULL, a known constant, some non-NULL value, or anything.
+ * Three-valued logic as Postgres does it, for the shapes a CHECK over a
+ * nullable column takes (IS [NOT] NULL, AND/OR/NOT, comparisons, IN,
+ * IS [NOT] DISTINCT FROM, COALESCE, NULLIF, CASE, casts, num_nulls /
+ * num_nonnulls, a few strict built-in functions); anything else is "any", so
+ * the caller only acts on a definite answer.
  */
-type Value = "true" | "false" | "null" | "value" | "any";
+type Value = "true" | "false" | "null" | "value" | "any" | { c: number | string };
+
+/** A non-NULL value: a boolean, a constant, or some value. */
+const definite = (v: Value) => v === "true" || v === "false" || v === "value" || typeof v === "object";
+
+/**
+ * Built-in functions that are STRICT (NULL in, NULL out) and that pg_catalog,
+ * searched first, supplies under these names.
+ */
+const strictFunctions = new Set([
+  "abs",
+  "array_length",
+  "btrim",
+  "cardinality",
+  "ceil",
+  "char_length",
+  "character_length",
+  "date_part",
+  "date_trunc",
+  "extract",
+  "floor",
+  "left",
+  "length",
+  "lower",
+  "ltrim",
+  "md5",
+  "octet_length",
+  "replace",
+  "right",
+  "round",
+  "rtrim",
+  "split_part",
+  "strpos",
+  "substr",
+  "substring",
+  "trunc",
+  "upper",
+]);
+
+/** A numeric literal as a number, when the double holds it exactly enough to compare (15 significant digits). */
+function numberOf(text: string): number | undefined {
+  if (!/^-?\d+(?:\.\d+)?$/.test(text) || text.replace(/[-.]/g, "").replace(/^0+/, "").length > 15)
+    return undefined;
+  return Number(text);
+}
+
+function compare(op: string, l: number | string, r: number | string): Value {
+  if (typeof l !== typeof r) return "any";
+  // A quoted literal takes the other side's type: the same text is the same value, but different
+  // texts may be equal ('A' and 'a' as citext, '1' and '01' as int) and ordering depends on the collation.
+  if (typeof l === "string" && (l !== r || (op !== "=" && op !== "<>" && op !== "!="))) return "any";
+  const result: Record<string, boolean> = {
+    "=": l === r,
+    "<>": l !== r,
+    "!=": l !== r,
+    "<": l < r,
+    "<=": l <= r,
+    ">": l > r,
+    ">=": l >= r,
+  };
+  const v = result[op];
+  return v === undefined ? "any" : v ? "true" : "false";
+}
+
+/** Two results are the same definite outcome. */
+const same = (a: Value, b: Value) =>
+  a === b || (typeof a === "object" && typeof b === "object" && a.c === b.c);
 
 export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Value {
   if (!node || typeof node !== "object") return "any";
@@ -33,12 +100,23 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
     return last !== undefined && nulls.has(last) ? "null" : "any";
   }
   if (n.A_Const) {
-    const c = n.A_Const as { isnull?: boolean; boolval?: { boolval?: boolean } };
+    const c = n.A_Const as {
+      isnull?: boolean;
+      boolval?: { boolval?: boolean };
+      ival?: { ival?: number };
+      fval?: { fval?: string };
+      sval?: { sval?: string };
+    };
     if (c.isnull) return "null";
     if (c.boolval) return c.boolval.boolval ? "true" : "false";
+    if (c.ival) return { c: c.ival.ival ?? 0 };
+    const num = c.fval?.fval !== undefined ? numberOf(c.fval.fval) : undefined;
+    if (num !== undefined) return { c: num };
+    if (c.sval) return { c: c.sval.sval ?? "" };
     return "value";
   }
   if (n.TypeCast) {
+    // A cast can change what a constant compares as ('1'::int); keep only NULL-ness.
     const v = at(n.TypeCast.arg);
     return v === "null" ? "null" : v === "any" ? "any" : "value";
   }
@@ -50,7 +128,7 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
   }
   if (n.BooleanTest) {
     const v = at(n.BooleanTest.arg);
-    if (v === "any" || v === "value") return "any";
+    if (v !== "true" && v !== "false" && v !== "null") return "any";
     const is: Record<string, boolean> = {
       IS_TRUE: v === "true",
       IS_NOT_TRUE: v !== "true",
@@ -82,13 +160,28 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
     if (kind === "AEXPR_DISTINCT" || kind === "AEXPR_NOT_DISTINCT") {
       const distinct = kind === "AEXPR_DISTINCT";
       if (l === "null" && r === "null") return distinct ? "false" : "true";
-      const definite = (v: Value) => v === "true" || v === "false" || v === "value";
       if ((l === "null" && definite(r)) || (r === "null" && definite(l))) return distinct ? "true" : "false";
+      if (typeof l === "object" && typeof r === "object") {
+        const eq = compare("=", l.c, r.c);
+        return eq === "any" ? "any" : (eq === "true") === distinct ? "false" : "true";
+      }
       return "any";
     }
-    if (kind === "AEXPR_NULLIF") return "any";
+    if (kind === "AEXPR_NULLIF") {
+      // NULLIF(a, b): a unless a = b; NULL when a is; a when b is NULL (a = NULL is never true).
+      if (l === "null") return "null";
+      if (r === "null") return l;
+      if (typeof l === "object" && typeof r === "object") {
+        const eq = compare("=", l.c, r.c);
+        return eq === "true" ? "null" : eq === "false" ? l : "any";
+      }
+      return "any";
+    }
     // Comparisons, IN, LIKE, BETWEEN, ANY/ALL: NULL in, NULL out.
     if (l === "null" || r === "null") return "null";
+    const op = strings(n.A_Expr.name as never);
+    if (kind === "AEXPR_OP" && op.length === 1 && typeof l === "object" && typeof r === "object")
+      return compare(op[0]!, l.c, r.c);
     return "any";
   }
   if (n.CoalesceExpr) {
@@ -97,6 +190,54 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
       if (v !== "null") return v;
     }
     return "null";
+  }
+  if (n.CaseExpr) {
+    // The results every branch that can still be taken gives; one definite result if they agree.
+    const c = n.CaseExpr as { arg?: unknown; args?: unknown[]; defresult?: unknown };
+    const subject = c.arg === undefined ? undefined : at(c.arg);
+    const possible: Value[] = [];
+    let decided = false;
+    for (const w of c.args ?? []) {
+      const when = (w as { CaseWhen?: { expr?: unknown; result?: unknown } }).CaseWhen;
+      if (!when) return "any";
+      // CASE x WHEN v: x = v, which is NULL (not taken) when x is NULL.
+      const cond =
+        subject === undefined
+          ? at(when.expr)
+          : subject === "null"
+            ? "null"
+            : typeof subject === "object"
+              ? (() => {
+                  const v = at(when.expr);
+                  return v === "null" ? "null" : typeof v === "object" ? compare("=", subject.c, v.c) : "any";
+                })()
+              : "any";
+      if (cond === "false" || cond === "null") continue;
+      possible.push(at(when.result));
+      if (cond === "true") {
+        decided = true;
+        break;
+      }
+    }
+    if (!decided) possible.push(c.defresult === undefined ? "null" : at(c.defresult));
+    const first = possible[0]!;
+    return first !== "any" && first !== "value" && possible.every((v) => same(v, first)) ? first : "any";
+  }
+  if (n.FuncCall) {
+    const f = n.FuncCall as { funcname?: never; args?: unknown[]; agg_star?: boolean; over?: unknown };
+    const name = strings(f.funcname);
+    const schemaOk = name.length === 1 || (name.length === 2 && name[0] === "pg_catalog");
+    const fn = name[name.length - 1] ?? "";
+    if (!schemaOk || f.agg_star || f.over !== undefined) return "any";
+    const args = (f.args ?? []).map(at);
+    if (fn === "num_nulls" || fn === "num_nonnulls") {
+      // Not strict: counts its arguments' NULLs, so it needs every argument's NULL-ness.
+      if (!args.every((v) => v === "null" || definite(v))) return "any";
+      const nullCount = args.filter((v) => v === "null").length;
+      return { c: fn === "num_nulls" ? nullCount : args.length - nullCount };
+    }
+    if (strictFunctions.has(fn) && args.includes("null")) return "null";
+    return "any";
   }
   return "any";
 }
