@@ -33,3 +33,59 @@ describe("what a file may put back, and what it may not carry over", () => {
     expect(ids(r)).toEqual(["drop-table"]);
   });
 });
+
+describe("a view dropped and recreated", () => {
+  const view =
+    "CREATE TABLE accounts (id bigint, email text, name text);\nCREATE VIEW directory AS SELECT id, email FROM accounts;";
+
+  it("is withdrawn when the same file recreates it with every old column", async () => {
+    const r = await files(
+      view,
+      "DROP VIEW directory;\nCREATE VIEW directory AS SELECT id, email, name FROM accounts;",
+    );
+    expect(ids(r)).toEqual([]);
+  });
+
+  it("is kept when the view comes back in a later file, or with a column retyped", async () => {
+    const later = await files(
+      view,
+      "DROP VIEW directory;",
+      "CREATE VIEW directory AS SELECT * FROM accounts;",
+    );
+    expect(ids(later)).toEqual(["drop-view"]);
+    const retyped = await files(
+      view,
+      "DROP VIEW directory;\nCREATE VIEW directory AS SELECT id::text AS id, email FROM accounts;",
+    );
+    expect(ids(retyped)).toEqual(["drop-view"]);
+  });
+
+  it("is kept when the model could not name the old view's columns", async () => {
+    const r = await files(
+      "CREATE TABLE accounts (id bigint, email text);\nCREATE VIEW labels AS SELECT id, email || '!' FROM accounts;",
+      "DROP VIEW labels;\nCREATE VIEW labels AS SELECT id, email || '!' FROM accounts;",
+    );
+    expect(ids(r)).toEqual(["drop-view"]);
+  });
+});
+
+describe("CREATE TABLE (LIKE ...)", () => {
+  it("copies columns and types, so a later widening is judged, not reported as unknown", async () => {
+    const r = await files(
+      "CREATE TABLE docs (id bigint PRIMARY KEY, title varchar(100) NOT NULL DEFAULT '');",
+      "CREATE TABLE docs_archive (LIKE docs INCLUDING ALL);",
+      "ALTER TABLE docs_archive ALTER COLUMN title TYPE varchar(200);\nALTER TABLE docs_archive ALTER COLUMN title DROP DEFAULT;",
+    );
+    // INCLUDING ALL copied the default, so dropping it is a contract change; the widening is fine.
+    expect(ids(r)).toEqual(["drop-default"]);
+  });
+
+  it("copies no default without INCLUDING DEFAULTS", async () => {
+    const r = await files(
+      "CREATE TABLE docs (id bigint PRIMARY KEY, title varchar(100) NOT NULL DEFAULT '');",
+      "CREATE TABLE docs_archive (LIKE docs);",
+      "ALTER TABLE docs_archive ALTER COLUMN title DROP DEFAULT;",
+    );
+    expect(ids(r)).toEqual([]);
+  });
+});

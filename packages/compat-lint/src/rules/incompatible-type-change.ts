@@ -16,7 +16,7 @@ export const incompatibleTypeChange: Rule = {
       const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
       // Located only when reported: most type changes in a history are compatible.
       const span = () => ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}`));
-      if (!model) {
+      if (!model || model.type.name === "") {
         out.push({
           message: `changing the type of ${tableName(target)}.${column} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,
           span: span(),

@@ -4,8 +4,10 @@ import { changeDefault } from "./change-default.js";
 import { checkOnExistingColumn } from "./check-on-existing-column.js";
 import { constraintWithoutNotValid } from "./constraint-without-not-valid.js";
 import { createIndexNonConcurrently } from "./create-index-non-concurrently.js";
+import { detachPartition } from "./detach-partition.js";
 import { dropColumn } from "./drop-column.js";
 import { dropDefault } from "./drop-default.js";
+import { dropExtension } from "./drop-extension.js";
 import { dropFunction } from "./drop-function.js";
 import { dropNotNull } from "./drop-not-null.js";
 import { dropSchema } from "./drop-schema.js";
@@ -13,6 +15,7 @@ import { dropTable } from "./drop-table.js";
 import { dropType } from "./drop-type.js";
 import { dropUniqueConstraint } from "./drop-unique-constraint.js";
 import { dropView } from "./drop-view.js";
+import { enableRowLevelSecurity } from "./enable-row-level-security.js";
 import { foreignKeyOnExistingColumn } from "./foreign-key-on-existing-column.js";
 import { foreignKeyToExistingTable } from "./foreign-key-to-existing-table.js";
 import { identityAlwaysOnExistingColumn } from "./identity-always-on-existing-column.js";
@@ -23,6 +26,7 @@ import { renameConstraint } from "./rename-constraint.js";
 import { renameEnumValue } from "./rename-enum-value.js";
 import { renameSchema } from "./rename-schema.js";
 import { renameTable } from "./rename-table.js";
+import { revokePrivilege } from "./revoke-privilege.js";
 import type { Rule } from "./rule.js";
 import { setNotNull } from "./set-not-null.js";
 import { tableRewrite } from "./table-rewrite.js";
@@ -54,6 +58,10 @@ export const rules: readonly Rule[] = [
   dropFunction,
   dropType,
   dropSchema,
+  dropExtension,
+  enableRowLevelSecurity,
+  revokePrivilege,
+  detachPartition,
   unverifiableStatement,
   createIndexNonConcurrently,
   constraintWithoutNotValid,

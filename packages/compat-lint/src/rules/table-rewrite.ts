@@ -1,8 +1,48 @@
-import type { ColumnDef, Constraint } from "libpg-query";
-import { callsVolatile, nodeOf } from "../ast.js";
-import { isNew } from "../schema/model.js";
-import { formatType, isSerial, sqlType, typeChange } from "../schema/sql-type.js";
+import type { ColumnDef, Constraint, Node } from "libpg-query";
+import { callsVolatile, nodeOf, qualified, strings } from "../ast.js";
+import { type FunctionModel, isNew, type SchemaModel } from "../schema/model.js";
+import { formatType, isSerial, type SqlType, sameType, sqlType, typeChange } from "../schema/sql-type.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+
+/**
+ * Whether ALTER COLUMN ... TYPE ... USING expr is just the column (or the
+ * column cast to the new type), which Postgres treats like no USING at all.
+ * Anything else is computed for every row: a rewrite.
+ */
+function plainUsing(expr: Node | undefined, column: string, to: SqlType): boolean {
+  if (expr === undefined) return true;
+  const cast = nodeOf<{ arg?: Node; typeName?: never }>(expr, "TypeCast");
+  if (cast) return sameType(sqlType(cast.typeName), to) && plainUsing(cast.arg, column, to);
+  const f = strings(nodeOf<{ fields?: Node[] }>(expr, "ColumnRef")?.fields);
+  return f.length > 0 && f[f.length - 1] === column;
+}
+
+/**
+ * A function the linted migrations created, called by an expression, that is
+ * VOLATILE (what CREATE FUNCTION declares when it says nothing): as an added
+ * column's default it is evaluated for every existing row. Built-in and
+ * extension functions are not in the model; callsVolatile knows the usual ones.
+ */
+function volatileUserFunction(schema: SchemaModel, node: unknown): FunctionModel | undefined {
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const f = volatileUserFunction(schema, n);
+      if (f) return f;
+    }
+  } else if (node && typeof node === "object") {
+    const call = (node as { FuncCall?: { funcname?: Node[] } }).FuncCall;
+    if (call) {
+      const q = qualified(strings(call.funcname));
+      const f = schema.func(q.schema, q.name);
+      if (f?.volatility === "volatile") return f;
+    }
+    for (const v of Object.values(node)) {
+      const f = volatileUserFunction(schema, v);
+      if (f) return f;
+    }
+  }
+  return undefined;
+}
 
 export const tableRewrite: Rule = {
   id: "table-rewrite",
@@ -18,10 +58,20 @@ export const tableRewrite: Rule = {
       if (cmd.subtype === "AT_AlterColumnType" && cmd.name !== undefined) {
         const { existing, model } = existingColumn(relation, cmd.name);
         if (!existing) continue;
-        const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
-        if (model && !typeChange(model.type, to).rewrite) continue;
+        const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
+        const to = sqlType(def?.typeName);
+        // USING is in the ColumnDef's raw_default.
+        if (!plainUsing(def?.raw_default, cmd.name, to)) {
+          out.push({
+            message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} with a USING expression computes it for every row: the table and its indexes are rewritten while reads and writes are blocked`,
+            span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`)),
+          });
+          continue;
+        }
+        const known = model !== undefined && model.type.name !== "";
+        if (known && !typeChange(model.type, to).rewrite) continue;
         out.push({
-          message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} ${model ? "rewrites" : "may rewrite"} the table and its indexes while reads and writes are blocked`,
+          message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} ${known ? "rewrites" : "may rewrite"} the table and its indexes while reads and writes are blocked`,
           span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`)),
         });
       } else if (cmd.subtype === "AT_AddColumn") {
@@ -32,13 +82,16 @@ export const tableRewrite: Rule = {
         const stored = cons.some(
           (c) => c?.contype === "CONSTR_GENERATED" || c?.contype === "CONSTR_IDENTITY",
         );
+        const userFn = dflt !== undefined ? volatileUserFunction(ctx.schema, dflt) : undefined;
         const why = stored
           ? "a generated or identity column is computed for every existing row"
           : isSerial(def.typeName) || (dflt !== undefined && callsVolatile(dflt))
             ? "a volatile default is evaluated for every existing row"
-            : dflt !== undefined && ctx.pgVersion < 11
-              ? "before Postgres 11 any default is written into every existing row"
-              : undefined;
+            : userFn
+              ? `its default calls ${userFn.name}(), declared VOLATILE (CREATE FUNCTION's default), so it is evaluated for every existing row${userFn.language === "sql" ? " (unless Postgres inlines the SQL function to a constant; declare it STABLE or IMMUTABLE if it is)" : ""}`
+              : dflt !== undefined && ctx.pgVersion < 11
+                ? "before Postgres 11 any default is written into every existing row"
+                : undefined;
         if (!why) continue;
         out.push({
           message: `adding ${tableName(target)}.${def.colname} rewrites the table: ${why}`,

@@ -17,6 +17,7 @@ export interface Origin {
 
 export interface ColumnModel {
   name: string;
+  /** For a view's column whose type the model cannot derive, UNKNOWN_TYPE (name ""). */
   type: SqlType;
   notNull: boolean;
   /** A canonical fingerprint of the default expression, or undefined for none. */
@@ -25,6 +26,8 @@ export interface ColumnModel {
   generated: boolean;
   /** An identity column GENERATED ALWAYS: an INSERT or UPDATE of an explicit value fails. */
   identityAlways: boolean;
+  /** An identity column (generated is true too); false for a stored generated column. */
+  identity: boolean;
   origin: Origin;
 }
 
@@ -45,6 +48,17 @@ export interface RelationModel {
   kind: RelationKind;
   columns: Map<string, ColumnModel>;
   constraints: Map<string, ConstraintModel>;
+  /**
+   * Whether `columns` is the relation's whole column list. A table created by
+   * the linted files is known (unless it copies columns from one the model
+   * never saw); a view is known when its column names could be derived from
+   * its query; a relation the model never saw is not.
+   */
+  columnsKnown: boolean;
+  /** For a view or materialized view: the relations its query reads (DROP ... CASCADE drops it with them). */
+  dependsOn: RelationModel[];
+  /** Row-level security policies by name: true for one that admits every row to every role for every command. */
+  policies: Map<string, boolean>;
   origin: Origin;
 }
 
@@ -78,11 +92,20 @@ export interface TypeModel {
   origin: Origin;
 }
 
+export type Volatility = "immutable" | "stable" | "volatile";
+
 export interface FunctionModel {
   schema: string;
   name: string;
+  /** As declared (VOLATILE when not said). */
+  volatility: Volatility;
+  /** "sql", "plpgsql", ... */
+  language: string;
   origin: Origin;
 }
+
+/** The type of a view column the model cannot derive (an expression). */
+export const UNKNOWN_TYPE: SqlType = { name: "", mods: [], arrayDims: 0 };
 
 export const key = (schema: string, name: string): string => `${schema}.${name}`;
 
@@ -93,6 +116,8 @@ export class SchemaModel {
   readonly indexes = new Map<string, IndexModel>();
   readonly types = new Map<string, TypeModel>();
   readonly functions = new Map<string, FunctionModel>();
+  /** Extensions the linted files created, by name. */
+  readonly extensions = new Map<string, Origin>();
 
   constructor(searchPath: string[]) {
     this.searchPath = [...searchPath];

@@ -9,7 +9,9 @@ import type {
   Constraint,
   CreateDomainStmt,
   CreateEnumStmt,
+  CreateExtensionStmt,
   CreateFunctionStmt,
+  CreatePolicyStmt,
   CreateSchemaStmt,
   CreateSeqStmt,
   CreateStmt,
@@ -18,7 +20,12 @@ import type {
   IndexElem,
   IndexStmt,
   Node,
+  RangeVar,
   RenameStmt,
+  ResTarget,
+  SelectStmt,
+  TableLikeClause,
+  TypeName,
   VariableSetStmt,
   ViewStmt,
 } from "libpg-query";
@@ -35,8 +42,10 @@ import {
   type SchemaModel,
   type TypeKind,
   type TypeModel,
+  UNKNOWN_TYPE,
+  type Volatility,
 } from "./model.js";
-import { isSerial, sqlType } from "./sql-type.js";
+import { isSerial, type SqlType, sqlType } from "./sql-type.js";
 
 /**
  * Replays one statement into the schema model. Replay is best effort by
@@ -96,29 +105,43 @@ export function replay(
       return;
     case "ViewStmt": {
       const v = b as ViewStmt;
-      addRelation(model, fromRangeVar(v.view), "view", origin, v.replace === true);
+      const rel = addRelation(model, fromRangeVar(v.view), "view", origin, v.replace === true);
+      setQueryColumns(model, rel, v.query, strings(v.aliases), origin);
       return;
     }
     case "CreateTableAsStmt": {
       const c = b as CreateTableAsStmt;
-      addRelation(
-        model,
-        fromRangeVar(c.into?.rel),
-        c.objtype === "OBJECT_MATVIEW" ? "matview" : "table",
-        origin,
-        false,
-      );
+      const q = fromRangeVar(c.into?.rel);
+      if (c.if_not_exists && model.relation(q.schema, q.name)) return;
+      const matview = c.objtype === "OBJECT_MATVIEW";
+      const rel = addRelation(model, q, matview ? "matview" : "table", origin, false);
+      setQueryColumns(model, rel, c.query, strings(c.into?.colNames), origin);
+      if (!matview) rel.dependsOn = [];
+      return;
+    }
+    case "CreateExtensionStmt": {
+      const name = (b as CreateExtensionStmt).extname;
+      if (name && !model.extensions.has(name)) model.extensions.set(name, origin);
+      return;
+    }
+    case "CreatePolicyStmt": {
+      const p = b as CreatePolicyStmt;
+      const rel = model.relation(fromRangeVar(p.table).schema, fromRangeVar(p.table).name);
+      if (rel && p.policy_name) rel.policies.set(p.policy_name, admitsEverything(p));
       return;
     }
     case "CreateSeqStmt":
       addRelation(model, fromRangeVar((b as CreateSeqStmt).sequence), "sequence", origin, false);
       return;
     case "CreateFunctionStmt": {
-      const q = qualified(strings((b as CreateFunctionStmt).funcname));
+      const f = b as CreateFunctionStmt;
+      const q = qualified(strings(f.funcname));
       const schema = q.schema ?? model.creationSchema;
       const existing = model.functions.get(key(schema, q.name));
+      const { volatility, language } = functionOptions(f);
       // CREATE OR REPLACE keeps the original origin: old code may call it already.
-      if (!existing) model.functions.set(key(schema, q.name), { schema, name: q.name, origin });
+      if (existing) Object.assign(existing, { volatility, language });
+      else model.functions.set(key(schema, q.name), { schema, name: q.name, volatility, language, origin });
       return;
     }
     case "CreateSchemaStmt": {
@@ -182,6 +205,40 @@ function addType(
   return t;
 }
 
+/** LANGUAGE and IMMUTABLE / STABLE / VOLATILE of a CREATE FUNCTION. */
+function functionOptions(f: CreateFunctionStmt): { volatility: Volatility; language: string } {
+  let volatility: Volatility = "volatile";
+  let language = "sql";
+  for (const o of f.options ?? []) {
+    const d = nodeOf<{ defname?: string; arg?: Node }>(o, "DefElem");
+    const v = str(d?.arg);
+    if (d?.defname === "volatility" && (v === "immutable" || v === "stable" || v === "volatile"))
+      volatility = v;
+    else if (d?.defname === "language" && v !== undefined) language = v.toLowerCase();
+  }
+  return { volatility, language };
+}
+
+/**
+ * A policy that changes nothing for anyone: PERMISSIVE, FOR ALL, TO PUBLIC,
+ * USING (true) and WITH CHECK (true) or none (then USING is the check).
+ */
+function admitsEverything(p: CreatePolicyStmt): boolean {
+  const isTrue = (n: Node | undefined) =>
+    nodeOf<{ boolval?: { boolval?: boolean } }>(n, "A_Const")?.boolval?.boolval === true;
+  const roles = p.roles ?? [];
+  const publicOnly =
+    roles.length === 0 ||
+    roles.every((r) => nodeOf<{ roletype?: string }>(r, "RoleSpec")?.roletype === "ROLESPEC_PUBLIC");
+  return (
+    p.permissive === true &&
+    (p.cmd_name ?? "all") === "all" &&
+    publicOnly &&
+    isTrue(p.qual) &&
+    (p.with_check === undefined || isTrue(p.with_check))
+  );
+}
+
 function addRelation(
   model: SchemaModel,
   q: { schema: string | undefined; name: string },
@@ -199,6 +256,9 @@ function addRelation(
     kind,
     columns: new Map(),
     constraints: new Map(),
+    columnsKnown: false,
+    dependsOn: [],
+    policies: new Map(),
     origin,
   };
   model.relations.set(k, rel);
@@ -222,12 +282,228 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.origin = origin;
   rel.columns.clear();
   rel.constraints.clear();
+  rel.policies.clear();
+  rel.dependsOn = [];
+  // INHERITS and PARTITION OF take the parent's columns, which are not copied.
+  rel.columnsKnown = (c.inhRelations ?? []).length === 0 && c.partbound === undefined;
   for (const elt of c.tableElts ?? []) {
     const col = nodeOf<ColumnDef>(elt, "ColumnDef");
     if (col) addColumn(rel, col, origin);
     const con = nodeOf<Constraint>(elt, "Constraint");
     if (con) addConstraint(rel, con, undefined, origin);
+    const like = nodeOf<TableLikeClause>(elt, "TableLikeClause");
+    if (like && !copyLike(model, rel, like, origin)) rel.columnsKnown = false;
   }
+}
+
+/** CREATE TABLE (LIKE ...) option bits (CREATE_TABLE_LIKE_* in parsenodes.h). */
+const LIKE_CONSTRAINTS = 1 << 2;
+const LIKE_DEFAULTS = 1 << 3;
+const LIKE_GENERATED = 1 << 4;
+const LIKE_IDENTITY = 1 << 5;
+const LIKE_INDEXES = 1 << 6;
+
+/**
+ * CREATE TABLE t (LIKE src ...): src's columns with their types and NOT NULL
+ * (always copied); defaults, generation expressions and identity only when
+ * included; CHECK constraints (same names) with INCLUDING CONSTRAINTS; keys,
+ * exclusion constraints and indexes (names chosen for t) with INCLUDING
+ * INDEXES. Foreign keys are never copied. false: src is unknown.
+ */
+function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause, origin: Origin): boolean {
+  const q = fromRangeVar(like.relation);
+  const src = model.relation(q.schema, q.name);
+  if (!src?.columnsKnown) return false;
+  const opts = like.options ?? 0;
+  for (const c of src.columns.values()) {
+    const identity = c.identity && (opts & LIKE_IDENTITY) !== 0;
+    const generated = identity || (c.generated && !c.identity && (opts & LIKE_GENERATED) !== 0);
+    rel.columns.set(c.name, {
+      name: c.name,
+      type: { ...c.type, mods: [...c.type.mods] },
+      notNull: c.notNull,
+      defaultKey: !c.generated && opts & LIKE_DEFAULTS ? c.defaultKey : undefined,
+      generated,
+      identity,
+      identityAlways: identity && c.identityAlways,
+      origin,
+    });
+  }
+  for (const con of src.constraints.values()) {
+    const copy =
+      con.kind === "check"
+        ? (opts & LIKE_CONSTRAINTS) !== 0
+        : indexKinds.has(con.kind) && (opts & LIKE_INDEXES) !== 0;
+    if (!copy) continue;
+    const name = con.kind === "check" ? con.name : defaultConstraintName(rel.name, con.kind, con.columns);
+    rel.constraints.set(name, { name, kind: con.kind, columns: [...con.columns], origin });
+    if (con.kind !== "check")
+      model.indexes.set(key(rel.schema, name), {
+        schema: rel.schema,
+        name,
+        relation: key(rel.schema, rel.name),
+        unique: con.kind !== "exclusion",
+        columns: [...con.columns],
+        origin,
+      });
+  }
+  if (opts & LIKE_INDEXES) {
+    const from = key(src.schema, src.name);
+    for (const idx of [...model.indexes.values()]) {
+      // A constraint's index was copied with its constraint above.
+      if (idx.relation !== from || src.constraints.has(idx.name)) continue;
+      const name = `${rel.name}_${idx.columns.join("_")}_idx`;
+      model.indexes.set(key(rel.schema, name), {
+        schema: rel.schema,
+        name,
+        relation: key(rel.schema, rel.name),
+        unique: idx.unique,
+        columns: [...idx.columns],
+        origin,
+      });
+    }
+  }
+  return true;
+}
+
+/**
+ * A view's (or CREATE TABLE AS's) columns from its query: names from the
+ * column list, the select list's aliases, column references and function
+ * names; types where a column reference resolves to one relation's column or
+ * a cast says so (otherwise UNKNOWN_TYPE). columnsKnown stays false when a
+ * name cannot be derived (an unnamed expression, `*` over something unknown).
+ */
+function setQueryColumns(
+  model: SchemaModel,
+  rel: RelationModel,
+  query: Node | undefined,
+  aliases: string[],
+  origin: Origin,
+): void {
+  // CREATE OR REPLACE VIEW: a column it had keeps its origin (old code may select it).
+  const before = new Map(rel.columns);
+  rel.columns.clear();
+  rel.dependsOn = queryRelations(model, query);
+  const derived = selectColumns(model, nodeOf<SelectStmt>(query, "SelectStmt"));
+  rel.columnsKnown = derived !== undefined;
+  if (!derived) return;
+  derived.forEach((c, i) => {
+    const name = aliases[i] ?? c.name;
+    rel.columns.set(name, {
+      name,
+      type: c.type,
+      notNull: false,
+      defaultKey: undefined,
+      generated: false,
+      identity: false,
+      identityAlways: false,
+      origin: before.get(name)?.origin ?? origin,
+    });
+  });
+}
+
+/** Every relation the model knows that a query names (in FROM, joins, subqueries). */
+function queryRelations(model: SchemaModel, query: unknown, out: RelationModel[] = []): RelationModel[] {
+  if (Array.isArray(query)) {
+    for (const n of query) queryRelations(model, n, out);
+  } else if (query && typeof query === "object") {
+    const rv = (query as { RangeVar?: RangeVar }).RangeVar;
+    if (rv) {
+      const q = fromRangeVar(rv);
+      const rel = model.relation(q.schema, q.name);
+      if (rel && !out.includes(rel)) out.push(rel);
+    } else for (const v of Object.values(query)) queryRelations(model, v, out);
+  }
+  return out;
+}
+
+interface Source {
+  alias: string;
+  rel: RelationModel | undefined;
+}
+
+/** The FROM items a select list resolves against; undefined when a join merges columns (USING, NATURAL). */
+function fromSources(model: SchemaModel, from: Node[] | undefined): Source[] | undefined {
+  const out: Source[] = [];
+  const add = (n: Node | undefined): boolean => {
+    const rv = nodeOf<RangeVar>(n, "RangeVar");
+    if (rv) {
+      const q = fromRangeVar(rv);
+      out.push({ alias: rv.alias?.aliasname ?? q.name, rel: model.relation(q.schema, q.name) });
+      return true;
+    }
+    const j = nodeOf<{ larg?: Node; rarg?: Node; usingClause?: Node[]; isNatural?: boolean }>(n, "JoinExpr");
+    if (j) return !j.isNatural && (j.usingClause ?? []).length === 0 && add(j.larg) && add(j.rarg);
+    const alias = nodeOf<{ alias?: { aliasname?: string } }>(n, "RangeSubselect")?.alias?.aliasname;
+    out.push({ alias: alias ?? "", rel: undefined });
+    return true;
+  };
+  for (const n of from ?? []) if (!add(n)) return undefined;
+  return out;
+}
+
+function selectColumns(
+  model: SchemaModel,
+  sel: SelectStmt | undefined,
+): { name: string; type: SqlType }[] | undefined {
+  if (!sel) return undefined;
+  if (sel.op !== undefined && sel.op !== "SETOP_NONE") {
+    // UNION / INTERSECT / EXCEPT: the left arm's names; the types are resolved across arms.
+    const left = selectColumns(model, sel.larg);
+    return left?.map((c) => ({ name: c.name, type: UNKNOWN_TYPE }));
+  }
+  if (sel.targetList === undefined) return undefined;
+  const sources = fromSources(model, sel.fromClause);
+  if (!sources) return undefined;
+  const known = (s: Source) => s.rel?.columnsKnown === true;
+  const lookup = (qualifier: string | undefined, col: string): SqlType => {
+    const cands = sources.filter((s) => qualifier === undefined || s.alias === qualifier);
+    if (cands.some((s) => !known(s))) return UNKNOWN_TYPE;
+    const hits = cands.flatMap((s) => s.rel?.columns.get(col) ?? []);
+    return hits.length === 1 ? hits[0]!.type : UNKNOWN_TYPE;
+  };
+  const out: { name: string; type: SqlType }[] = [];
+  for (const t of sel.targetList) {
+    const rt = nodeOf<ResTarget>(t, "ResTarget");
+    if (!rt) return undefined;
+    const ref = nodeOf<{ fields?: Node[] }>(rt.val, "ColumnRef");
+    const fields = ref?.fields ?? [];
+    if (ref && nodeOf(fields[fields.length - 1], "A_Star")) {
+      const qual = strings(fields.slice(0, -1));
+      const expand = sources.filter((s) => qual.length === 0 || s.alias === qual[qual.length - 1]);
+      if (expand.length === 0 || !expand.every(known)) return undefined;
+      for (const s of expand)
+        for (const c of s.rel!.columns.values()) out.push({ name: c.name, type: c.type });
+      continue;
+    }
+    const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(rt.val, "TypeCast");
+    const name = rt.name ?? figureColname(rt.val);
+    if (name === undefined) return undefined;
+    let type = UNKNOWN_TYPE;
+    if (cast) type = sqlType(cast.typeName);
+    else if (ref) {
+      const parts = strings(fields);
+      type = lookup(parts.length > 1 ? parts[parts.length - 2] : undefined, parts[parts.length - 1] ?? "");
+    }
+    out.push({ name, type });
+  }
+  return out;
+}
+
+/** The name Postgres gives an unaliased select-list entry (FigureColname), for the shapes it is sure of. */
+function figureColname(n: Node | undefined): string | undefined {
+  const ref = strings(nodeOf<{ fields?: Node[] }>(n, "ColumnRef")?.fields);
+  if (ref.length > 0) return ref[ref.length - 1];
+  const call = strings(nodeOf<{ funcname?: Node[] }>(n, "FuncCall")?.funcname);
+  if (call.length > 0) return call[call.length - 1];
+  const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(n, "TypeCast");
+  if (cast) {
+    const inner = figureColname(cast.arg);
+    if (inner !== undefined) return inner;
+    const tn = strings(cast.typeName?.names);
+    return tn[tn.length - 1];
+  }
+  return undefined;
 }
 
 function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnModel | undefined {
@@ -235,10 +511,12 @@ function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnMo
   const col: ColumnModel = {
     name: def.colname,
     type: sqlType(def.typeName),
-    notNull: def.is_not_null === true,
+    // serial implies NOT NULL.
+    notNull: def.is_not_null === true || isSerial(def.typeName),
     defaultKey: isSerial(def.typeName) ? "nextval" : defaultKey(def.raw_default),
     generated: def.generated !== undefined && def.generated !== "",
     identityAlways: false,
+    identity: false,
     origin,
   };
   rel.columns.set(col.name, col);
@@ -314,6 +592,7 @@ function addConstraint(
     case "CONSTR_IDENTITY":
       if (col) {
         col.generated = true;
+        col.identity = true;
         col.notNull = true;
         col.identityAlways = con.generated_when === "a";
       }
@@ -390,6 +669,7 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
       case "AT_AddIdentity":
         if (col) {
           col.generated = true;
+          col.identity = true;
           col.identityAlways = nodeOf<Constraint>(cmd.def, "Constraint")?.generated_when === "a";
         }
         break;
@@ -402,6 +682,7 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
       case "AT_DropExpression":
         if (col) {
           col.generated = false;
+          col.identity = false;
           col.identityAlways = false;
         }
         break;
@@ -626,7 +907,56 @@ export function indexColumns(i: IndexStmt): string[] {
   return [...out];
 }
 
+/** The relations a DROP of relations names, as the model knows them. */
+export function droppedRelations(model: SchemaModel, d: DropStmt): RelationModel[] {
+  if (!relationDrops.has(d.removeType ?? "")) return [];
+  return (d.objects ?? []).flatMap((o) => {
+    const q = objectName(o);
+    return model.relation(q.schema, q.name) ?? [];
+  });
+}
+
+const relationDrops = new Set([
+  "OBJECT_TABLE",
+  "OBJECT_VIEW",
+  "OBJECT_MATVIEW",
+  "OBJECT_SEQUENCE",
+  "OBJECT_FOREIGN_TABLE",
+]);
+
+/**
+ * The views and materialized views DROP ... CASCADE of `dropped` takes with
+ * it: those whose query reads one of them, transitively (not `dropped` itself).
+ */
+export function cascadeDependents(model: SchemaModel, dropped: readonly RelationModel[]): RelationModel[] {
+  const gone = new Set(dropped);
+  const out: RelationModel[] = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const rel of model.relations.values()) {
+      if (gone.has(rel) || !rel.dependsOn.some((r) => gone.has(r))) continue;
+      gone.add(rel);
+      out.push(rel);
+      grew = true;
+    }
+  }
+  return out;
+}
+
+function dropRelation(model: SchemaModel, rel: RelationModel): void {
+  const k = key(rel.schema, rel.name);
+  if (model.relations.get(k) !== rel) return;
+  model.relations.delete(k);
+  // Deleting the visited entry during Map#forEach is safe; no copy of the whole map per DROP.
+  model.indexes.forEach((idx, ik, indexes) => {
+    if (idx.relation === k) indexes.delete(ik);
+  });
+}
+
 function drop(model: SchemaModel, d: DropStmt): void {
+  if (d.behavior === "DROP_CASCADE") {
+    for (const rel of cascadeDependents(model, droppedRelations(model, d))) dropRelation(model, rel);
+  }
   for (const o of d.objects ?? []) {
     const q = objectName(o);
     switch (d.removeType) {
@@ -636,15 +966,19 @@ function drop(model: SchemaModel, d: DropStmt): void {
       case "OBJECT_SEQUENCE":
       case "OBJECT_FOREIGN_TABLE": {
         const rel = model.relation(q.schema, q.name);
-        if (!rel) break;
-        const k = key(rel.schema, rel.name);
-        model.relations.delete(k);
-        // Deleting the visited entry during Map#forEach is safe; no copy of the whole map per DROP.
-        model.indexes.forEach((idx, ik, indexes) => {
-          if (idx.relation === k) indexes.delete(ik);
-        });
+        if (rel) dropRelation(model, rel);
         break;
       }
+      case "OBJECT_POLICY": {
+        // ON t: the object is [schema.]t.policy.
+        const parts = strings(nodeOf<{ items?: Node[] }>(o, "List")?.items);
+        const t = qualified(parts.slice(0, -1));
+        model.relation(t.schema, t.name)?.policies.delete(parts[parts.length - 1] ?? "");
+        break;
+      }
+      case "OBJECT_EXTENSION":
+        model.extensions.delete(str(o) ?? q.name);
+        break;
       case "OBJECT_INDEX": {
         const idx = model.index(q.schema, q.name);
         if (idx) model.indexes.delete(key(idx.schema, idx.name));

@@ -120,17 +120,17 @@ export function typeChange(from: SqlType, to: SqlType): TypeChangeVerdict {
     if (tm.length === 0 || (fm.length > 0 && tm[0]! >= fm[0]!)) return ok();
     return bad(
       `narrows varchar(${fm[0]}) to varchar(${tm[0]}); longer values old code writes are rejected`,
-      false,
+      true,
     );
   }
   if (f === "varchar" && t === "text") return ok();
   if (f === "text" && t === "varchar") {
     if (tm.length === 0) return ok();
-    return bad(`narrows text to varchar(${tm[0]}); longer values old code writes are rejected`, false);
+    return bad(`narrows text to varchar(${tm[0]}); longer values old code writes are rejected`, true);
   }
   if (f === "varbit" && t === "varbit") {
     if (tm.length === 0 || (fm.length > 0 && tm[0]! >= fm[0]!)) return ok();
-    return bad("narrows a bit varying length limit", false);
+    return bad("narrows a bit varying length limit", true);
   }
   if (f === "numeric" && t === "numeric") {
     if (fm.length === 0) return bad("adds a precision limit to an unconstrained numeric", true);

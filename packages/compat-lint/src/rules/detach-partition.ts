@@ -1,0 +1,26 @@
+import type { PartitionCmd } from "libpg-query";
+import { fromRangeVar, nodeOf } from "../ast.js";
+import { isNew } from "../schema/model.js";
+import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
+
+export const detachPartition: Rule = {
+  id: "detach-partition",
+  category: "contract",
+  defaultSeverity: "error",
+  summary: "DETACH PARTITION of a partition the previous generation reads or writes through its parent.",
+  hint: "Stop reading and writing those rows through the parent in one deploy (or move them first), then detach in a later change set with `-- compat: breaking (reason: ...)`.",
+  kinds: ["AlterTableStmt.AT_DetachPartition"],
+  check(ctx) {
+    const out: Finding[] = [];
+    for (const { cmd, target, relation } of alterCommands(ctx)) {
+      if (cmd.subtype !== "AT_DetachPartition" || isNew(relation)) continue;
+      const part = fromRangeVar(nodeOf<PartitionCmd>(cmd.def, "PartitionCmd")?.name);
+      if (isNew(ctx.schema.relation(part.schema, part.name))) continue;
+      out.push({
+        message: `detaching partition ${tableName(part)} from ${tableName(target)}; the previous generation's queries through ${tableName(target)} stop seeing its rows, and its inserts of rows that belong there fail (no partition found for row) unless a default partition takes them`,
+        span: ctx.find(/detach\s+partition/i),
+      });
+    }
+    return out;
+  },
+};

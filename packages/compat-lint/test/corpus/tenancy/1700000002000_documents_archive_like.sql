@@ -1,0 +1,2 @@
+-- expect: clean
+CREATE TABLE documents_archive (LIKE documents INCLUDING ALL);

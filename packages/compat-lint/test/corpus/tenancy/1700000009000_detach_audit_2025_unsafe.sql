@@ -1,0 +1,2 @@
+-- expect: detach-partition
+ALTER TABLE audit_events DETACH PARTITION audit_events_2025;

@@ -1,0 +1,2 @@
+-- expect: revoke-privilege
+REVOKE DELETE ON documents FROM PUBLIC;

@@ -1,0 +1,3 @@
+-- expect: drop-extension
+-- CASCADE drops accounts.email (of type citext) and every view that selects it.
+DROP EXTENSION citext CASCADE;
