@@ -259,7 +259,9 @@ describe("publish", () => {
       // A failed transaction is still a transaction: Postgres itself refuses the insert.
       await client.query("BEGIN");
       await client.query("SELECT 1/0").catch(() => {});
-      await expect(pub1.publish(client, "order.placed", { orderId: "aborted", total: 1 })).rejects.toMatchObject({
+      await expect(
+        pub1.publish(client, "order.placed", { orderId: "aborted", total: 1 }),
+      ).rejects.toMatchObject({
         code: "25P02",
       });
       await client.query("ROLLBACK");
