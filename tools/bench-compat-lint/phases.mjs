@@ -29,24 +29,24 @@ if (args[0] === "--child") {
   setFlagsFromString("--no-opt");
   const t = [["start", performance.now()]];
   const mark = (name) => t.push([name, performance.now()]);
-  const { collectFiles } = await import(`${dist}/files.js`);
+  const { collectFiles, readFiles } = await import(`${dist}/files.js`);
   const { lintSources } = await import(`${dist}/linter.js`);
   const { formatJson } = await import(`${dist}/format/json.js`);
   const parser = await import(`${dist}/parser.js`);
   const { parseUtf8Safe } = await import(`${dist}/pg-wasm.js`);
   const { SourceText } = await import(`${dist}/source.js`);
   const { upSection } = await import(`${dist}/migration-file.js`);
-  const { readFileSync } = await import("node:fs");
   mark("modules");
   const ready = parser.initParser();
   const files = collectFiles([corpus], root);
   mark("collect");
-  // As src/lint.ts reads them: text, or bytes when the text has U+FFFD.
-  const inputs = files.map((f) => {
-    let content = readFileSync(f, "utf8");
-    if (content.includes("\uFFFD")) content = readFileSync(f);
-    return { path: f, content, inChangeSet: true };
-  });
+  // As src/lint.ts reads them: bytes, into shared buffers.
+  const read = readFiles(files);
+  const inputs = files.map((f, i) => ({
+    path: f,
+    content: read[i].ok ? read[i].bytes : Buffer.alloc(0),
+    inChangeSet: true,
+  }));
   mark("read");
   await ready;
   mark("parserWait");
@@ -60,10 +60,7 @@ if (args[0] === "--child") {
     let wasm = 0;
     let decode = 0;
     for (const input of inputs) {
-      const source =
-        typeof input.content === "string"
-          ? new SourceText(input.content)
-          : new SourceText(input.content.toString("utf8"), input.content);
+      const source = new SourceText(input.content.toString("utf8"), input.content);
       const section = upSection(source.text);
       const request = parser.parseRequest(source, section.start, section.end);
       if (request.done) continue;
