@@ -89,3 +89,42 @@ describe("CREATE TABLE (LIKE ...)", () => {
     expect(ids(r)).toEqual([]);
   });
 });
+
+describe("row-level security enabled with an open policy", () => {
+  const docs = "CREATE TABLE docs (id bigint, tenant text);";
+
+  it("is kept when a RESTRICTIVE policy filters rows whatever the open one admits", async () => {
+    // PG 15, non-owner role: 0 of 2 rows visible with open + restrictive (tenant = ...).
+    const r = await files(
+      docs,
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);\nCREATE POLICY per_tenant ON docs AS RESTRICTIVE USING (tenant = current_setting('app.tenant'));",
+    );
+    expect(ids(r)).toEqual(["enable-row-level-security"]);
+  });
+
+  it("is kept when the file narrows or renames-and-drops the open policy afterwards", async () => {
+    const narrowed = await files(
+      docs,
+      "CREATE POLICY everyone ON docs USING (true);\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nALTER POLICY everyone ON docs USING (id > 100);",
+    );
+    expect(ids(narrowed)).toEqual(["enable-row-level-security"]);
+    const toRole = await files(
+      docs,
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);\nALTER POLICY everyone ON docs TO app_reader;",
+    );
+    expect(ids(toRole)).toEqual(["enable-row-level-security"]);
+    const dropped = await files(
+      docs,
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);\nALTER POLICY everyone ON docs RENAME TO legacy;\nDROP POLICY legacy ON docs;",
+    );
+    expect(ids(dropped)).toEqual(["enable-row-level-security"]);
+  });
+
+  it("is still withdrawn beside a restrictive policy that restricts nothing, or after a harmless ALTER POLICY", async () => {
+    const r = await files(
+      docs,
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);\nCREATE POLICY noop ON docs AS RESTRICTIVE FOR SELECT TO app USING (true);\nALTER POLICY everyone ON docs RENAME TO all_rows;\nALTER POLICY all_rows ON docs TO PUBLIC WITH CHECK (true);",
+    );
+    expect(ids(r)).toEqual([]);
+  });
+});

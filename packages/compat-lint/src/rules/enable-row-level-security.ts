@@ -1,11 +1,17 @@
-import { isNew, key, type SchemaModel } from "../schema/model.js";
+import { admitsEverything, isNew, key, mayRestrict, type SchemaModel } from "../schema/model.js";
 import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
 
-/** Withdrawn when, by the end of the file, the table has a policy that admits every row to everyone. */
+/**
+ * Withdrawn when, by the end of the file, the table has a policy that admits
+ * every row to everyone and no RESTRICTIVE policy that may filter rows (a
+ * row must pass every restrictive policy, whatever the permissive ones admit).
+ */
 function opened(schema: string, name: string) {
   return (end: SchemaModel) => {
     const rel = end.relations.get(key(schema, name));
-    return rel !== undefined && [...rel.policies.values()].some(Boolean);
+    if (rel === undefined) return false;
+    const policies = [...rel.policies.values()];
+    return policies.some(admitsEverything) && !policies.some(mayRestrict);
   };
 }
 

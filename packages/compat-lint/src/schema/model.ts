@@ -57,9 +57,40 @@ export interface RelationModel {
   columnsKnown: boolean;
   /** For a view or materialized view: the relations its query reads (DROP ... CASCADE drops it with them). */
   dependsOn: RelationModel[];
-  /** Row-level security policies by name: true for one that admits every row to every role for every command. */
-  policies: Map<string, boolean>;
+  /** Row-level security policies by name. */
+  policies: Map<string, PolicyModel>;
   origin: Origin;
+}
+
+/** "true": the expression is the constant true; "none": not given; "other": anything else. */
+export type PolicyClause = "true" | "none" | "other";
+
+/** A row-level security policy, as far as it decides whether old code keeps seeing and writing every row. */
+export interface PolicyModel {
+  name: string;
+  /** AS PERMISSIVE (the default) or AS RESTRICTIVE. */
+  permissive: boolean;
+  /** FOR ALL (the default). */
+  allCommands: boolean;
+  /** TO PUBLIC (the default). */
+  toPublic: boolean;
+  /** USING. */
+  using: PolicyClause;
+  /** WITH CHECK ("none": USING is the check). */
+  check: PolicyClause;
+}
+
+/** A policy that admits every row to every role for every command: PERMISSIVE, FOR ALL, TO PUBLIC, USING (true), WITH CHECK (true) or none. */
+export function admitsEverything(p: PolicyModel): boolean {
+  return p.permissive && p.allCommands && p.toPublic && p.using === "true" && p.check !== "other";
+}
+
+/**
+ * A RESTRICTIVE policy that may filter rows: whatever the permissive
+ * policies admit, a row must also pass it (an absent clause restricts nothing).
+ */
+export function mayRestrict(p: PolicyModel): boolean {
+  return !p.permissive && (p.using === "other" || p.check === "other");
 }
 
 export interface IndexModel {

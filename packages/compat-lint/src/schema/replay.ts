@@ -2,6 +2,7 @@ import type {
   AlterDomainStmt,
   AlterEnumStmt,
   AlterObjectSchemaStmt,
+  AlterPolicyStmt,
   AlterTableCmd,
   AlterTableStmt,
   ColumnDef,
@@ -37,6 +38,7 @@ import {
   type ConstraintModel,
   key,
   type Origin,
+  type PolicyClause,
   type RelationKind,
   type RelationModel,
   type SchemaModel,
@@ -124,12 +126,12 @@ export function replay(
       if (name && !model.extensions.has(name)) model.extensions.set(name, origin);
       return;
     }
-    case "CreatePolicyStmt": {
-      const p = b as CreatePolicyStmt;
-      const rel = model.relation(fromRangeVar(p.table).schema, fromRangeVar(p.table).name);
-      if (rel && p.policy_name) rel.policies.set(p.policy_name, admitsEverything(p));
+    case "CreatePolicyStmt":
+      createPolicy(model, b as CreatePolicyStmt);
       return;
-    }
+    case "AlterPolicyStmt":
+      alterPolicy(model, b as AlterPolicyStmt);
+      return;
     case "CreateSeqStmt":
       addRelation(model, fromRangeVar((b as CreateSeqStmt).sequence), "sequence", origin, false);
       return;
@@ -219,24 +221,43 @@ function functionOptions(f: CreateFunctionStmt): { volatility: Volatility; langu
   return { volatility, language };
 }
 
-/**
- * A policy that changes nothing for anyone: PERMISSIVE, FOR ALL, TO PUBLIC,
- * USING (true) and WITH CHECK (true) or none (then USING is the check).
- */
-function admitsEverything(p: CreatePolicyStmt): boolean {
-  const isTrue = (n: Node | undefined) =>
-    nodeOf<{ boolval?: { boolval?: boolean } }>(n, "A_Const")?.boolval?.boolval === true;
-  const roles = p.roles ?? [];
-  const publicOnly =
-    roles.length === 0 ||
-    roles.every((r) => nodeOf<{ roletype?: string }>(r, "RoleSpec")?.roletype === "ROLESPEC_PUBLIC");
-  return (
-    p.permissive === true &&
-    (p.cmd_name ?? "all") === "all" &&
-    publicOnly &&
-    isTrue(p.qual) &&
-    (p.with_check === undefined || isTrue(p.with_check))
+/** The USING / WITH CHECK of a policy statement, as far as the model cares. */
+function policyClause(n: Node | undefined): PolicyClause {
+  if (n === undefined) return "none";
+  return nodeOf<{ boolval?: { boolval?: boolean } }>(n, "A_Const")?.boolval?.boolval === true
+    ? "true"
+    : "other";
+}
+
+/** Whether a policy's role list is PUBLIC only (no list: PUBLIC). */
+function toPublic(roles: Node[] | undefined): boolean {
+  return (roles ?? []).every(
+    (r) => nodeOf<{ roletype?: string }>(r, "RoleSpec")?.roletype === "ROLESPEC_PUBLIC",
   );
+}
+
+function createPolicy(model: SchemaModel, p: CreatePolicyStmt): void {
+  const t = fromRangeVar(p.table);
+  const rel = model.relation(t.schema, t.name);
+  if (!rel || !p.policy_name) return;
+  rel.policies.set(p.policy_name, {
+    name: p.policy_name,
+    permissive: p.permissive === true,
+    allCommands: (p.cmd_name ?? "all") === "all",
+    toPublic: toPublic(p.roles),
+    using: policyClause(p.qual),
+    check: policyClause(p.with_check),
+  });
+}
+
+/** ALTER POLICY: TO, USING and WITH CHECK replace what was there; what it does not name stays. */
+function alterPolicy(model: SchemaModel, a: AlterPolicyStmt): void {
+  const t = fromRangeVar(a.table);
+  const policy = model.relation(t.schema, t.name)?.policies.get(a.policy_name ?? "");
+  if (!policy) return;
+  if (a.roles !== undefined) policy.toPublic = toPublic(a.roles);
+  if (a.qual !== undefined) policy.using = policyClause(a.qual);
+  if (a.with_check !== undefined) policy.check = policyClause(a.with_check);
 }
 
 function addRelation(
@@ -770,6 +791,11 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       const owner = indexConstraint(model, q);
       if (owner) renameEntry(owner.relation.constraints, owner.constraint.name, newname);
       refile(model.indexes, model.index(q.schema, q.name), { name: newname });
+      return;
+    }
+    case "OBJECT_POLICY": {
+      const q = fromRangeVar(r.relation);
+      renameEntry(model.relation(q.schema, q.name)?.policies, r.subname, newname);
       return;
     }
     case "OBJECT_TABCONSTRAINT": {
