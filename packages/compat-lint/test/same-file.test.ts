@@ -15,6 +15,20 @@ describe("what a file may put back, and what it may not carry over", () => {
     expect(ids(r)).toEqual([]);
   });
 
+  it("keeps it when the view in its place leaves out a column old code selects", async () => {
+    const r = await files(
+      init,
+      "ALTER TABLE orders RENAME TO purchases;\nCREATE VIEW orders AS SELECT id FROM purchases;",
+    );
+    expect(ids(r)).toEqual(["rename-table"]);
+    // Every old column, under its old name, is enough (the view may add some).
+    const renamed = await files(
+      init,
+      "ALTER TABLE orders RENAME TO purchases;\nALTER TABLE purchases ADD COLUMN note text;\nCREATE VIEW orders AS SELECT id, total, note FROM purchases;",
+    );
+    expect(ids(renamed)).toEqual([]);
+  });
+
   it("keeps it when the view comes in a later file: old code sees the gap between them", async () => {
     const r = await files(
       init,

@@ -2,8 +2,7 @@ import type { DropStmt } from "libpg-query";
 import { display } from "../ast.js";
 import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { cascadeDependents, droppedRelations } from "../schema/replay.js";
-import { typeChange } from "../schema/sql-type.js";
-import { droppedObjects, type Finding, type Rule } from "./rule.js";
+import { droppedObjects, type Finding, keepsColumns, type Rule } from "./rule.js";
 
 const label = (rel: { kind: string }) => (rel.kind === "matview" ? "materialized view" : "view");
 
@@ -17,16 +16,10 @@ function recreated(old: RelationModel | undefined): ((end: SchemaModel) => boole
   if (!old?.columnsKnown) return undefined;
   const k = key(old.schema, old.name);
   const kind = old.kind;
-  const columns = [...old.columns.values()].map((c) => ({ name: c.name, type: c.type }));
+  const keeps = keepsColumns(old);
   return (end) => {
     const v = end.relations.get(k);
-    if (!v || v === old || v.kind !== kind || !v.columnsKnown) return false;
-    return columns.every((c) => {
-      const now = v.columns.get(c.name);
-      if (!now) return false;
-      if (c.type.name === "") return true;
-      return now.type.name !== "" && typeChange(c.type, now.type).compatible;
-    });
+    return v !== undefined && v !== old && v.kind === kind && keeps(v);
   };
 }
 

@@ -1,7 +1,7 @@
 import type { AlterObjectSchemaStmt, RenameStmt } from "libpg-query";
 import { fromRangeVar, type QualifiedName } from "../ast.js";
 import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { type Finding, type Rule, tableName } from "./rule.js";
+import { type Finding, keepsColumns, type Rule, tableName } from "./rule.js";
 
 const relationKinds = new Set([
   "OBJECT_TABLE",
@@ -15,10 +15,13 @@ const relationKinds = new Set([
  * The documented recipe: rename (or move) the table and, in the same file,
  * create a view with the old name over it. Old queries then resolve the old
  * name to the view. So the finding is withdrawn when, at the end of the file,
- * the old name in the old schema is a view again, or is the same relation
- * (renamed back). A new *table* with the old name is not enough: old code
- * would read an empty table. A sequence or materialized view cannot be
- * replaced by a view (nextval(), REFRESH), so only renaming it back counts.
+ * the old name in the old schema is the same relation (renamed back), or a
+ * view with every column the model knew the relation to have (a view that
+ * leaves one out fails old queries of it; the model knows a view's columns
+ * when it can derive them, e.g. SELECT * over the renamed table). A new
+ * *table* with the old name is not enough: old code would read an empty
+ * table. A sequence or materialized view cannot be replaced by a view
+ * (nextval(), REFRESH), so only renaming it back counts.
  */
 function restoredBy(ctx: { schema: SchemaModel }, q: QualifiedName, renameType: string | undefined) {
   const rel: RelationModel | undefined = ctx.schema.relation(q.schema, q.name);
@@ -27,10 +30,14 @@ function restoredBy(ctx: { schema: SchemaModel }, q: QualifiedName, renameType: 
     rel?.kind ??
     (renameType === "OBJECT_VIEW" ? "view" : renameType === "OBJECT_TABLE" ? "table" : undefined);
   const viewWillDo = kind === "table" || kind === "view" || renameType === "OBJECT_FOREIGN_TABLE";
+  // Columns the model never saw cannot be checked; any view is taken for the stand-in then.
+  const keeps = rel?.columnsKnown ? keepsColumns(rel) : () => true;
   const k = key(schema, q.name);
   return (end: SchemaModel) => {
     const now = end.relations.get(k);
-    return now !== undefined && ((rel !== undefined && now === rel) || (viewWillDo && now.kind === "view"));
+    if (now === undefined) return false;
+    if (rel !== undefined && now === rel) return true;
+    return viewWillDo && now.kind === "view" && keeps(now);
   };
 }
 

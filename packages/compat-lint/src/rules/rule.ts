@@ -9,6 +9,7 @@ import type {
 import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
 import type { Statement } from "../parser.js";
 import { type ColumnModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { typeChange } from "../schema/sql-type.js";
 
 /**
  * What a rule is. A rule is a pure function from one statement and the schema
@@ -205,6 +206,23 @@ function collectAlterCommands(ctx: RuleContext): AlterCommand[] {
     if (cmd) out.push({ cmd, target, relation });
   }
   return out;
+}
+
+/**
+ * For a relation whose columns the model knows: a test of whether another
+ * relation (a view standing in for it) has every one of them, each of a
+ * compatible type where both types are known. It captures the columns now.
+ */
+export function keepsColumns(old: RelationModel): (now: RelationModel) => boolean {
+  const columns = [...old.columns.values()].map((c) => ({ name: c.name, type: c.type }));
+  return (now) =>
+    now.columnsKnown &&
+    columns.every((c) => {
+      const col = now.columns.get(c.name);
+      if (!col) return false;
+      if (c.type.name === "") return true;
+      return col.type.name !== "" && typeChange(c.type, col.type).compatible;
+    });
 }
 
 /** A column old code may use: it exists before this change set (or is unknown to the model). */
