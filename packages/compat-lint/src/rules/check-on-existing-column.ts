@@ -177,9 +177,19 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
       }
       return "any";
     }
-    // Comparisons, IN, LIKE, BETWEEN, ANY/ALL: NULL in, NULL out.
-    if (l === "null" || r === "null") return "null";
     const op = strings(n.A_Expr.name as never);
+    // x op ANY/ALL (array): a NULL x gives NULL only over a non-empty array (NULL = ANY('{}') is
+    // false, NULL = ALL('{}') true); an array written out with elements is one.
+    if (kind === "AEXPR_OP_ANY" || kind === "AEXPR_OP_ALL") {
+      if (r === "null") return "null";
+      const elements = nodeOf<{ elements?: unknown[] }>(n.A_Expr.rexpr as never, "A_ArrayExpr")?.elements;
+      return l === "null" && (elements ?? []).length > 0 ? "null" : "any";
+    }
+    // || is array_append / array_prepend / array_cat for arrays, which are not strict
+    // (NULL::int[] || 1 is {1}); the operand types are not known here.
+    if (kind === "AEXPR_OP" && op.length === 1 && op[0] === "||") return "any";
+    // Comparisons, IN, LIKE, BETWEEN and the other built-in operators: NULL in, NULL out.
+    if (l === "null" || r === "null") return "null";
     if (kind === "AEXPR_OP" && op.length === 1 && typeof l === "object" && typeof r === "object")
       return compare(op[0]!, l.c, r.c);
     return "any";
@@ -224,11 +234,18 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
     return first !== "any" && first !== "value" && possible.every((v) => same(v, first)) ? first : "any";
   }
   if (n.FuncCall) {
-    const f = n.FuncCall as { funcname?: never; args?: unknown[]; agg_star?: boolean; over?: unknown };
+    const f = n.FuncCall as {
+      funcname?: never;
+      args?: unknown[];
+      agg_star?: boolean;
+      over?: unknown;
+      func_variadic?: boolean;
+    };
     const name = strings(f.funcname);
     const schemaOk = name.length === 1 || (name.length === 2 && name[0] === "pg_catalog");
     const fn = name[name.length - 1] ?? "";
-    if (!schemaOk || f.agg_star || f.over !== undefined) return "any";
+    // VARIADIC passes one array for all the arguments (num_nulls(VARIADIC NULL::int[]) is NULL).
+    if (!schemaOk || f.agg_star || f.over !== undefined || f.func_variadic) return "any";
     const args = (f.args ?? []).map(at);
     if (fn === "num_nulls" || fn === "num_nonnulls") {
       // Not strict: counts its arguments' NULLs, so it needs every argument's NULL-ness.
