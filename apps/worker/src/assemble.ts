@@ -15,7 +15,7 @@ import type { WorkerConfig } from "./config.js";
 import { eventFields, type WorkerLogger } from "./logging.js";
 import { closeRelays, loadRelays, type Relay, relayHandlers } from "./relay-host.js";
 import { loadRelaysConfig } from "./relays/config.js";
-import { loadWorkerModule, type WorkerModule } from "./worker-module.js";
+import { checkWorkerModulePath, loadWorkerModule, type WorkerModule } from "./worker-module.js";
 
 export function defaultWorkerId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -68,18 +68,18 @@ export interface Assembled {
 
 /**
  * Checks what the worker will run before it waits for the database: the
- * handler module loads and exports handlers, OUTBOX_RELAYS parses, and at
- * least one of them is set. A typo in either is a config error (exit 2)
- * at once, not after OUTBOX_STARTUP_TIMEOUT_MS of waiting for a database
- * that may be down. Opens no connection (relays connect in assembleConsumer).
+ * handler module's file exists, OUTBOX_RELAYS parses, and at least one of
+ * them is set. A typo in either is a config error (exit 2) at once, not
+ * after OUTBOX_STARTUP_TIMEOUT_MS of waiting for a database that may be
+ * down. The module is not imported here: its top-level code may need the
+ * database up and migrated (a top-level `await createPublisher(...)`), so
+ * it is imported after the wait and `--migrate`, in assembleConsumer, which
+ * also checks its exports. Opens no connection (relays connect there too).
  */
-export async function checkWorkload(
-  config: WorkerConfig,
-  env: Record<string, string | undefined>,
-): Promise<void> {
-  const module = config.handlersPath ? await loadWorkerModule(config.handlersPath) : undefined;
+export function checkWorkload(config: WorkerConfig, env: Record<string, string | undefined>): void {
+  if (config.handlersPath) checkWorkerModulePath(config.handlersPath);
   const relays = loadRelaysConfig(env);
-  if ((module?.handlers.length ?? 0) + relays.length === 0) throw nothingToRun();
+  if (!config.handlersPath && relays.length === 0) throw nothingToRun();
 }
 
 function nothingToRun(): CutoverError {

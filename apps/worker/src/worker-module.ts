@@ -29,11 +29,16 @@ export function defineWorkerModule<M extends WorkerModule>(module: M): M {
   return module;
 }
 
-/** Imports the module at `path` and returns its handlers and events. Throws ConfigError naming OUTBOX_HANDLERS. */
-export async function loadWorkerModule(path: string): Promise<WorkerModule> {
+/** Throws ConfigError naming OUTBOX_HANDLERS when nothing is at `path` (a typo); imports nothing. */
+export function checkWorkerModulePath(path: string): void {
   if (!existsSync(path)) {
     throw new ConfigError("OUTBOX_HANDLERS", `points to ${path}, which does not exist`);
   }
+}
+
+/** Imports the module at `path` and returns its handlers and events. Throws ConfigError naming OUTBOX_HANDLERS. */
+export async function loadWorkerModule(path: string): Promise<WorkerModule> {
+  checkWorkerModulePath(path);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -38,8 +38,8 @@ export async function drainCommand(config: WorkerConfig, opts: DrainOptions, io:
   let progress: NodeJS.Timeout | undefined;
   const started = Date.now();
   try {
-    // A bad handler module or OUTBOX_RELAYS fails now, not after the database wait.
-    await checkWorkload(config, opts.env);
+    // A missing handler module or bad OUTBOX_RELAYS fails now, not after the database wait.
+    checkWorkload(config, opts.env);
     const waited = await waitForDatabase({
       databaseUrl: config.databaseUrl,
       timeoutMs: config.startupTimeoutMs,

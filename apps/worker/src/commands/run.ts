@@ -154,8 +154,8 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
     workerId,
   };
   try {
-    // A bad handler module or OUTBOX_RELAYS fails now, not after the database wait.
-    await checkWorkload(config, opts.env);
+    // A missing handler module or bad OUTBOX_RELAYS fails now, not after the database wait.
+    checkWorkload(config, opts.env);
     // HTTP first: while the database is awaited, /health answers "starting"
     // (with the last connection error) and /ready answers 503.
     http = await startHttpServer(
