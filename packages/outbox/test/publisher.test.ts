@@ -265,8 +265,27 @@ describe("publish", () => {
         code: "25P02",
       });
       await client.query("ROLLBACK");
+      // A BEGIN sent without await is still pending on the client: not refused, and the
+      // event is in that transaction (pg sends the statements in order).
+      const begin = client.query("BEGIN");
+      await pub1.publish(client, "order.placed", { orderId: "pending-begin", total: 1 });
+      await begin;
+      await client.query("ROLLBACK");
     } finally {
       client.release();
+    }
+    // The same on a client in pg's pipeline mode, where the BEGIN is already on the wire.
+    const piped = new pg.Client({ connectionString: db.current.url, pipeline: true } as pg.ClientConfig);
+    await piped.connect();
+    try {
+      const begin = piped.query("BEGIN");
+      await pub1.publish(piped, "order.placed", { orderId: "piped-begin", total: 1 });
+      await begin;
+      await piped.query("ROLLBACK");
+      const err = await pub1.publish(piped, "order.placed", { orderId: "piped", total: 1 }).catch((e) => e);
+      expect(isCutoverError(err, "DB_HANDLE_INVALID")).toBe(true);
+    } finally {
+      await piped.end();
     }
     expect(await rows()).toEqual([]);
   });
