@@ -142,3 +142,30 @@ describe("row-level security enabled with an open policy", () => {
     expect(ids(r)).toEqual([]);
   });
 });
+
+describe("a unique index rebuilt under its old name", () => {
+  const users = "CREATE TABLE users (id bigint PRIMARY KEY, email text, deleted boolean);";
+
+  it("is clean as the documented recipe: a copy of the same shape, drop, rename", async () => {
+    const r = await files(
+      `${users}\nCREATE UNIQUE INDEX users_email_lower ON users (lower(email));`,
+      "CREATE UNIQUE INDEX CONCURRENTLY users_email_lower_new ON users (lower(email));\nDROP INDEX CONCURRENTLY users_email_lower;\nALTER INDEX users_email_lower_new RENAME TO users_email_lower;",
+    );
+    expect(ids(r)).toEqual([]);
+  });
+
+  it("is kept when the copy is partial or over an expression: old ON CONFLICT (email) cannot use it", async () => {
+    // PG 15: after the swap to the partial index, INSERT ... ON CONFLICT (email) fails with
+    // 'there is no unique or exclusion constraint matching the ON CONFLICT specification'.
+    const partial = await files(
+      `${users}\nCREATE UNIQUE INDEX users_email ON users (email);`,
+      "CREATE UNIQUE INDEX CONCURRENTLY users_email_new ON users (email) WHERE NOT deleted;\nDROP INDEX CONCURRENTLY users_email;\nALTER INDEX users_email_new RENAME TO users_email;",
+    );
+    expect(ids(partial)).toContain("drop-unique-constraint");
+    const expression = await files(
+      `${users}\nCREATE UNIQUE INDEX users_email ON users (email);`,
+      "CREATE UNIQUE INDEX CONCURRENTLY users_email_new ON users (lower(email));\nDROP INDEX CONCURRENTLY users_email;\nALTER INDEX users_email_new RENAME TO users_email;",
+    );
+    expect(ids(expression)).toContain("drop-unique-constraint");
+  });
+});

@@ -1,7 +1,7 @@
 import type { QualifiedName } from "../ast.js";
 import { display } from "../ast.js";
 import { isNew, key, type SchemaModel } from "../schema/model.js";
-import { indexConstraint, indexKinds } from "../schema/replay.js";
+import { columnsShape, indexConstraint, indexKinds } from "../schema/replay.js";
 import { alterCommands, droppedObjects, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
@@ -20,27 +20,29 @@ const sameColumns = (a: readonly string[], b: readonly string[]) =>
 /**
  * Withdrawn when the file puts the key back under the same name over the
  * same columns (the primary-key swap: DROP CONSTRAINT t_pkey, ADD CONSTRAINT
- * t_pkey PRIMARY KEY USING INDEX ...; the index rebuild: CREATE UNIQUE INDEX
- * CONCURRENTLY new, DROP INDEX old, ALTER INDEX new RENAME TO old).
+ * t_pkey PRIMARY KEY USING INDEX ...), or, for a dropped unique index, a
+ * unique index of the same name and the same shape (the index rebuild:
+ * CREATE UNIQUE INDEX CONCURRENTLY new, DROP INDEX old, ALTER INDEX new
+ * RENAME TO old): the same columns are not enough, a partial index or one
+ * over an expression cannot serve the old ON CONFLICT (cols).
  */
 function restored(
   schema: string,
   relation: string,
   name: string,
-  columns: string[] | undefined,
-  asConstraint: boolean,
+  same: { columns: string[] | undefined } | { shape: string },
 ) {
   return (end: SchemaModel) => {
     const owner = indexConstraint(end, { schema, name });
     if (owner) {
       if (key(owner.relation.schema, owner.relation.name) !== relation) return false;
-      return columns === undefined || sameColumns(owner.constraint.columns, columns);
+      if ("shape" in same) return columnsShape(owner.constraint.columns) === same.shape;
+      return same.columns === undefined || sameColumns(owner.constraint.columns, same.columns);
     }
     // ON CONFLICT ON CONSTRAINT cannot name a plain unique index.
-    if (asConstraint) return false;
+    if (!("shape" in same)) return false;
     const idx = end.indexes.get(key(schema, name));
-    if (!idx?.unique || idx.relation !== relation) return false;
-    return columns === undefined || sameColumns(idx.columns, columns);
+    return idx?.unique === true && idx.relation === relation && idx.shape === same.shape;
   };
 }
 
@@ -63,13 +65,9 @@ export const dropUniqueConstraint: Rule = {
       out.push({
         message: `dropping ${what} ${cmd.name} of ${tableName(target)}; the previous generation's INSERT ... ON CONFLICT ${con ? `(${con.columns.join(", ")}) ` : ""}that uses it ${con ? "starts" : "may start"} failing`,
         span: ctx.find(pattern(`drop\\s+constraint\\s+(?:if\\s+exists\\s+)?${ident(cmd.name)}`)),
-        withdrawnIf: restored(
-          schema,
-          key(schema, relation?.name ?? target.name),
-          cmd.name,
-          con?.columns,
-          true,
-        ),
+        withdrawnIf: restored(schema, key(schema, relation?.name ?? target.name), cmd.name, {
+          columns: con?.columns,
+        }),
       });
     }
     out.push(
@@ -80,7 +78,7 @@ export const dropUniqueConstraint: Rule = {
         return {
           message: `dropping unique index ${display(q)} on ${idx.relation}(${idx.columns.join(", ")}); the previous generation's INSERT ... ON CONFLICT over those columns starts failing`,
           span: ctx.find(/drop\s+index/i),
-          withdrawnIf: restored(idx.schema, idx.relation, idx.name, idx.columns, false),
+          withdrawnIf: restored(idx.schema, idx.relation, idx.name, { shape: idx.shape }),
         };
       }),
     );

@@ -1,7 +1,7 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../ast.js";
-import { isNew, type RelationModel } from "../schema/model.js";
-import { constraintColumns, indexColumns } from "../schema/replay.js";
+import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
 
 /**
@@ -43,6 +43,20 @@ function impliedByExistingKey(rel: RelationModel | undefined, columns: string[],
   return false;
 }
 
+/**
+ * Whether a unique index of the same shape is already on the table: the new
+ * one rejects nothing the old one does not (the index rebuild: create a copy
+ * CONCURRENTLY, drop the old one, rename the copy). Scans the indexes only
+ * for an index that would otherwise be reported.
+ */
+function duplicatesUniqueIndex(schema: SchemaModel, rel: RelationModel | undefined, shape: string): boolean {
+  if (!rel) return false;
+  const k = key(rel.schema, rel.name);
+  for (const idx of schema.indexes.values())
+    if (idx.unique && idx.relation === k && idx.shape === shape) return true;
+  return false;
+}
+
 const constraintKinds: Partial<Record<string, string>> = {
   CONSTR_UNIQUE: "UNIQUE",
   CONSTR_PRIMARY: "PRIMARY KEY",
@@ -68,6 +82,7 @@ export const uniqueOnExistingColumn: Rule = {
       if (!constrainsOldWrites(rel, cols, i.nulls_not_distinct === true)) return [];
       const plain = (i.indexParams ?? []).every((p) => nodeOf<IndexElem>(p, "IndexElem")?.name !== undefined);
       if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true)) return [];
+      if (duplicatesUniqueIndex(ctx.schema, rel, indexShape(i))) return [];
       out.push({
         message: `unique index on existing ${columnList(q, cols)}; INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
         span: ctx.find(/create\s+unique\s+index/i),

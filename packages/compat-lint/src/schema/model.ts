@@ -100,6 +100,13 @@ export interface IndexModel {
   relation: string;
   unique: boolean;
   columns: string[];
+  /**
+   * What the index keys on, for telling two indexes apart (indexShape):
+   * its key columns and expressions, WHERE clause and NULLS NOT DISTINCT.
+   * Two unique indexes of one shape reject the same rows; an ON CONFLICT
+   * (cols) that one serves, the other serves too.
+   */
+  shape: string;
   origin: Origin;
 }
 

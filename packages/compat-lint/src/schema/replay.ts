@@ -365,6 +365,7 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
         relation: key(rel.schema, rel.name),
         unique: con.kind !== "exclusion",
         columns: [...con.columns],
+        shape: con.kind === "exclusion" ? `exclusion:${con.name}` : columnsShape(con.columns),
         origin,
       });
   }
@@ -380,6 +381,7 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
         relation: key(rel.schema, rel.name),
         unique: idx.unique,
         columns: [...idx.columns],
+        shape: idx.shape,
         origin,
       });
     }
@@ -917,8 +919,37 @@ function createIndex(model: SchemaModel, i: IndexStmt, origin: Origin): void {
     relation: key(rel.schema, rel.name),
     unique: i.unique === true,
     columns,
+    shape: indexShape(i),
     origin,
   });
+}
+
+/**
+ * An index's shape (IndexModel.shape): its key columns and expressions as a
+ * set (the order of the keys does not change which rows are unique), its
+ * WHERE clause and NULLS NOT DISTINCT, without source locations.
+ */
+export function indexShape(i: IndexStmt): string {
+  const keys = (i.indexParams ?? []).map((p) => {
+    const e = nodeOf<IndexElem>(p, "IndexElem");
+    return e?.name !== undefined && e.collation === undefined && e.opclass === undefined
+      ? `col:${e.name}`
+      : `expr:${exprKey({ IndexElem: { ...e, ordering: undefined, nulls_ordering: undefined } } as Node)}`;
+  });
+  return shapeOf(keys, i.whereClause, i.nulls_not_distinct === true);
+}
+
+/** The shape of a plain unique index over columns (a PRIMARY KEY's or UNIQUE constraint's). */
+export function columnsShape(columns: readonly string[]): string {
+  return shapeOf(
+    columns.map((c) => `col:${c}`),
+    undefined,
+    false,
+  );
+}
+
+function shapeOf(keys: string[], where: Node | undefined, nullsNotDistinct: boolean): string {
+  return JSON.stringify([[...keys].sort(), exprKey(where) ?? null, nullsNotDistinct]);
 }
 
 /** Key columns of an index, including columns used inside expressions. */
