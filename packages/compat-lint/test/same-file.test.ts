@@ -169,3 +169,14 @@ describe("a unique index rebuilt under its old name", () => {
     expect(ids(expression)).toContain("drop-unique-constraint");
   });
 });
+
+describe("a view over a CTE", () => {
+  it("does not depend on a table the CTE's name shadows: DROP TABLE ... CASCADE of it leaves the view", async () => {
+    // PG 15: DROP TABLE c CASCADE leaves a view WITH c AS (...) SELECT * FROM c in place.
+    const r = await files(
+      "CREATE TABLE c (z int);\nCREATE TABLE t (id bigint, a int);\nCREATE VIEW report AS WITH c AS (SELECT id FROM t) SELECT * FROM c;",
+      "DROP TABLE c CASCADE;",
+    );
+    expect(ids(r)).toEqual(["drop-table"]);
+  });
+});

@@ -406,8 +406,9 @@ function setQueryColumns(
   // CREATE OR REPLACE VIEW: a column it had keeps its origin (old code may select it).
   const before = new Map(rel.columns);
   rel.columns.clear();
-  rel.dependsOn = queryRelations(model, query);
-  const derived = selectColumns(model, nodeOf<SelectStmt>(query, "SelectStmt"));
+  const ctes = cteNames(query);
+  rel.dependsOn = queryRelations(model, query, ctes);
+  const derived = selectColumns(model, nodeOf<SelectStmt>(query, "SelectStmt"), ctes);
   rel.columnsKnown = derived !== undefined;
   if (!derived) return;
   derived.forEach((c, i) => {
@@ -425,17 +426,47 @@ function setQueryColumns(
   });
 }
 
-/** Every relation the model knows that a query names (in FROM, joins, subqueries). */
-function queryRelations(model: SchemaModel, query: unknown, out: RelationModel[] = []): RelationModel[] {
+/** The names a query's WITH clauses (at any depth) give their CTEs. */
+function cteNames(query: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(query)) {
-    for (const n of query) queryRelations(model, n, out);
+    for (const n of query) cteNames(n, out);
+  } else if (query && typeof query === "object") {
+    const name = (query as { CommonTableExpr?: { ctename?: string } }).CommonTableExpr?.ctename;
+    if (name !== undefined) out.add(name);
+    for (const v of Object.values(query)) cteNames(v, out);
+  }
+  return out;
+}
+
+/**
+ * The relation a FROM item names, unless it is an unqualified name a CTE of
+ * the query takes (WITH c AS (...) SELECT * FROM c reads the CTE, not a table c).
+ */
+function fromRelation(
+  model: SchemaModel,
+  rv: RangeVar,
+  ctes: ReadonlySet<string>,
+): RelationModel | undefined {
+  const q = fromRangeVar(rv);
+  if (q.schema === undefined && ctes.has(q.name)) return undefined;
+  return model.relation(q.schema, q.name);
+}
+
+/** Every relation the model knows that a query names (in FROM, joins, subqueries). */
+function queryRelations(
+  model: SchemaModel,
+  query: unknown,
+  ctes: ReadonlySet<string>,
+  out: RelationModel[] = [],
+): RelationModel[] {
+  if (Array.isArray(query)) {
+    for (const n of query) queryRelations(model, n, ctes, out);
   } else if (query && typeof query === "object") {
     const rv = (query as { RangeVar?: RangeVar }).RangeVar;
     if (rv) {
-      const q = fromRangeVar(rv);
-      const rel = model.relation(q.schema, q.name);
+      const rel = fromRelation(model, rv, ctes);
       if (rel && !out.includes(rel)) out.push(rel);
-    } else for (const v of Object.values(query)) queryRelations(model, v, out);
+    } else for (const v of Object.values(query)) queryRelations(model, v, ctes, out);
   }
   return out;
 }
@@ -446,13 +477,16 @@ interface Source {
 }
 
 /** The FROM items a select list resolves against; undefined when a join merges columns (USING, NATURAL). */
-function fromSources(model: SchemaModel, from: Node[] | undefined): Source[] | undefined {
+function fromSources(
+  model: SchemaModel,
+  from: Node[] | undefined,
+  ctes: ReadonlySet<string>,
+): Source[] | undefined {
   const out: Source[] = [];
   const add = (n: Node | undefined): boolean => {
     const rv = nodeOf<RangeVar>(n, "RangeVar");
     if (rv) {
-      const q = fromRangeVar(rv);
-      out.push({ alias: rv.alias?.aliasname ?? q.name, rel: model.relation(q.schema, q.name) });
+      out.push({ alias: rv.alias?.aliasname ?? fromRangeVar(rv).name, rel: fromRelation(model, rv, ctes) });
       return true;
     }
     const j = nodeOf<{ larg?: Node; rarg?: Node; usingClause?: Node[]; isNatural?: boolean }>(n, "JoinExpr");
@@ -468,15 +502,16 @@ function fromSources(model: SchemaModel, from: Node[] | undefined): Source[] | u
 function selectColumns(
   model: SchemaModel,
   sel: SelectStmt | undefined,
+  ctes: ReadonlySet<string>,
 ): { name: string; type: SqlType }[] | undefined {
   if (!sel) return undefined;
   if (sel.op !== undefined && sel.op !== "SETOP_NONE") {
     // UNION / INTERSECT / EXCEPT: the left arm's names; the types are resolved across arms.
-    const left = selectColumns(model, sel.larg);
+    const left = selectColumns(model, sel.larg, ctes);
     return left?.map((c) => ({ name: c.name, type: UNKNOWN_TYPE }));
   }
   if (sel.targetList === undefined) return undefined;
-  const sources = fromSources(model, sel.fromClause);
+  const sources = fromSources(model, sel.fromClause, ctes);
   if (!sources) return undefined;
   const known = (s: Source) => s.rel?.columnsKnown === true;
   const lookup = (qualifier: string | undefined, col: string): SqlType => {
