@@ -132,7 +132,16 @@ export function toQueryable(
   throw new CutoverError("DB_HANDLE_INVALID", `${what} needs a pg Client/PoolClient or a kysely transaction`);
 }
 
+/**
+ * Answered `true` by a handler's `ctx.tx`: it is the chunk's client inside
+ * the chunk's transaction for as long as the run lasts, and its query()
+ * refuses with HANDLER_TX_CLOSED after, so the not-in-a-transaction check
+ * (which would then see the released client idle) is skipped for it.
+ */
+export const HANDLER_TX: unique symbol = Symbol("cutover.handlerTx");
+
 interface TransactionStatusClient {
+  [HANDLER_TX]?: unknown;
   /** node-postgres >= 8.12: the last ReadyForQuery status: "I" idle, "T" in a transaction, "E" failed one. */
   getTransactionStatus?(): string | null;
   /** node-postgres internals, read defensively: a statement running or queued on the client. */
@@ -148,6 +157,7 @@ interface TransactionStatusClient {
  */
 function outsideTransaction(client: unknown): boolean {
   const c = client as TransactionStatusClient;
+  if (c[HANDLER_TX] === true) return false;
   if (typeof c.getTransactionStatus !== "function" || c.getTransactionStatus() !== "I") return false;
   if (typeof c._getActiveQuery === "function" && c._getActiveQuery() != null) return false;
   return !(Array.isArray(c._queryQueue) && c._queryQueue.length > 0);

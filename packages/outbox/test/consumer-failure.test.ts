@@ -328,11 +328,18 @@ describe("consumer failures", () => {
         },
       ],
     });
-    await publishMany(pool, await publisherFor(pool, gen), 2, { prefix: "late-tx" });
+    const pub = await publisherFor(pool, gen);
+    await publishMany(pool, pub, 2, { prefix: "late-tx" });
     expect(await c.drain({ timeoutMs: 10_000 })).toMatchObject({ handled: 2, remaining: 0 });
     expect(kept).toHaveLength(2);
-    for (const ctx of kept)
+    for (const ctx of kept) {
       await expect(ctx.tx.query("SELECT 1")).rejects.toMatchObject({ code: "HANDLER_TX_CLOSED" });
+      // Publishing a follow-up event through it says the same, not "run BEGIN first" (the
+      // chunk's connection is idle in the pool by now, outside any transaction).
+      await expect(pub.publish(ctx.tx, "order.shipped", { orderId: "late", n: 1 })).rejects.toMatchObject({
+        code: "HANDLER_TX_CLOSED",
+      });
+    }
   });
 
   it("a handler stuck in a statement that ignores cancel fails alone: connection terminated, its chunk-mates re-run at once", async () => {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { corked } from "../db.js";
+import { corked, HANDLER_TX } from "../db.js";
 import { CutoverError } from "../errors.js";
 import {
   type CatalogLike,
@@ -294,6 +294,9 @@ class TxScope {
     this.tx = new Proxy(client, {
       get(target, prop) {
         if (prop === "query") return query;
+        // Always in the chunk's transaction: the publisher need not ask pg (after the run,
+        // query() itself refuses with HANDLER_TX_CLOSED; pg would say "idle").
+        if (prop === HANDLER_TX) return true;
         const v = Reflect.get(target, prop, target);
         if (typeof v !== "function") return v;
         bound ??= new Map();
