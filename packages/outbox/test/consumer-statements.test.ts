@@ -168,6 +168,13 @@ describe("consumer statements: prepared by default, unnamed on request", () => {
     );
     const far = attempt({ backoff: { jitter: true } });
     expect((far as Error).message).toBe("unknown consumer option backoff.jitter");
+    // Not an object: refused, not spread into the defaults.
+    expect((attempt({ backoff: "fast" }) as Error).message).toBe(
+      'consumer option backoff must be an object; got "fast"',
+    );
+    expect((attempt({ retention: [1] }) as Error).message).toBe(
+      "consumer option retention must be an object; got [1]",
+    );
     // Every documented option is accepted (creating a consumer opens no connection until start()).
     expect(
       attempt({ listen: false, preparedStatements: false, backoff: { baseMs: 1, maxMs: 2 } }),

@@ -255,6 +255,21 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
     throw new CutoverError("CONFIG_INVALID", "createConsumer needs an options object");
   }
   rejectUnknown(opts, OPTION_NAMES, "");
+  for (const [name, value] of [
+    ["backoff", opts.backoff],
+    ["retention", opts.retention],
+  ] as const) {
+    // Spreading a string or an array would keep every default without a word.
+    if (value !== undefined && (value === null || typeof value !== "object" || Array.isArray(value))) {
+      throw new CutoverError(
+        "CONFIG_INVALID",
+        `consumer option ${name} must be an object; got ${JSON.stringify(value)}`,
+        {
+          details: { option: name },
+        },
+      );
+    }
+  }
   rejectUnknown(opts.backoff, BACKOFF_NAMES, "backoff.");
   rejectUnknown(opts.retention, RETENTION_NAMES, "retention.");
   if (!opts.databaseUrl && !opts.pool) {
