@@ -13,6 +13,12 @@ const objectLabels: Record<string, string> = {
   OBJECT_TYPE: "type",
   OBJECT_DOMAIN: "domain",
   OBJECT_DATABASE: "database",
+  OBJECT_LARGEOBJECT: "large object",
+  OBJECT_LANGUAGE: "language",
+  OBJECT_FDW: "foreign data wrapper",
+  OBJECT_FOREIGN_SERVER: "foreign server",
+  OBJECT_TABLESPACE: "tablespace",
+  OBJECT_PARAMETER_ACL: "parameter",
 };
 
 /** Whether the change set created the object a REVOKE names (then no old code was granted anything on it). */
@@ -40,7 +46,13 @@ function created(schema: SchemaModel, objtype: string, o: Node): boolean {
 
 function objectText(o: Node): string {
   const rv = nodeOf<RangeVar>(o, "RangeVar");
-  return display(rv ? fromRangeVar(rv) : objectName(o));
+  if (rv) return display(fromRangeVar(rv));
+  // A large object is named by its OID: an Integer, or a Float past 2^31.
+  const int = nodeOf<{ ival?: number }>(o, "Integer");
+  if (int) return String(int.ival ?? 0); // the AST leaves out a zero
+  const float = nodeOf<{ fval?: string }>(o, "Float");
+  if (float) return float.fval ?? "?";
+  return display(objectName(o));
 }
 
 export const revokePrivilege: Rule = {

@@ -28,6 +28,11 @@ export interface ColumnModel {
   identityAlways: boolean;
   /** An identity column (generated is true too); false for a stored generated column. */
   identity: boolean;
+  /**
+   * The sequence a serial or identity column created (PG drops it with the
+   * column or table); undefined for none, or one the model does not know.
+   */
+  sequence?: RelationModel;
   origin: Origin;
 }
 

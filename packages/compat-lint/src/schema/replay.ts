@@ -309,7 +309,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.columnsKnown = (c.inhRelations ?? []).length === 0 && c.partbound === undefined;
   for (const elt of c.tableElts ?? []) {
     const col = nodeOf<ColumnDef>(elt, "ColumnDef");
-    if (col) addColumn(rel, col, origin);
+    if (col) addColumn(model, rel, col, origin);
     const con = nodeOf<Constraint>(elt, "Constraint");
     if (con) addConstraint(rel, con, undefined, origin);
     const like = nodeOf<TableLikeClause>(elt, "TableLikeClause");
@@ -339,7 +339,7 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
   for (const c of src.columns.values()) {
     const identity = c.identity && (opts & LIKE_IDENTITY) !== 0;
     const generated = identity || (c.generated && !c.identity && (opts & LIKE_GENERATED) !== 0);
-    rel.columns.set(c.name, {
+    const copy: ColumnModel = {
       name: c.name,
       type: { ...c.type, mods: [...c.type.mods] },
       notNull: c.notNull,
@@ -348,7 +348,10 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
       identity,
       identityAlways: identity && c.identityAlways,
       origin,
-    });
+    };
+    rel.columns.set(c.name, copy);
+    // A copied identity column gets a sequence of its own (<new table>_<column>_seq).
+    if (identity) addOwnedSequence(model, rel, copy, undefined, origin);
   }
   for (const con of src.constraints.values()) {
     const copy =
@@ -564,25 +567,93 @@ function figureColname(n: Node | undefined): string | undefined {
   return undefined;
 }
 
-function addColumn(rel: RelationModel, def: ColumnDef, origin: Origin): ColumnModel | undefined {
+function addColumn(
+  model: SchemaModel,
+  rel: RelationModel,
+  def: ColumnDef,
+  origin: Origin,
+): ColumnModel | undefined {
   if (!def.colname) return undefined;
+  const serial = isSerial(def.typeName);
   const col: ColumnModel = {
     name: def.colname,
     type: sqlType(def.typeName),
     // serial implies NOT NULL.
-    notNull: def.is_not_null === true || isSerial(def.typeName),
-    defaultKey: isSerial(def.typeName) ? "nextval" : defaultKey(def.raw_default),
+    notNull: def.is_not_null === true || serial,
+    defaultKey: serial ? "nextval" : defaultKey(def.raw_default),
     generated: def.generated !== undefined && def.generated !== "",
     identityAlways: false,
     identity: false,
     origin,
   };
   rel.columns.set(col.name, col);
+  if (serial) addOwnedSequence(model, rel, col, undefined, origin);
   for (const n of def.constraints ?? []) {
     const con = nodeOf<Constraint>(n, "Constraint");
-    if (con) addConstraint(rel, con, col, origin);
+    if (!con) continue;
+    addConstraint(rel, con, col, origin);
+    if (con.contype === "CONSTR_IDENTITY") addOwnedSequence(model, rel, col, con.options, origin);
   }
   return col;
+}
+
+/**
+ * The name PG gives an object it names after a table and column
+ * (ChooseRelationName / makeObjectName): `<name1>_<name2>_<label>`, the longer
+ * of the two names cut a byte at a time until the whole fits in 63 bytes, each
+ * cut back to a whole UTF-8 character. PG appends a number on a collision; the
+ * caller checks for one.
+ */
+export function chooseRelationName(name1: string, name2: string, label: string): string {
+  const b1 = Buffer.from(name1);
+  const b2 = Buffer.from(name2);
+  let n1 = b1.length;
+  let n2 = b2.length;
+  const avail = 63 - (Buffer.byteLength(label) + 2);
+  while (n1 + n2 > avail) {
+    if (n1 > n2) n1--;
+    else n2--;
+  }
+  const clip = (b: Buffer, n: number) => {
+    let end = n;
+    // Back off a cut inside a character (a UTF-8 continuation byte at the cut).
+    while (end > 0 && end < b.length && (b[end]! & 0xc0) === 0x80) end--;
+    return b.subarray(0, end).toString("utf8");
+  };
+  return `${clip(b1, n1)}_${clip(b2, n2)}_${label}`;
+}
+
+/**
+ * The sequence a serial or identity column gets: SEQUENCE NAME if the
+ * identity options give one, else <table>_<column>_seq in the table's schema.
+ * Recorded as created with the column, so the same file may GRANT/REVOKE on
+ * it; not when a relation of that name exists (PG then picks another name).
+ */
+function addOwnedSequence(
+  model: SchemaModel,
+  rel: RelationModel,
+  col: ColumnModel,
+  options: Node[] | undefined,
+  origin: Origin,
+): void {
+  let schema = rel.schema;
+  let name = chooseRelationName(rel.name, col.name, "seq");
+  for (const o of options ?? []) {
+    const d = nodeOf<{ defname?: string; arg?: Node }>(o, "DefElem");
+    if (d?.defname !== "sequence_name") continue;
+    // A SEQUENCE NAME is created like any unqualified name: in the first schema of the search path.
+    const q = qualified(strings(nodeOf<{ items?: Node[] }>(d.arg, "List")?.items));
+    schema = q.schema ?? model.creationSchema;
+    name = q.name;
+  }
+  if (model.relations.has(key(schema, name))) return;
+  col.sequence = addRelation(model, { schema, name }, "sequence", origin, false);
+}
+
+/** Drops the sequence a serial / identity column owns along with it. */
+function dropSequence(model: SchemaModel, col: ColumnModel): void {
+  if (col.sequence) dropRelation(model, col.sequence);
+  col.sequence = undefined;
 }
 
 const constraintKinds: Partial<Record<string, ConstraintKind>> = {
@@ -704,11 +775,14 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
       case "AT_AddColumn": {
         const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
         if (def && !(cmd.missing_ok && def.colname && rel.columns.has(def.colname)))
-          addColumn(rel, def, origin);
+          addColumn(model, rel, def, origin);
         break;
       }
       case "AT_DropColumn":
-        if (cmd.name !== undefined) rel.columns.delete(cmd.name);
+        if (col) {
+          rel.columns.delete(col.name);
+          dropSequence(model, col);
+        }
         break;
       case "AT_AlterColumnType": {
         const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
@@ -726,9 +800,11 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         break;
       case "AT_AddIdentity":
         if (col) {
+          const con = nodeOf<Constraint>(cmd.def, "Constraint");
           col.generated = true;
           col.identity = true;
-          col.identityAlways = nodeOf<Constraint>(cmd.def, "Constraint")?.generated_when === "a";
+          col.identityAlways = con?.generated_when === "a";
+          if (con) addOwnedSequence(model, rel, col, con.options, origin);
         }
         break;
       case "AT_SetIdentity": {
@@ -739,6 +815,7 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
       case "AT_DropIdentity":
       case "AT_DropExpression":
         if (col) {
+          if (col.identity) dropSequence(model, col);
           col.generated = false;
           col.identity = false;
           col.identityAlways = false;
@@ -1039,6 +1116,7 @@ function dropRelation(model: SchemaModel, rel: RelationModel): void {
   const k = key(rel.schema, rel.name);
   if (model.relations.get(k) !== rel) return;
   model.relations.delete(k);
+  for (const c of rel.columns.values()) dropSequence(model, c);
   // Deleting the visited entry during Map#forEach is safe; no copy of the whole map per DROP.
   model.indexes.forEach((idx, ik, indexes) => {
     if (idx.relation === k) indexes.delete(ik);
