@@ -227,3 +227,45 @@ describe("revoke-privilege messages", () => {
     ]);
   });
 });
+
+describe("a new column whose domain has a DEFAULT", () => {
+  // PG 15: an INSERT that omits the column stores the domain's default, unless the column
+  // has a DEFAULT of its own, DEFAULT NULL included (SET DEFAULT NULL too; DROP DEFAULT
+  // brings the domain's back).
+  const init = "CREATE DOMAIN label AS text DEFAULT 'none';\nCREATE TABLE t (id int);";
+
+  it("is not left NULL by old INSERTs: SET NOT NULL and CHECK (c IS NOT NULL) on it are clean", async () => {
+    const r = await files(
+      init,
+      "ALTER TABLE t ADD COLUMN a label;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\nALTER TABLE t ADD COLUMN b label;\nALTER TABLE t ADD CONSTRAINT t_b_present CHECK (b IS NOT NULL);\nALTER TABLE t ADD COLUMN c label CHECK (c IS NOT NULL);",
+    );
+    expect(ids(r, "error")).toEqual([]);
+  });
+
+  it("is left NULL when the column says DEFAULT NULL or SET DEFAULT NULL, and not after DROP DEFAULT", async () => {
+    const r = await files(
+      init,
+      "ALTER TABLE t ADD COLUMN a label DEFAULT NULL;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\nALTER TABLE t ADD COLUMN b label;\nALTER TABLE t ALTER COLUMN b SET DEFAULT NULL;\nALTER TABLE t ADD CONSTRAINT t_b_present CHECK (b IS NOT NULL);\nALTER TABLE t ADD COLUMN c label DEFAULT NULL;\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;\nALTER TABLE t ALTER COLUMN c SET NOT NULL;",
+    );
+    expect(ids(r, "error")).toEqual(["set-not-null", "check-on-existing-column"]);
+  });
+
+  it("makes a unique index over it and an old column reject old duplicate INSERTs", async () => {
+    // PG 15: INSERT INTO t (id) VALUES (1) twice: duplicate key (1, none).
+    const r = await files(
+      init,
+      "ALTER TABLE t ADD COLUMN tag label;\nCREATE UNIQUE INDEX t_id_tag ON t (id, tag);",
+    );
+    expect(ids(r)).toContain("unique-on-existing-column");
+  });
+
+  it("names the right old writes when an old column of the domain becomes NOT NULL", async () => {
+    const r = await files(
+      `${init}\nALTER TABLE t ADD COLUMN a label;`,
+      "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    );
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      "SET NOT NULL on existing column t.a; old code that writes NULL explicitly start failing",
+    ]);
+  });
+});

@@ -1,9 +1,15 @@
 import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf, qualified, strings } from "../ast.js";
 import { isNew } from "../schema/model.js";
-import { defaultKey } from "../schema/replay.js";
-import { isSerial } from "../schema/sql-type.js";
-import { alterCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import {
+  alterCommands,
+  columnDefFilled,
+  type Finding,
+  ident,
+  pattern,
+  type Rule,
+  tableName,
+} from "./rule.js";
 
 export const addRequiredColumn: Rule = {
   id: "add-required-column",
@@ -31,18 +37,7 @@ export const addRequiredColumn: Rule = {
         cons.includes("CONSTR_PRIMARY") ||
         viaDomain;
       // DEFAULT NULL is no default: old INSERTs that omit the column still write NULL.
-      const filled =
-        defaultKey(def.raw_default) !== undefined ||
-        isSerial(def.typeName) ||
-        constraints.some((c) => c.contype === "CONSTR_DEFAULT" && defaultKey(c.raw_expr) !== undefined) ||
-        cons.includes("CONSTR_IDENTITY") ||
-        cons.includes("CONSTR_GENERATED") ||
-        // The domain's default applies only when the column has no DEFAULT clause (a DEFAULT NULL overrides it).
-        (domain?.kind === "domain" &&
-          domain.hasDefault &&
-          def.raw_default === undefined &&
-          !cons.includes("CONSTR_DEFAULT"));
-      if (!notNull || filled) continue;
+      if (!notNull || columnDefFilled(ctx.schema, def)) continue;
       out.push({
         message: `adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT${def.is_not_null !== true && !cons.includes("CONSTR_NOTNULL") && !cons.includes("CONSTR_PRIMARY") ? ` (its domain ${domain?.name} is NOT NULL)` : ""}; INSERTs from the previous generation omit it and fail`,
         span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),

@@ -1,11 +1,11 @@
 import type { AlterDomainStmt, ColumnDef, Constraint } from "libpg-query";
 import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
-import { isNew, type RelationModel } from "../schema/model.js";
-import { constraintColumns, defaultKey } from "../schema/replay.js";
-import { isSerial } from "../schema/sql-type.js";
+import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { constraintColumns } from "../schema/replay.js";
 import {
   addedConstraints,
   alterCommands,
+  columnDefFilled,
   columnList,
   existingColumns,
   type Finding,
@@ -260,10 +260,10 @@ export function evaluateWithNulls(node: unknown, nulls: ReadonlySet<string>): Va
 }
 
 /** Columns added in this change set that old INSERTs, which omit them, leave NULL. */
-function leftNull(relation: RelationModel, columns: readonly string[]): string[] {
+function leftNull(schema: SchemaModel, relation: RelationModel, columns: readonly string[]): string[] {
   return columns.filter((c) => {
     const m = relation.columns.get(c);
-    return m !== undefined && isNew(m) && !m.notNull && m.defaultKey === undefined && !m.generated;
+    return m !== undefined && isNew(m) && !m.notNull && !filledOnInsert(schema, m);
   });
 }
 
@@ -316,7 +316,7 @@ export const checkOnExistingColumn: Rule = {
       if (cols.length === 0) {
         // Only columns added in this change set: old code omits them, so the CHECK sees NULL there.
         if (!relation || isNew(relation)) continue;
-        const nulls = leftNull(relation, all);
+        const nulls = leftNull(ctx.schema, relation, all);
         if (nulls.length > 0 && evaluateWithNulls(con.raw_expr, new Set(nulls)) === "false")
           out.push(rejectsNull(ctx, con, target, nulls));
         continue;
@@ -337,14 +337,13 @@ export const checkOnExistingColumn: Rule = {
       if (!def?.colname) continue;
       const cons = (def.constraints ?? []).flatMap((c) => nodeOf<Constraint>(c, "Constraint") ?? []);
       const types = cons.map((c) => c.contype);
-      const filled =
-        defaultKey(def.raw_default) !== undefined ||
-        isSerial(def.typeName) ||
-        cons.some((c) => c.contype === "CONSTR_DEFAULT" && defaultKey(c.raw_expr) !== undefined) ||
-        types.includes("CONSTR_IDENTITY") ||
-        types.includes("CONSTR_GENERATED");
       // NOT NULL without a default is add-required-column's.
-      if (filled || def.is_not_null || types.includes("CONSTR_NOTNULL") || types.includes("CONSTR_PRIMARY"))
+      if (
+        columnDefFilled(ctx.schema, def) ||
+        def.is_not_null ||
+        types.includes("CONSTR_NOTNULL") ||
+        types.includes("CONSTR_PRIMARY")
+      )
         continue;
       for (const con of cons) {
         if (con.contype !== "CONSTR_CHECK") continue;

@@ -2,14 +2,16 @@ import type {
   AlterObjectSchemaStmt,
   AlterTableCmd,
   AlterTableStmt,
+  ColumnDef,
   Constraint,
   DropStmt,
   RenameStmt,
 } from "libpg-query";
 import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
 import type { Statement } from "../parser.js";
-import { type ColumnModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { typeChange } from "../schema/sql-type.js";
+import { type ColumnModel, domainOf, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { defaultKey } from "../schema/replay.js";
+import { isSerial, sqlType, typeChange } from "../schema/sql-type.js";
 
 /**
  * What a rule is. A rule is a pure function from one statement and the schema
@@ -233,6 +235,25 @@ export function existingColumn(
   if (relation && isNew(relation)) return { existing: false, model: relation.columns.get(column) };
   const model = relation?.columns.get(column);
   return { existing: !isNew(model), model };
+}
+
+/**
+ * Whether an ADD COLUMN's column is filled when an INSERT omits it: a DEFAULT
+ * other than NULL, serial, identity, a generation expression, or (no DEFAULT
+ * clause at all: DEFAULT NULL overrides it) its domain's DEFAULT.
+ */
+export function columnDefFilled(schema: SchemaModel, def: ColumnDef): boolean {
+  const cons = (def.constraints ?? []).flatMap((c) => nodeOf<Constraint>(c, "Constraint") ?? []);
+  const defaults = cons.filter((c) => c.contype === "CONSTR_DEFAULT");
+  return (
+    defaultKey(def.raw_default) !== undefined ||
+    isSerial(def.typeName) ||
+    defaults.some((c) => defaultKey(c.raw_expr) !== undefined) ||
+    cons.some((c) => c.contype === "CONSTR_IDENTITY" || c.contype === "CONSTR_GENERATED") ||
+    (def.raw_default === undefined &&
+      defaults.length === 0 &&
+      domainOf(schema, sqlType(def.typeName))?.hasDefault === true)
+  );
 }
 
 export function tableName(q: QualifiedName): string {

@@ -1,6 +1,6 @@
 import type { AlterDomainStmt, Constraint } from "libpg-query";
 import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
-import { isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 const newColumnHint =
@@ -14,12 +14,13 @@ const newColumnHint =
  * fills it (a DEFAULT, identity or generated column).
  */
 function whyItBreaks(
+  schema: SchemaModel,
   relation: RelationModel | undefined,
   column: string,
 ): { why: string; added: boolean } | undefined {
   const { existing, model } = existingColumn(relation, column);
   if (model?.notNull) return undefined;
-  const filled = model?.defaultKey !== undefined || model?.generated === true;
+  const filled = model !== undefined && filledOnInsert(schema, model);
   if (existing) {
     return {
       why: filled
@@ -72,7 +73,7 @@ export const setNotNull: Rule = {
       // A table created in this change set: no old code writes it yet.
       if (isNew(relation)) continue;
       if (cmd.subtype === "AT_SetNotNull" && cmd.name !== undefined) {
-        const v = whyItBreaks(relation, cmd.name);
+        const v = whyItBreaks(ctx.schema, relation, cmd.name);
         if (!v) continue;
         out.push({
           message: v.added
@@ -94,7 +95,7 @@ export const setNotNull: Rule = {
           continue;
         }
         for (const c of cols) {
-          const v = whyItBreaks(relation, c);
+          const v = whyItBreaks(ctx.schema, relation, c);
           if (!v) continue;
           out.push({
             message: `PRIMARY KEY on ${tableName(target)} makes ${v.added ? "" : "existing "}column ${c} NOT NULL${v.added ? " (added in this change set without a DEFAULT)" : ""}; ${v.why} start failing`,

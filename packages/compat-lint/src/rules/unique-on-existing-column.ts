@@ -1,16 +1,17 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../ast.js";
-import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous
  * generation writes. It cannot when one key column is new, nullable and has
- * no default: old code leaves it NULL, and NULLs are distinct (unless the
+ * no default (its own or its domain's): old code leaves it NULL, and NULLs are distinct (unless the
  * index says NULLS NOT DISTINCT).
  */
 function constrainsOldWrites(
+  schema: SchemaModel,
   rel: RelationModel | undefined,
   columns: string[],
   nullsNotDistinct: boolean,
@@ -20,9 +21,7 @@ function constrainsOldWrites(
   if (nullsNotDistinct) return true;
   return !columns.some((c) => {
     const { existing, model } = existingColumn(rel, c);
-    return (
-      !existing && model !== undefined && !model.notNull && model.defaultKey === undefined && !model.generated
-    );
+    return !existing && model !== undefined && !model.notNull && !filledOnInsert(schema, model);
   });
 }
 
@@ -79,7 +78,7 @@ export const uniqueOnExistingColumn: Rule = {
       const rel = ctx.schema.relation(q.schema, q.name);
       if (isNew(rel)) return [];
       const cols = indexColumns(i);
-      if (!constrainsOldWrites(rel, cols, i.nulls_not_distinct === true)) return [];
+      if (!constrainsOldWrites(ctx.schema, rel, cols, i.nulls_not_distinct === true)) return [];
       const plain = (i.indexParams ?? []).every((p) => nodeOf<IndexElem>(p, "IndexElem")?.name !== undefined);
       if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true)) return [];
       if (duplicatesUniqueIndex(ctx.schema, rel, indexShape(i))) return [];
@@ -96,7 +95,7 @@ export const uniqueOnExistingColumn: Rule = {
       if (con.indexname) continue;
       // An exclusion constraint is a generalised uniqueness rule: NULLs never conflict there either.
       const cols = constraintColumns(con, undefined);
-      if (!constrainsOldWrites(relation, cols, con.nulls_not_distinct === true)) continue;
+      if (!constrainsOldWrites(ctx.schema, relation, cols, con.nulls_not_distinct === true)) continue;
       if (kind !== "EXCLUDE" && impliedByExistingKey(relation, cols, con.nulls_not_distinct === true))
         continue;
       out.push({

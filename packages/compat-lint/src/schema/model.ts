@@ -22,6 +22,12 @@ export interface ColumnModel {
   notNull: boolean;
   /** A canonical fingerprint of the default expression, or undefined for none. */
   defaultKey: string | undefined;
+  /**
+   * The column has a DEFAULT NULL of its own (DEFAULT NULL, SET DEFAULT NULL):
+   * no default for defaultKey, but it overrides a domain's DEFAULT (PG stores
+   * it for a column of a domain type; DROP DEFAULT brings the domain's back).
+   */
+  nullDefault: boolean;
   /** GENERATED ALWAYS AS (...) STORED, or an identity column: the database fills it. */
   generated: boolean;
   /** An identity column GENERATED ALWAYS: an INSERT or UPDATE of an explicit value fails. */
@@ -207,6 +213,25 @@ export class SchemaModel {
     for (const s of this.searchPath) if (m.has(key(s, name))) return s;
     return this.creationSchema;
   }
+}
+
+/** The domain a column of type `t` is of (not an array of it), if the model knows one. */
+export function domainOf(model: SchemaModel, t: SqlType): TypeModel | undefined {
+  if (t.arrayDims > 0 || t.name === "") return undefined;
+  const dot = t.name.lastIndexOf(".");
+  const found =
+    dot < 0 ? model.type(undefined, t.name) : model.type(t.name.slice(0, dot), t.name.slice(dot + 1));
+  return found?.kind === "domain" ? found : undefined;
+}
+
+/**
+ * Whether an INSERT that omits the column stores something else than NULL:
+ * its DEFAULT, identity or generation expression, or (no DEFAULT of its own,
+ * not even DEFAULT NULL) its domain's DEFAULT.
+ */
+export function filledOnInsert(model: SchemaModel, c: ColumnModel): boolean {
+  if (c.defaultKey !== undefined || c.generated) return true;
+  return !c.nullDefault && domainOf(model, c.type)?.hasDefault === true;
 }
 
 /** Whether an object is new in this change set (unknown objects are not). */

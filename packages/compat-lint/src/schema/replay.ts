@@ -344,6 +344,7 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
       type: { ...c.type, mods: [...c.type.mods] },
       notNull: c.notNull,
       defaultKey: !c.generated && opts & LIKE_DEFAULTS ? c.defaultKey : undefined,
+      nullDefault: !c.generated && (opts & LIKE_DEFAULTS) !== 0 && c.nullDefault,
       generated,
       identity,
       identityAlways: identity && c.identityAlways,
@@ -421,6 +422,7 @@ function setQueryColumns(
       type: c.type,
       notNull: false,
       defaultKey: undefined,
+      nullDefault: false,
       generated: false,
       identity: false,
       identityAlways: false,
@@ -581,6 +583,7 @@ function addColumn(
     // serial implies NOT NULL.
     notNull: def.is_not_null === true || serial,
     defaultKey: serial ? "nextval" : defaultKey(def.raw_default),
+    nullDefault: def.raw_default !== undefined && defaultKey(def.raw_default) === undefined,
     generated: def.generated !== undefined && def.generated !== "",
     identityAlways: false,
     identity: false,
@@ -656,6 +659,12 @@ function dropSequence(model: SchemaModel, col: ColumnModel): void {
   col.sequence = undefined;
 }
 
+/** A column's DEFAULT clause (undefined: DROP DEFAULT). */
+function setDefault(col: ColumnModel, expr: Node | undefined): void {
+  col.defaultKey = defaultKey(expr);
+  col.nullDefault = expr !== undefined && col.defaultKey === undefined;
+}
+
 const constraintKinds: Partial<Record<string, ConstraintKind>> = {
   CONSTR_PRIMARY: "primary",
   CONSTR_UNIQUE: "unique",
@@ -716,7 +725,7 @@ function addConstraint(
       if (col) col.notNull = false;
       return;
     case "CONSTR_DEFAULT":
-      if (col) col.defaultKey = defaultKey(con.raw_expr);
+      if (col) setDefault(col, con.raw_expr);
       return;
     case "CONSTR_IDENTITY":
       if (col) {
@@ -796,7 +805,8 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         if (col) col.notNull = false;
         break;
       case "AT_ColumnDefault":
-        if (col) col.defaultKey = defaultKey(cmd.def);
+        // SET DEFAULT (def) or DROP DEFAULT (none).
+        if (col) setDefault(col, cmd.def);
         break;
       case "AT_AddIdentity":
         if (col) {
