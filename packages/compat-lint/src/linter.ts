@@ -190,7 +190,7 @@ function lintOne(
     for (const stmt of splitAlterTable(whole)) {
       const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {
-        const ctx = context(stmt, model, config, source, sectionBase);
+        const ctx = context(stmt, model, origin, config, source, sectionBase);
         for (const rule of applicable) {
           let findings: Finding[];
           try {
@@ -290,6 +290,7 @@ function hasStatementBetween(source: SourceText, from: number, to: number): bool
 function context(
   stmt: Statement,
   model: SchemaModel,
+  origin: Origin,
   config: Config,
   source: SourceText,
   base: number,
@@ -304,6 +305,7 @@ function context(
     stmt,
     schema: model,
     pgVersion: config.pgVersion,
+    origin,
     at(location) {
       if (location === undefined || location < 0) return { start: stmt.start, end: lineEnd(stmt.start) };
       const start = base + location;

@@ -269,3 +269,67 @@ describe("a new column whose domain has a DEFAULT", () => {
     ]);
   });
 });
+
+describe("row-level security enabled by an earlier file with an open policy", () => {
+  const docs =
+    "CREATE TABLE docs (id bigint, tenant text);\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);";
+
+  it("reports a later DROP POLICY, narrowing ALTER POLICY or RESTRICTIVE policy: old code then sees fewer rows", async () => {
+    // PG 15, non-owner role, 2 rows: after each of these it sees 0 (drop, restrictive) or 0 of 2 (id > 100).
+    for (const sql of [
+      "DROP POLICY everyone ON docs;",
+      "ALTER POLICY everyone ON docs USING (id > 100);",
+      "ALTER POLICY everyone ON docs TO app_reader;",
+      "CREATE POLICY per_tenant ON docs AS RESTRICTIVE USING (tenant = current_setting('app.tenant'));",
+      "ALTER POLICY everyone ON docs RENAME TO legacy;\nDROP POLICY legacy ON docs;",
+    ]) {
+      const r = await files(docs, sql);
+      expect(ids(r), sql).toEqual(["enable-row-level-security"]);
+    }
+    const r = await files(docs, "DROP POLICY everyone ON docs;");
+    expect(r.diagnostics[0]?.message).toMatch(
+      /^dropping policy everyone on docs, the one that admits every row; row-level security is enabled on docs/,
+    );
+  });
+
+  it("is clean when another open policy remains, the file puts one back, or RLS is disabled", async () => {
+    for (const sql of [
+      "CREATE POLICY all_rows ON docs USING (true);\nDROP POLICY everyone ON docs;",
+      "DROP POLICY everyone ON docs;\nCREATE POLICY everyone ON docs USING (true);",
+      "ALTER TABLE docs DISABLE ROW LEVEL SECURITY;\nDROP POLICY everyone ON docs;",
+      "CREATE POLICY readers ON docs FOR SELECT TO app_reader USING (tenant = 'a');",
+      "ALTER POLICY everyone ON docs RENAME TO all_rows;",
+      // Enabled already: nothing changes for old code.
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;",
+    ]) {
+      const r = await files(docs, sql);
+      expect(ids(r), sql).toEqual([]);
+    }
+  });
+
+  it("is left to the ENABLE finding when RLS was enabled in the same change set", async () => {
+    const r = await files(
+      "CREATE TABLE docs (id bigint, tenant text);",
+      "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);\nDROP POLICY everyone ON docs;",
+    );
+    expect(ids(r)).toEqual(["enable-row-level-security"]);
+    expect(r.diagnostics[0]?.message).toMatch(/^ENABLE ROW LEVEL SECURITY/);
+  });
+
+  it("is reported when one change set (--since) enabled RLS in an earlier file and drops the policy in a later one", async () => {
+    const r = await lintSources(
+      [
+        { path: "1.sql", content: "CREATE TABLE docs (id bigint, tenant text);", inChangeSet: false },
+        {
+          path: "2.sql",
+          content:
+            "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY everyone ON docs USING (true);",
+          inChangeSet: true,
+        },
+        { path: "3.sql", content: "DROP POLICY everyone ON docs;", inChangeSet: true },
+      ],
+      { changeSet: "inputs" },
+    );
+    expect(r.diagnostics.map((d) => `${d.file}:${d.ruleId}`)).toEqual(["3.sql:enable-row-level-security"]);
+  });
+});

@@ -9,7 +9,14 @@ import type {
 } from "libpg-query";
 import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
 import type { Statement } from "../parser.js";
-import { type ColumnModel, domainOf, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import {
+  type ColumnModel,
+  domainOf,
+  isNew,
+  type Origin,
+  type RelationModel,
+  type SchemaModel,
+} from "../schema/model.js";
 import { defaultKey } from "../schema/replay.js";
 import { isSerial, sqlType, typeChange } from "../schema/sql-type.js";
 
@@ -64,6 +71,8 @@ export interface RuleContext {
   schema: SchemaModel;
   /** Target Postgres major version (config `pgVersion`). */
   pgVersion: number;
+  /** The origin of the file being linted: a model object with this very origin was made by this file. */
+  origin: Origin;
   /** Span of a parser location (byte offset relative to the parsed section). */
   at(location: number | undefined): Span;
   /** Span of the first match of a pattern in the statement's text; the statement start if none. */

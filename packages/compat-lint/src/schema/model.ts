@@ -70,6 +70,12 @@ export interface RelationModel {
   dependsOn: RelationModel[];
   /** Row-level security policies by name. */
   policies: Map<string, PolicyModel>;
+  /**
+   * ENABLE ROW LEVEL SECURITY: the origin of the file that enabled it
+   * (undefined: disabled, or the model does not know). A policy change on a
+   * table whose RLS is old decides what old code sees.
+   */
+  rowSecurity: Origin | undefined;
   origin: Origin;
 }
 
@@ -94,6 +100,20 @@ export interface PolicyModel {
 /** A policy that admits every row to every role for every command: PERMISSIVE, FOR ALL, TO PUBLIC, USING (true), WITH CHECK (true) or none. */
 export function admitsEverything(p: PolicyModel): boolean {
   return p.permissive && p.allCommands && p.toPublic && p.using === "true" && p.check !== "other";
+}
+
+/**
+ * Whether a table's policies leave every row to everyone: a policy that
+ * admits everything, and no RESTRICTIVE one that may filter rows (a row must
+ * pass every restrictive policy, whatever the permissive ones admit).
+ */
+export function openPolicies(policies: Iterable<PolicyModel>): boolean {
+  let open = false;
+  for (const p of policies) {
+    if (mayRestrict(p)) return false;
+    if (admitsEverything(p)) open = true;
+  }
+  return open;
 }
 
 /**

@@ -39,6 +39,7 @@ import {
   key,
   type Origin,
   type PolicyClause,
+  type PolicyModel,
   type RelationKind,
   type RelationModel,
   type SchemaModel,
@@ -236,28 +237,40 @@ function toPublic(roles: Node[] | undefined): boolean {
   );
 }
 
-function createPolicy(model: SchemaModel, p: CreatePolicyStmt): void {
-  const t = fromRangeVar(p.table);
-  const rel = model.relation(t.schema, t.name);
-  if (!rel || !p.policy_name) return;
-  rel.policies.set(p.policy_name, {
-    name: p.policy_name,
+/** The policy a CREATE POLICY makes. */
+export function newPolicy(p: CreatePolicyStmt): PolicyModel {
+  return {
+    name: p.policy_name ?? "",
     permissive: p.permissive === true,
     allCommands: (p.cmd_name ?? "all") === "all",
     toPublic: toPublic(p.roles),
     using: policyClause(p.qual),
     check: policyClause(p.with_check),
-  });
+  };
 }
 
-/** ALTER POLICY: TO, USING and WITH CHECK replace what was there; what it does not name stays. */
+/** A policy after ALTER POLICY: TO, USING and WITH CHECK replace what was there; what it does not name stays. */
+export function alteredPolicy(policy: PolicyModel, a: AlterPolicyStmt): PolicyModel {
+  return {
+    ...policy,
+    toPublic: a.roles !== undefined ? toPublic(a.roles) : policy.toPublic,
+    using: a.qual !== undefined ? policyClause(a.qual) : policy.using,
+    check: a.with_check !== undefined ? policyClause(a.with_check) : policy.check,
+  };
+}
+
+function createPolicy(model: SchemaModel, p: CreatePolicyStmt): void {
+  const t = fromRangeVar(p.table);
+  const rel = model.relation(t.schema, t.name);
+  if (!rel || !p.policy_name) return;
+  rel.policies.set(p.policy_name, newPolicy(p));
+}
+
 function alterPolicy(model: SchemaModel, a: AlterPolicyStmt): void {
   const t = fromRangeVar(a.table);
-  const policy = model.relation(t.schema, t.name)?.policies.get(a.policy_name ?? "");
-  if (!policy) return;
-  if (a.roles !== undefined) policy.toPublic = toPublic(a.roles);
-  if (a.qual !== undefined) policy.using = policyClause(a.qual);
-  if (a.with_check !== undefined) policy.check = policyClause(a.with_check);
+  const policies = model.relation(t.schema, t.name)?.policies;
+  const policy = policies?.get(a.policy_name ?? "");
+  if (policies && policy) policies.set(policy.name, alteredPolicy(policy, a));
 }
 
 function addRelation(
@@ -280,6 +293,7 @@ function addRelation(
     columnsKnown: false,
     dependsOn: [],
     policies: new Map(),
+    rowSecurity: undefined,
     origin,
   };
   model.relations.set(k, rel);
@@ -304,6 +318,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.columns.clear();
   rel.constraints.clear();
   rel.policies.clear();
+  rel.rowSecurity = undefined;
   rel.dependsOn = [];
   // INHERITS and PARTITION OF take the parent's columns, which are not copied.
   rel.columnsKnown = (c.inhRelations ?? []).length === 0 && c.partbound === undefined;
@@ -836,6 +851,12 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
         if (con) addConstraint(rel, con, undefined, origin, usingIndex(model, rel, con));
         break;
       }
+      case "AT_EnableRowSecurity":
+        rel.rowSecurity ??= origin;
+        break;
+      case "AT_DisableRowSecurity":
+        rel.rowSecurity = undefined;
+        break;
       case "AT_DropConstraint":
         if (cmd.name !== undefined) {
           const con = rel.constraints.get(cmd.name);
