@@ -66,8 +66,18 @@ export interface RelationModel {
    * its query; a relation the model never saw is not.
    */
   columnsKnown: boolean;
-  /** For a view or materialized view: the relations its query reads (DROP ... CASCADE drops it with them). */
+  /** For a view or materialized view: the relations its query reads (DROP ... CASCADE drops it with them). Set with setDependsOn. */
   dependsOn: RelationModel[];
+  /** The reverse of dependsOn: relations whose dependsOn includes this one (kept by setDependsOn). */
+  dependents: Set<RelationModel>;
+  /**
+   * The indexes created on this relation (a superset: one dropped or refiled
+   * since is checked against SchemaModel.indexes on use). DROP TABLE and
+   * renames visit these instead of every index.
+   */
+  indexes: Set<IndexModel>;
+  /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
+  seq: number;
   /** Row-level security policies by name. */
   policies: Map<string, PolicyModel>;
   /**
@@ -178,10 +188,29 @@ export const UNKNOWN_TYPE: SqlType = { name: "", mods: [], arrayDims: 0 };
 
 export const key = (schema: string, name: string): string => `${schema}.${name}`;
 
+/** A Map of relations that stamps each one with its position in the Map's order (RelationModel.seq). */
+class RelationMap extends Map<string, RelationModel> {
+  private next = 0;
+
+  override set(k: string, v: RelationModel): this {
+    // Setting an existing key keeps its place in the order.
+    const old = this.get(k);
+    v.seq = old !== undefined ? old.seq : this.next++;
+    return super.set(k, v);
+  }
+}
+
 export class SchemaModel {
   searchPath: string[];
   readonly schemas = new Map<string, Origin>();
-  readonly relations = new Map<string, RelationModel>();
+  readonly relations: Map<string, RelationModel> = new RelationMap();
+  /**
+   * key(schema, name) of a PRIMARY KEY / UNIQUE / EXCLUDE constraint (and so
+   * of its index) -> the relations that have (or had) one of that name in that
+   * schema: a superset, checked on use (indexConstraint), so ALTER INDEX
+   * RENAME and DROP INDEX need not visit every relation.
+   */
+  readonly constraintOwners = new Map<string, Set<RelationModel>>();
   readonly indexes = new Map<string, IndexModel>();
   readonly types = new Map<string, TypeModel>();
   readonly functions = new Map<string, FunctionModel>();
@@ -252,6 +281,11 @@ export function domainOf(model: SchemaModel, t: SqlType): TypeModel | undefined 
 export function filledOnInsert(model: SchemaModel, c: ColumnModel): boolean {
   if (c.defaultKey !== undefined || c.generated) return true;
   return !c.nullDefault && domainOf(model, c.type)?.hasDefault === true;
+}
+
+/** Whether a relation object is the one the model has under its name (not dropped or replaced). */
+export function inModel(model: SchemaModel, rel: RelationModel): boolean {
+  return model.relations.get(key(rel.schema, rel.name)) === rel;
 }
 
 /** Whether an object is new in this change set (unknown objects are not). */

@@ -36,6 +36,8 @@ import {
   type ColumnModel,
   type ConstraintKind,
   type ConstraintModel,
+  type IndexModel,
+  inModel,
   key,
   type Origin,
   type PolicyClause,
@@ -119,7 +121,7 @@ export function replay(
       const matview = c.objtype === "OBJECT_MATVIEW";
       const rel = addRelation(model, q, matview ? "matview" : "table", origin, false);
       setQueryColumns(model, rel, c.query, strings(c.into?.colNames), origin);
-      if (!matview) rel.dependsOn = [];
+      if (!matview) setDependsOn(rel, []);
       return;
     }
     case "CreateExtensionStmt": {
@@ -292,6 +294,9 @@ function addRelation(
     constraints: new Map(),
     columnsKnown: false,
     dependsOn: [],
+    dependents: new Set(),
+    indexes: new Set(),
+    seq: 0,
     policies: new Map(),
     rowSecurity: undefined,
     origin,
@@ -319,7 +324,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.constraints.clear();
   rel.policies.clear();
   rel.rowSecurity = undefined;
-  rel.dependsOn = [];
+  setDependsOn(rel, []);
   // INHERITS and PARTITION OF take the parent's columns, which are not copied.
   rel.columnsKnown = (c.inhRelations ?? []).length === 0 && c.partbound === undefined;
   for (const elt of c.tableElts ?? []) {
@@ -330,6 +335,32 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
     const like = nodeOf<TableLikeClause>(elt, "TableLikeClause");
     if (like && !copyLike(model, rel, like, origin)) rel.columnsKnown = false;
   }
+  noteConstraints(model, rel);
+}
+
+/** Sets what a view reads, keeping the reverse (RelationModel.dependents) in step. */
+function setDependsOn(rel: RelationModel, deps: RelationModel[]): void {
+  for (const d of rel.dependsOn) d.dependents.delete(rel);
+  rel.dependsOn = deps;
+  for (const d of deps) d.dependents.add(rel);
+}
+
+/** Records the relation as owner of its PRIMARY KEY / UNIQUE / EXCLUDE constraints' names (SchemaModel.constraintOwners). */
+function noteConstraints(model: SchemaModel, rel: RelationModel): void {
+  for (const c of rel.constraints.values()) if (indexKinds.has(c.kind)) noteConstraint(model, rel, c.name);
+}
+
+function noteConstraint(model: SchemaModel, rel: RelationModel, name: string): void {
+  const k = key(rel.schema, name);
+  let owners = model.constraintOwners.get(k);
+  if (owners === undefined) model.constraintOwners.set(k, (owners = new Set()));
+  owners.add(rel);
+}
+
+/** Files a new index in the model and under its relation. */
+function addIndex(model: SchemaModel, rel: RelationModel, idx: IndexModel): void {
+  model.indexes.set(key(idx.schema, idx.name), idx);
+  rel.indexes.add(idx);
 }
 
 /** CREATE TABLE (LIKE ...) option bits (CREATE_TABLE_LIKE_* in parsenodes.h). */
@@ -378,7 +409,7 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
     const name = con.kind === "check" ? con.name : defaultConstraintName(rel.name, con.kind, con.columns);
     rel.constraints.set(name, { name, kind: con.kind, columns: [...con.columns], origin });
     if (con.kind !== "check")
-      model.indexes.set(key(rel.schema, name), {
+      addIndex(model, rel, {
         schema: rel.schema,
         name,
         relation: key(rel.schema, rel.name),
@@ -390,11 +421,11 @@ function copyLike(model: SchemaModel, rel: RelationModel, like: TableLikeClause,
   }
   if (opts & LIKE_INDEXES) {
     const from = key(src.schema, src.name);
-    for (const idx of [...model.indexes.values()]) {
+    for (const idx of liveIndexes(model, src)) {
       // A constraint's index was copied with its constraint above.
       if (idx.relation !== from || src.constraints.has(idx.name)) continue;
       const name = `${rel.name}_${idx.columns.join("_")}_idx`;
-      model.indexes.set(key(rel.schema, name), {
+      addIndex(model, rel, {
         schema: rel.schema,
         name,
         relation: key(rel.schema, rel.name),
@@ -426,7 +457,7 @@ function setQueryColumns(
   const before = new Map(rel.columns);
   rel.columns.clear();
   const ctes = cteNames(query);
-  rel.dependsOn = queryRelations(model, query, ctes);
+  setDependsOn(rel, queryRelations(model, query, ctes));
   const derived = selectColumns(model, nodeOf<SelectStmt>(query, "SelectStmt"), ctes);
   rel.columnsKnown = derived !== undefined;
   if (!derived) return;
@@ -791,6 +822,14 @@ function alterTable(model: SchemaModel, a: AlterTableStmt, origin: Origin): void
   const q = fromRangeVar(a.relation);
   if (a.objtype === "OBJECT_INDEX") return;
   const rel = relationFor(model, q);
+  try {
+    alterCommands(model, rel, a, origin);
+  } finally {
+    noteConstraints(model, rel);
+  }
+}
+
+function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt, origin: Origin): void {
   for (const n of a.cmds ?? []) {
     const cmd = nodeOf<AlterTableCmd>(n, "AlterTableCmd");
     if (!cmd) continue;
@@ -934,7 +973,10 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       // Renaming the index of a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames the constraint too.
       const q = fromRangeVar(r.relation);
       const owner = indexConstraint(model, q);
-      if (owner) renameEntry(owner.relation.constraints, owner.constraint.name, newname);
+      if (owner) {
+        renameEntry(owner.relation.constraints, owner.constraint.name, newname);
+        noteConstraint(model, owner.relation, newname);
+      }
       refile(model.indexes, model.index(q.schema, q.name), { name: newname });
       return;
     }
@@ -948,8 +990,10 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       const q = fromRangeVar(r.relation);
       const rel = model.relation(q.schema, q.name);
       const con = r.subname !== undefined ? rel?.constraints.get(r.subname) : undefined;
-      if (rel && con && indexKinds.has(con.kind))
+      if (rel && con && indexKinds.has(con.kind)) {
         refile(model.indexes, model.indexes.get(key(rel.schema, con.name)), { name: newname });
+        noteConstraint(model, rel, newname);
+      }
       renameEntry(rel?.constraints, r.subname, newname);
       return;
     }
@@ -972,6 +1016,7 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       model.schemas.delete(from);
       if (origin) model.schemas.set(newname, origin);
       renameKeys(model.relations, from, newname);
+      for (const rel of model.relations.values()) if (rel.schema === newname) noteConstraints(model, rel);
       renameKeys(model.indexes, from, newname);
       renameKeys(model.types, from, newname);
       renameKeys(model.functions, from, newname);
@@ -994,11 +1039,20 @@ export function indexConstraint(
 ): { relation: RelationModel; constraint: ConstraintModel } | undefined {
   const schemas = q.schema !== undefined ? [q.schema] : model.searchPath;
   for (const s of schemas) {
-    for (const rel of model.relations.values()) {
-      if (rel.schema !== s) continue;
-      const c = rel.constraints.get(q.name);
-      if (c && indexKinds.has(c.kind)) return { relation: rel, constraint: c };
+    const owners = model.constraintOwners.get(key(s, q.name));
+    if (owners === undefined) continue;
+    let best: { relation: RelationModel; constraint: ConstraintModel } | undefined;
+    for (const rel of owners) {
+      const c = rel.schema === s && inModel(model, rel) ? rel.constraints.get(q.name) : undefined;
+      if (!c || !indexKinds.has(c.kind)) {
+        // No longer an owner (dropped, renamed, moved); a new owner is noted again.
+        owners.delete(rel);
+        continue;
+      }
+      // Several relations (the model does not pick PG's t_a_key1 on a collision): the first in the model's order.
+      if (best === undefined || rel.seq < best.relation.seq) best = { relation: rel, constraint: c };
     }
+    if (best) return best;
   }
   return undefined;
 }
@@ -1033,7 +1087,9 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
   const to = { schema: a.newschema ?? "" };
   if (a.relation) {
     const q = fromRangeVar(a.relation);
-    refile(model.relations, model.relation(q.schema, q.name), to);
+    const rel = model.relation(q.schema, q.name);
+    refile(model.relations, rel, to);
+    if (rel) noteConstraints(model, rel);
     return;
   }
   const q = objectName(a.object);
@@ -1056,7 +1112,7 @@ function createIndex(model: SchemaModel, i: IndexStmt, origin: Origin): void {
   const columns = indexColumns(i);
   const name = i.idxname ?? `${rel.name}_${columns.join("_")}_idx`;
   if (i.if_not_exists && model.index(rel.schema, name)) return;
-  model.indexes.set(key(rel.schema, name), {
+  addIndex(model, rel, {
     schema: rel.schema,
     name,
     relation: key(rel.schema, rel.name),
@@ -1129,16 +1185,40 @@ const relationDrops = new Set([
  * it: those whose query reads one of them, transitively (not `dropped` itself).
  */
 export function cascadeDependents(model: SchemaModel, dropped: readonly RelationModel[]): RelationModel[] {
+  // What is affected, through the reverse map: proportional to it, not to the model.
   const gone = new Set(dropped);
+  const affected: RelationModel[] = [];
+  for (const stack = [...dropped]; stack.length > 0; ) {
+    for (const d of stack.pop()!.dependents) {
+      if (gone.has(d) || !inModel(model, d)) continue;
+      gone.add(d);
+      affected.push(d);
+      stack.push(d);
+    }
+  }
+  if (affected.length === 0) return affected;
+  // Reported in the order passes over the model's relations find them (what a full scan gives).
+  affected.sort((a, b) => a.seq - b.seq);
+  const done = new Set(dropped);
   const out: RelationModel[] = [];
   for (let grew = true; grew; ) {
     grew = false;
-    for (const rel of model.relations.values()) {
-      if (gone.has(rel) || !rel.dependsOn.some((r) => gone.has(r))) continue;
-      gone.add(rel);
+    for (const rel of affected) {
+      if (done.has(rel) || !rel.dependsOn.some((r) => done.has(r))) continue;
+      done.add(rel);
       out.push(rel);
       grew = true;
     }
+  }
+  return out;
+}
+
+/** The indexes of a relation the model still has. */
+function liveIndexes(model: SchemaModel, rel: RelationModel): IndexModel[] {
+  const out: IndexModel[] = [];
+  for (const idx of rel.indexes) {
+    if (model.indexes.get(key(idx.schema, idx.name)) === idx) out.push(idx);
+    else rel.indexes.delete(idx);
   }
   return out;
 }
@@ -1147,11 +1227,10 @@ function dropRelation(model: SchemaModel, rel: RelationModel): void {
   const k = key(rel.schema, rel.name);
   if (model.relations.get(k) !== rel) return;
   model.relations.delete(k);
+  setDependsOn(rel, []);
   for (const c of rel.columns.values()) dropSequence(model, c);
-  // Deleting the visited entry during Map#forEach is safe; no copy of the whole map per DROP.
-  model.indexes.forEach((idx, ik, indexes) => {
-    if (idx.relation === k) indexes.delete(ik);
-  });
+  for (const idx of liveIndexes(model, rel))
+    if (idx.relation === k) model.indexes.delete(key(idx.schema, idx.name));
 }
 
 function drop(model: SchemaModel, d: DropStmt): void {
