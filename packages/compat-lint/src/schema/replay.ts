@@ -352,9 +352,9 @@ function noteConstraints(model: SchemaModel, rel: RelationModel): void {
 
 function noteConstraint(model: SchemaModel, rel: RelationModel, name: string): void {
   const k = key(rel.schema, name);
-  let owners = model.constraintOwners.get(k);
-  if (owners === undefined) model.constraintOwners.set(k, (owners = new Set()));
-  owners.add(rel);
+  const owners = model.constraintOwners.get(k);
+  if (owners === undefined) model.constraintOwners.set(k, new Set([rel]));
+  else owners.add(rel);
 }
 
 /** Files a new index in the model and under its relation. */
