@@ -333,3 +333,14 @@ describe("row-level security enabled by an earlier file with an open policy", ()
     expect(r.diagnostics.map((d) => `${d.file}:${d.ruleId}`)).toEqual(["3.sql:enable-row-level-security"]);
   });
 });
+
+describe("indexes of a renamed table", () => {
+  it("follow the table: the unique-index rebuild recipe after ALTER TABLE ... RENAME TO is clean", async () => {
+    const r = await files(
+      "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE UNIQUE INDEX users_email ON users (email);",
+      "ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;",
+      "CREATE UNIQUE INDEX CONCURRENTLY accounts_email_new ON accounts (email);\nDROP INDEX CONCURRENTLY users_email;\nALTER INDEX accounts_email_new RENAME TO users_email;",
+    );
+    expect(ids(r, "error")).toEqual([]);
+  });
+});

@@ -966,7 +966,9 @@ function rename(model: SchemaModel, r: RenameStmt): void {
     case "OBJECT_SEQUENCE":
     case "OBJECT_FOREIGN_TABLE": {
       const q = fromRangeVar(r.relation);
-      refile(model.relations, model.relation(q.schema, q.name), { name: newname });
+      const rel = model.relation(q.schema, q.name);
+      refile(model.relations, rel, { name: newname });
+      if (rel) retarget(model, rel);
       return;
     }
     case "OBJECT_INDEX": {
@@ -1016,7 +1018,11 @@ function rename(model: SchemaModel, r: RenameStmt): void {
       model.schemas.delete(from);
       if (origin) model.schemas.set(newname, origin);
       renameKeys(model.relations, from, newname);
-      for (const rel of model.relations.values()) if (rel.schema === newname) noteConstraints(model, rel);
+      for (const rel of model.relations.values())
+        if (rel.schema === newname) {
+          noteConstraints(model, rel);
+          retarget(model, rel);
+        }
       renameKeys(model.indexes, from, newname);
       renameKeys(model.types, from, newname);
       renameKeys(model.functions, from, newname);
@@ -1089,7 +1095,10 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
     const q = fromRangeVar(a.relation);
     const rel = model.relation(q.schema, q.name);
     refile(model.relations, rel, to);
-    if (rel) noteConstraints(model, rel);
+    if (rel) {
+      noteConstraints(model, rel);
+      retarget(model, rel);
+    }
     return;
   }
   const q = objectName(a.object);
@@ -1211,6 +1220,12 @@ export function cascadeDependents(model: SchemaModel, dropped: readonly Relation
     }
   }
   return out;
+}
+
+/** After a relation's rename or move: its indexes name it under its new key (IndexModel.relation). */
+function retarget(model: SchemaModel, rel: RelationModel): void {
+  const k = key(rel.schema, rel.name);
+  for (const idx of liveIndexes(model, rel)) idx.relation = k;
 }
 
 /** The indexes of a relation the model still has. */
