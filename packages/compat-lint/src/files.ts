@@ -176,15 +176,37 @@ function git(args: string[], cwd: string): string {
   }
 }
 
+/** The top-level directory of the git work tree holding `cwd`, or undefined outside one. */
+export function gitTopLevel(cwd: string): string | undefined {
+  try {
+    return git(["rev-parse", "--show-toplevel"], cwd).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Absolute paths of files added since `ref` (committed, staged or in the
  * working tree) plus untracked files: the change set for --since.
  */
 export function filesAddedSince(ref: string, cwd: string): Set<string> {
+  if (ref.trim() === "") throw new UsageError("--since needs a git ref, such as origin/main");
   if (ref.startsWith("-")) throw new UsageError(`--since: "${ref}" is not a git ref`);
-  const top = git(["rev-parse", "--show-toplevel"], cwd).trim();
-  git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], cwd);
-  const added = git(["diff", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
+  const top = gitTopLevel(cwd);
+  if (top === undefined) {
+    throw new UsageError(`--since needs git and a repository; ${cwd} is not inside a git work tree`);
+  }
+  try {
+    git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], cwd);
+  } catch (err) {
+    throw new UsageError(
+      `--since: unknown git ref "${ref}" (in a shallow CI checkout, fetch it first, e.g. \`git fetch --depth=1 origin main\`)`,
+      { cause: err },
+    );
+  }
+  // --no-renames: a file at a path the ref does not have is added, even when git would pair it
+  // with a deleted file of similar content as a rename (and whatever diff.renames says).
+  const added = git(["diff", "--no-renames", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
   const untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], top);
   const out = new Set<string>();
   for (const p of `${added}\0${untracked}`.split("\0")) if (p !== "") out.add(resolve(top, p));

@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
-import { collectFiles, displayPath, filesAddedSince, readFiles } from "./files.js";
+import { collectFiles, displayPath, filesAddedSince, readFiles, UsageError } from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
 import { initParser } from "./parser.js";
 
@@ -28,7 +28,7 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   const config = mergeConfig(loadConfigFile(cwd, options.configFile), options.config ?? {});
   // Start compiling the parser now; it finishes in the background while the files are read.
   initParser().catch(() => {});
-  const files = collectFiles(options.paths?.length ? options.paths : ["migrations"], cwd);
+  const files = options.paths?.length ? collectFiles(options.paths, cwd) : defaultFiles(cwd);
   const changeSet = options.since !== undefined ? canonical(filesAddedSince(options.since, cwd)) : undefined;
   const contents = readFiles(files);
   const inputs: SourceInput[] = files.map((abs, i) => {
@@ -41,6 +41,19 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
     };
   });
   return lintSources(inputs, { config, changeSet: changeSet === undefined ? "file" : "inputs" });
+}
+
+/** No path given: the migrations folder, and an error that says it was the default. */
+function defaultFiles(cwd: string): string[] {
+  try {
+    return collectFiles(["migrations"], cwd);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new UsageError(
+      `${err.message} (no paths given, so compat-lint looked for the default migrations/ in ${cwd}; pass the migrations folder as an argument)`,
+      { cause: err },
+    );
+  }
 }
 
 function real(p: string): string {

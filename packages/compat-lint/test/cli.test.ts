@@ -26,6 +26,33 @@ function project(files: Record<string, string | Buffer>): string {
   return dir;
 }
 
+/** Runs git in `dir` with a fixed identity; returns its stdout, failing the test on an error. */
+function git(dir: string, ...args: string[]): string {
+  const r = spawnSync("git", args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@t",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@t",
+    },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A project (see project()) committed on branch main, then checked out on a feature branch. */
+function repo(files: Record<string, string | Buffer>): string {
+  const dir = project(files);
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", ".");
+  git(dir, "commit", "-q", "-m", "base");
+  git(dir, "checkout", "-q", "-b", "feature");
+  return dir;
+}
+
 const history = {
   "1_users.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n",
   "2_drop.sql":
@@ -200,6 +227,43 @@ describe("compat-lint CLI", () => {
     expect(r.stdout).not.toContain("2_drop.sql");
     const bad = run(["--since", "no-such-ref", "migrations"], dir);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^compat-lint: git /);
+    expect(bad.stderr).toMatch(/^compat-lint: --since: unknown git ref "no-such-ref"/);
   });
+  it("--since: a new file is in the change set even when git would call it a rename of a deleted one", () => {
+    // A team replaces an unreleased-looking migration with a new one of mostly the same text:
+    // git's rename detection (on by default, or by diff.renames) pairs them, but the new name is
+    // a migration node-pg-migrate has never run, and its DROP COLUMN must be judged.
+    const index =
+      "-- Up Migration\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n-- Down Migration\nDROP INDEX users_email;\n";
+    const dir = repo({ "1_users.sql": history["1_users.sql"], "2_index.sql": index });
+    git(dir, "rm", "-q", "migrations/2_index.sql");
+    writeFileSync(
+      join(dir, "migrations", "3_index_again.sql"),
+      index.replace("-- Down Migration", "ALTER TABLE users DROP COLUMN name;\n-- Down Migration"),
+    );
+    git(dir, "add", ".");
+    git(dir, "commit", "-q", "-m", "replace");
+    expect(git(dir, "diff", "--name-status", "-M", "main")).toMatch(/^R\d+\t/);
+    const r = run(["--since", "main", "migrations"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("migrations/3_index_again.sql:3:19 drop-column error");
+  });
+
+  it("--since: a ref that does not resolve is named, with the shallow-clone remedy", () => {
+    const dir = repo(history);
+    const bad = run(["--since", "origin/main", "migrations"], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^compat-lint: --since: unknown git ref "origin\/main" \(.*git fetch/);
+    const empty = run(["--since=", "migrations"], dir);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe("compat-lint: --since needs a git ref, such as origin/main\n");
+  });
+
+  it("with no paths and no migrations/ folder, says it looked for the default", () => {
+    const dir = mkdtempSync(join(tmpdir(), "compat-lint-"));
+    const r = run([], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no such file or directory: migrations (no paths given");
+  });
+
 });
