@@ -19,7 +19,8 @@ const downPattern = /^\s*--[\s-]*down\s+migration/im;
 
 export function upSection(text: string): Section {
   const up = text.search(upPattern);
-  const down = text.search(downPattern);
+  // Without an up marker the whole file runs, down marker or not (as in node-pg-migrate).
+  const down = text.search(upPattern) < 0 ? -1 : text.search(downPattern);
   if (up < 0) return { start: 0, end: text.length };
   return { start: up, end: down < up ? text.length : down };
 }
@@ -27,7 +28,9 @@ export function upSection(text: string): Section {
 /** `-- compat: breaking (reason: ...)` */
 export interface BreakingMarker {
   reason: string;
+  /** UTF-16 index of the comment, and just past it. */
   index: number;
+  end: number;
 }
 
 /** `-- compat-lint ignore rule-a, rule-b` (next statement) or `ignore-file`. */
@@ -57,20 +60,62 @@ const markerFull = /^\s*compat\s*:\s*breaking\s*\(\s*reason\s*:(.*)\)\s*$/i;
 const ignoreHead = /^\s*compat-lint\b/i;
 const ignoreFull = /^\s*compat-lint\s+(ignore-file|ignore)\s*:?(.*)$/i;
 
-/** Reads the directives of the up section; `knownRule` validates rule ids. */
+/**
+ * Reads the directives of the file; `knownRule` validates rule ids. They are
+ * read from the up section and from the comments above it (a marker or an
+ * ignore-file at the top of the file, before `-- Up Migration`, is where
+ * people put them). A directive in the down section would have no effect,
+ * since only the up section is linted: it is reported, not silently dropped.
+ */
 export function readDirectives(
   text: string,
   section: Section,
   knownRule: (id: string) => boolean,
 ): Directives {
   const result: Directives = { marker: undefined, ignores: [], problems: [] };
-  const body = text.slice(section.start, section.end);
   // Every directive contains "compat"; most files have none, and scanning the
   // comments character by character is the costly part.
-  if (!/compat/i.test(body)) return result;
+  if (!/compat/i.test(text)) return result;
+  // Without an up marker the whole file runs, down marker or not (as in node-pg-migrate).
+  const down = text.search(upPattern) < 0 ? -1 : text.search(downPattern);
+  // The text above the up marker (when it is not the down section), then the up section; each
+  // scanned on its own, so a stray quote in a preamble the migrator never runs cannot hide the
+  // up section's comments.
+  const preambleEnd = down >= 0 && down < section.start ? down : section.start;
+  const ranges: [number, number][] = [
+    [0, preambleEnd],
+    [section.start, section.end],
+  ];
+  for (const [from, to] of ranges) if (to > from) readRange(text, from, to, knownRule, result);
+  // The down section: [down, up) when it comes first, else [down, end).
+  if (down >= 0) {
+    const downEnd = down < section.start ? section.start : text.length;
+    const probe: Directives = { marker: undefined, ignores: [], problems: [] };
+    readRange(text, down, downEnd, knownRule, probe);
+    for (const d of [...(probe.marker ? [probe.marker] : []), ...probe.ignores, ...probe.problems]) {
+      result.problems.push({
+        message:
+          "directive in the Down Migration section has no effect (only the Up section is linted); move it into the Up section or above `-- Up Migration`",
+        index: d.index,
+        end: d.end,
+      });
+    }
+  }
+  return result;
+}
+
+function readRange(
+  text: string,
+  from: number,
+  to: number,
+  knownRule: (id: string) => boolean,
+  result: Directives,
+): void {
+  const body = text.slice(from, to);
+  if (!/compat/i.test(body)) return;
   for (const c of lineComments(body)) {
-    const index = section.start + c.index;
-    const end = section.start + c.end;
+    const index = from + c.index;
+    const end = from + c.end;
     if (markerHead.test(c.body)) {
       const m = markerFull.exec(c.body);
       const reason = m?.[1]?.trim() ?? "";
@@ -87,7 +132,7 @@ export function readDirectives(
           end,
         });
       } else if (result.marker === undefined) {
-        result.marker = { reason, index };
+        result.marker = { reason, index, end };
       }
     } else if (ignoreHead.test(c.body)) {
       const m = ignoreFull.exec(c.body);
@@ -121,5 +166,4 @@ export function readDirectives(
       });
     }
   }
-  return result;
 }

@@ -266,4 +266,33 @@ describe("compat-lint CLI", () => {
     expect(r.stderr).toContain("no such file or directory: migrations (no paths given");
   });
 
+  it("applies a marker or ignore-file written above -- Up Migration, and reports directives in the Down section", () => {
+    const up =
+      "-- Up Migration\nALTER TABLE users DROP COLUMN name;\n-- Down Migration\nALTER TABLE users ADD COLUMN name text;\n";
+    const dir = project({
+      "1_users.sql": history["1_users.sql"],
+      "2_marker_on_top.sql": `-- compat: breaking (reason: gen 3 stopped reading name)\n${up}`,
+      "3_ignore_on_top.sql": `-- compat-lint ignore-file drop-column\n${up.replace("name", "email")}`,
+      "4_marker_in_down.sql":
+        "-- Up Migration\nALTER TABLE users DROP COLUMN id;\n-- Down Migration\n-- compat: breaking (reason: too late)\nALTER TABLE users ADD COLUMN id bigint;\n",
+    });
+    const r = run(["--format", "json", "migrations"], dir);
+    const doc = JSON.parse(r.stdout) as {
+      diagnostics: { file: string; line: number; ruleId: string; severity: string; message: string }[];
+    };
+    const found = doc.diagnostics.map((d) => [
+      d.file.replace("migrations/", ""),
+      d.line,
+      d.ruleId,
+      d.severity,
+    ]);
+    expect(found).toEqual([
+      ["2_marker_on_top.sql", 3, "drop-column", "allowed"],
+      ["4_marker_in_down.sql", 4, "invalid-directive", "error"],
+      ["4_marker_in_down.sql", 2, "drop-column", "error"],
+    ]);
+    expect(doc.diagnostics[1]!.message).toContain("Down Migration section has no effect");
+    expect(r.code).toBe(1);
+  });
+
 });
