@@ -102,9 +102,31 @@ export function loadConfigFile(cwd: string, explicit: string | undefined): Parti
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(jsonProblem(path, text, (err as Error).message), { cause: err });
   }
   return validateConfig(raw, path);
+}
+
+/**
+ * `file:line:col: invalid JSON: <problem>`. JSON.parse names a character offset ("at position
+ * 31") in some Node versions and a line and column in others; both become the file's line and
+ * 1-based column here, so an editor can jump to it. (Some messages, such as
+ * "Unexpected token", carry no position; they are shown with the file alone.)
+ */
+function jsonProblem(path: string, text: string, message: string): string {
+  const problem = message
+    .replace(/\s*\(line \d+ column \d+\)/, "")
+    .replace(/ in JSON at position \d+/, "")
+    .replace(/ at position \d+/, "");
+  if (text.trim() === "") return `${path}: invalid JSON: the file is empty`;
+  const at = /at position (\d+)/.exec(message);
+  // Without a position, only "Unexpected end of JSON input" says where: at the end.
+  if (!at && !/end of JSON input/.test(message)) return `${path}: invalid JSON: ${problem}`;
+  const offset = Math.min(at ? Number(at[1]) : text.length, text.length);
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
+  return `${path}:${line}:${column}: invalid JSON: ${problem}`;
 }
 
 /** Layers: defaults < config file < flags. */

@@ -295,4 +295,17 @@ describe("compat-lint CLI", () => {
     expect(r.code).toBe(1);
   });
 
+  it("names the line and column of invalid JSON in the config file", () => {
+    const dir = project(history);
+    writeFileSync(
+      join(dir, "compat-lint.json"),
+      '{\n  "rules": { "drop-column": "off" }\n  "pgVersion": 15\n}\n',
+    );
+    const r = run(["migrations"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^compat-lint: \/.*compat-lint\.json:3:3: invalid JSON: Expected ',' or '}'/);
+    writeFileSync(join(dir, "compat-lint.json"), "");
+    expect(run(["migrations"], dir).stderr).toMatch(/compat-lint\.json: invalid JSON: the file is empty\n$/);
+  });
+
 });
