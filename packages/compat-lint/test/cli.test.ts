@@ -308,4 +308,26 @@ describe("compat-lint CLI", () => {
     expect(run(["migrations"], dir).stderr).toMatch(/compat-lint\.json: invalid JSON: the file is empty\n$/);
   });
 
+  it("puts the caret under the finding after wide (CJK, emoji) and combining characters", () => {
+    const dir = project({
+      "1_t.sql": 'CREATE TABLE "名前" (id int, "列" text);\n',
+      // "e\u0301" is e + a combining acute accent: two code points, one cell on a terminal.
+      "2_drop.sql": 'ALTER TABLE "名前" /* 😀 e\u0301 */ DROP COLUMN "列";\n',
+    });
+    const r = run(["migrations"], dir);
+    const lines = r.stdout.split("\n");
+    const src = lines.findIndex((l) => l.startsWith(" 1 | ALTER"));
+    expect(src).toBeGreaterThan(0);
+    // Terminal cells: CJK and emoji take two, a combining mark none.
+    const cellsBefore = (s: string) =>
+      [...s].reduce(
+        (n, c) => n + (/\p{Mn}/u.test(c) ? 0 : /[\u4E00-\u9FFF\p{Emoji_Presentation}]/u.test(c) ? 2 : 1),
+        0,
+      );
+    const srcLine = lines[src]!;
+    const caretLine = lines[src + 1]!;
+    expect(caretLine.indexOf("^")).toBe(cellsBefore(srcLine.slice(0, srcLine.indexOf("DROP"))));
+    expect(caretLine.slice(caretLine.indexOf("^"))).toBe("^".repeat(cellsBefore('DROP COLUMN "列"')));
+  });
+
 });
