@@ -3,6 +3,7 @@ import { type Config, ConfigError, checkRule, checkVersion, type RuleSetting } f
 import { UsageError } from "./files.js";
 import { formatGithub } from "./format/github.js";
 import { formatJson } from "./format/json.js";
+import { repoPathMapper } from "./format/repo-path.js";
 import { formatSarif } from "./format/sarif.js";
 import { formatText } from "./format/text.js";
 import { lint } from "./lint.js";
@@ -86,9 +87,9 @@ export async function main(argv: string[]): Promise<number> {
       format === "json"
         ? formatJson(result, version)
         : format === "sarif"
-          ? formatSarif(result, version)
+          ? formatSarif(result, version, repoPathMapper(process.cwd()))
           : format === "github"
-            ? formatGithub(result)
+            ? formatGithub(result, repoPathMapper(process.cwd()))
             : formatText(result);
     await write(rendered);
     return result.exitCode;

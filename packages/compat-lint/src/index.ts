@@ -29,6 +29,7 @@ export {
 export { collectFiles, compareMigrationNames, UsageError } from "./files.js";
 export { formatGithub } from "./format/github.js";
 export { formatJson } from "./format/json.js";
+export { repoPathMapper } from "./format/repo-path.js";
 export { formatSarif } from "./format/sarif.js";
 export { formatText } from "./format/text.js";
 export { type LintOptions, lint } from "./lint.js";

@@ -330,4 +330,24 @@ describe("compat-lint CLI", () => {
     expect(caretLine.slice(caretLine.indexOf("^"))).toBe("^".repeat(cellsBefore('DROP COLUMN "列"')));
   });
 
+  it("github and SARIF paths are relative to the repository root when run from a subdirectory", () => {
+    const dir = repo({ ...history, "3_odd #?:name.sql": "ALTER TABLE users DROP COLUMN email;\n" });
+    const sub = join(dir, "migrations");
+    const gh = run(["-f", "github", "."], sub);
+    expect(gh.stdout).toMatch(/^::error file=migrations\/2_drop\.sql,line=2,col=19,/m);
+    const doc = JSON.parse(run(["-f", "sarif", "."], sub).stdout);
+    const uris = doc.runs[0].results.map(
+      (x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) =>
+        x.locations[0]!.physicalLocation.artifactLocation.uri,
+    );
+    // "#" and "?" would start a fragment and a query; ":" in a first segment would read as a scheme.
+    expect(uris).toEqual(["migrations/2_drop.sql", "migrations/3_odd%20%23%3F%3Aname.sql"]);
+  });
+
+  it("SARIF: every rule's helpUri is an absolute URI, as SARIF 2.1.0 requires", () => {
+    const doc = JSON.parse(run(["-f", "sarif", "migrations"], project(history)).stdout);
+    for (const rule of doc.runs[0].tool.driver.rules as { id: string; helpUri: string }[]) {
+      expect(rule.helpUri).toMatch(new RegExp(`^https://[^ ]+/docs/compat-lint/rules/${rule.id}\\.md$`));
+    }
+  });
 });

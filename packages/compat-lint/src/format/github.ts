@@ -1,13 +1,17 @@
 import type { LintResult } from "../diagnostic.js";
 import { summaryLine } from "./text.js";
 
-/** GitHub Actions workflow commands: one annotation per diagnostic on the PR diff. */
-export function formatGithub(result: LintResult): string {
+/**
+ * GitHub Actions workflow commands: one annotation per diagnostic on the PR diff. GitHub reads
+ * `file=` relative to the repository root; `pathOf` maps a diagnostic's path (relative to the
+ * working directory) to that (the CLI passes repoPathMapper(cwd)).
+ */
+export function formatGithub(result: LintResult, pathOf: (file: string) => string = (f) => f): string {
   const out: string[] = [];
   for (const d of result.diagnostics) {
     const level = d.severity === "error" ? "error" : d.severity === "warning" ? "warning" : "notice";
     const props = [
-      `file=${prop(d.file)}`,
+      `file=${prop(pathOf(d.file))}`,
       `line=${d.start.line}`,
       `col=${d.start.column}`,
       `endLine=${d.end.line}`,

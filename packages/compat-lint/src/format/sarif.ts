@@ -1,8 +1,21 @@
+import { pathToFileURL } from "node:url";
 import { docsPath, type LintResult } from "../diagnostic.js";
 import { rules } from "../rules/index.js";
 
-/** SARIF 2.1.0, for code-scanning dashboards. Allowed findings carry an in-source suppression. */
-export function formatSarif(result: LintResult, version: string): string {
+/** Where the docs are published; SARIF requires absolute URIs for informationUri and helpUri. */
+const docsBase = "https://github.com/cutover/cutover/blob/main/";
+
+/**
+ * SARIF 2.1.0, for code-scanning dashboards. Allowed findings carry an in-source suppression.
+ * Code scanning resolves a relative `uri` against the repository root; `pathOf` maps a
+ * diagnostic's path (relative to the working directory) to that (the CLI passes
+ * repoPathMapper(cwd)).
+ */
+export function formatSarif(
+  result: LintResult,
+  version: string,
+  pathOf: (file: string) => string = (f) => f,
+): string {
   const doc = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -17,7 +30,7 @@ export function formatSarif(result: LintResult, version: string): string {
               id: r.id,
               shortDescription: { text: r.summary },
               help: { text: r.hint },
-              helpUri: docsPath(r.id),
+              helpUri: `${docsBase}${docsPath(r.id)}`,
               defaultConfiguration: { level: r.defaultSeverity === "error" ? "error" : "warning" },
               properties: { category: r.category },
             })),
@@ -31,7 +44,7 @@ export function formatSarif(result: LintResult, version: string): string {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(d.file) },
+                artifactLocation: { uri: fileUri(pathOf(d.file)) },
                 region: {
                   startLine: d.start.line,
                   startColumn: d.start.column,
@@ -49,4 +62,14 @@ export function formatSarif(result: LintResult, version: string): string {
     ],
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/**
+ * A relative path as a relative URI reference, every segment percent-encoded (encodeURI would
+ * leave "#" and "?", which start a fragment or a query, and a ":" that makes the first segment
+ * read as a scheme); an absolute path as a file: URI.
+ */
+function fileUri(path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return pathToFileURL(path).href;
+  return path.split("/").map(encodeURIComponent).join("/");
 }
