@@ -204,9 +204,10 @@ export function filesAddedSince(ref: string, cwd: string): Set<string> {
       { cause: err },
     );
   }
-  // --no-renames: a file at a path the ref does not have is added, even when git would pair it
-  // with a deleted file of similar content as a rename (and whatever diff.renames says).
-  const added = git(["diff", "--no-renames", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
+  // -M100%, whatever diff.renames says: a file moved or renamed unchanged (a migrations folder
+  // moved in a refactoring) is the migration the ref had, replayed as context; but a new file
+  // that git's default 50% similarity would pair with a deleted one is added: its text is new.
+  const added = git(["diff", "-M100%", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
   const untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], top);
   const out = new Set<string>();
   for (const p of `${added}\0${untracked}`.split("\0")) if (p !== "") out.add(resolve(top, p));

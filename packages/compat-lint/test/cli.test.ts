@@ -229,7 +229,7 @@ describe("compat-lint CLI", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^compat-lint: --since: unknown git ref "no-such-ref"/);
   });
-  it("--since: a new file is in the change set even when git would call it a rename of a deleted one", () => {
+  it("--since: a new file is in the change set even when git would call it a rename of an edited one", () => {
     // A team replaces an unreleased-looking migration with a new one of mostly the same text:
     // git's rename detection (on by default, or by diff.renames) pairs them, but the new name is
     // a migration node-pg-migrate has never run, and its DROP COLUMN must be judged.
@@ -247,6 +247,18 @@ describe("compat-lint CLI", () => {
     const r = run(["--since", "main", "migrations"], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("migrations/3_index_again.sql:3:19 drop-column error");
+  });
+
+  it("--since: files moved unchanged (a migrations folder moved) stay context, not new", () => {
+    const dir = repo(history);
+    git(dir, "mv", "migrations", "db");
+    git(dir, "commit", "-q", "-m", "move");
+    // users comes from a file the ref had (at another path): dropping its column is reported.
+    writeFileSync(join(dir, "db", "3_drop.sql"), "ALTER TABLE users DROP COLUMN email;\n");
+    const r = run(["--since", "main", "db"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("db/3_drop.sql:1:19 drop-column error");
+    expect(r.stdout).not.toContain("2_drop.sql");
   });
 
   it("--since: a ref that does not resolve is named, with the shallow-clone remedy", () => {
