@@ -3,6 +3,7 @@ import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { nodeOf } from "./ast.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
+import { unwrapIdempotentDo } from "./idempotent-do.js";
 import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
 import { initParser, parseRange, type Statement } from "./parser.js";
 import { ruleById, rules } from "./rules/index.js";
@@ -186,7 +187,9 @@ function lintOne(
     }
   }
 
-  for (const whole of parsed.statements) {
+  for (const top of parsed.statements) {
+    // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>.
+    const whole = (top.kind === "DoStmt" && unwrapIdempotentDo(top, source, sectionBase)) || top;
     for (const stmt of splitAlterTable(whole)) {
       const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {

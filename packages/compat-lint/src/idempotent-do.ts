@@ -1,0 +1,91 @@
+import type { Statement } from "./parser.js";
+import { parseUtf8Safe } from "./pg-wasm.js";
+import type { SourceText } from "./source.js";
+
+/**
+ * drizzle-kit (before 0.31) wraps every CREATE TYPE and ADD CONSTRAINT of a
+ * migration in
+ *
+ *   DO $$ BEGIN
+ *    ALTER TABLE "posts" ADD CONSTRAINT ... FOREIGN KEY ...;
+ *   EXCEPTION
+ *    WHEN duplicate_object THEN null;
+ *   END $$;
+ *
+ * so that re-running it is a no-op. The block's only effect is that one
+ * statement's (or nothing, when the object already exists), so it is linted
+ * and replayed as that statement instead of being an opaque DO block, which
+ * would fail every Drizzle migration. Only this exact shape is unwrapped:
+ * PL/pgSQL, one SQL statement, and a handler that ignores nothing but the
+ * "already exists" conditions. Anything else stays a DO block (and
+ * unverifiable-statement).
+ */
+const idiom =
+  /^\s*BEGIN\s+([\s\S]*?;)\s*EXCEPTION\s+WHEN\s+(?:duplicate_object|duplicate_table|duplicate_column)(?:\s+OR\s+(?:duplicate_object|duplicate_table|duplicate_column))*\s+THEN\s+NULL\s*;\s*END\s*;?\s*$/i;
+
+/** Statement kinds that PL/pgSQL does not run as plain SQL, or that a DO block cannot contain. */
+const notPlain = new Set(["SelectStmt", "TransactionStmt", "VariableSetStmt"]);
+
+interface DefElem {
+  DefElem?: { defname?: string; arg?: { String?: { sval?: string } } };
+}
+
+/**
+ * The statement inside an idempotent DO block, with byte ranges and AST
+ * locations in the same frame as the DO statement's (section-relative
+ * locations, absolute start/end); undefined when `stmt` is not the idiom.
+ * `sectionBase` is the byte offset the section's AST locations count from.
+ */
+export function unwrapIdempotentDo(
+  stmt: Statement,
+  source: SourceText,
+  sectionBase: number,
+): Statement | undefined {
+  if (stmt.kind !== "DoStmt") return undefined;
+  const args = (stmt.body as { args?: DefElem[] }).args ?? [];
+  let body: string | undefined;
+  for (const a of args) {
+    const d = a.DefElem;
+    if (d?.defname === "as") body = d.arg?.String?.sval;
+    else if (d?.defname === "language" && d.arg?.String?.sval?.toLowerCase() !== "plpgsql") return undefined;
+  }
+  if (body === undefined) return undefined;
+  const m = idiom.exec(body);
+  if (!m) return undefined;
+  // Locate the body in the file: the dollar-quoted string after DO (a '...' body may hold
+  // doubled quotes, so its text would not map one-to-one; not unwrapped).
+  const text = source.slice(stmt.start, stmt.end);
+  const open = /^DO\s+(?:LANGUAGE\s+\S+\s+)?(\$[A-Za-z_0-9]*\$)/i.exec(text);
+  if (!open) return undefined;
+  const bodyIndex = open[0].length;
+  if (text.slice(bodyIndex, bodyIndex + body.length) !== body) return undefined;
+  const innerIndex = bodyIndex + body.indexOf(m[1]!);
+  const innerStart = stmt.start + Buffer.byteLength(text.slice(0, innerIndex));
+  const inner = Buffer.from(m[1]!, "utf8");
+  // Parse the inner statement padded with spaces to its place in the section, so every
+  // location in its AST is section-relative, like the top-level statements'.
+  const rel = innerStart - sectionBase;
+  const padded = Buffer.alloc(rel + inner.length, 0x20);
+  inner.copy(padded, rel);
+  const raw = parseUtf8Safe(padded);
+  if (!raw.ok) return undefined;
+  let parsed: { stmts?: { stmt?: Record<string, Record<string, unknown>>; stmt_location?: number }[] };
+  try {
+    parsed = JSON.parse(raw.json);
+  } catch {
+    return undefined;
+  }
+  const stmts = parsed.stmts ?? [];
+  if (stmts.length !== 1 || !stmts[0]!.stmt) return undefined;
+  const node = stmts[0]!.stmt;
+  const kind = Object.keys(node)[0]!;
+  if (notPlain.has(kind)) return undefined;
+  return {
+    kind,
+    body: node[kind]!,
+    node: node as unknown as Statement["node"],
+    start: innerStart,
+    // Up to the statement's `;`, which the idiom requires.
+    end: innerStart + inner.length - 1,
+  };
+}

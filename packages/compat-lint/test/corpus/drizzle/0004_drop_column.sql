@@ -1,0 +1,2 @@
+-- expect: drop-column
+ALTER TABLE "posts" DROP COLUMN IF EXISTS "subtitle";

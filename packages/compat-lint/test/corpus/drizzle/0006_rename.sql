@@ -1,0 +1,2 @@
+-- expect: rename-column
+ALTER TABLE "comments" RENAME COLUMN "body" TO "content";

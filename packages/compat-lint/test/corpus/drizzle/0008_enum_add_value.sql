@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TYPE "public"."role" ADD VALUE 'owner';
