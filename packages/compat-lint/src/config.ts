@@ -59,6 +59,12 @@ export function validateConfig(raw: unknown, where: string): Partial<Config> {
       }
       out.searchPath = v as string[];
     } else if (k === "pgVersion") {
+      // JSON has numbers: only the --pg-version flag, which is text by nature, takes digits.
+      if (typeof v !== "number") {
+        throw new ConfigError(
+          `${where}: "pgVersion" must be a number (a Postgres major version such as 17), got ${JSON.stringify(v)}`,
+        );
+      }
       out.pgVersion = checkVersion(v, `${where}: "pgVersion"`);
     } else {
       throw new ConfigError(`${where}: unknown option "${k}" (known: rules, searchPath, pgVersion)`);

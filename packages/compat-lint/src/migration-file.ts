@@ -133,6 +133,14 @@ function readRange(
         });
       } else if (result.marker === undefined) {
         result.marker = { reason, index, end };
+      } else {
+        // One marker covers the whole file; a second one's reason would be silently dropped.
+        result.problems.push({
+          message:
+            "second compat marker in this file; one `-- compat: breaking (reason: ...)` covers the whole file, so put every reason in the first",
+          index,
+          end,
+        });
       }
     } else if (ignoreHead.test(c.body)) {
       const m = ignoreFull.exec(c.body);

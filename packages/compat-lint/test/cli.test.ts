@@ -359,7 +359,52 @@ describe("compat-lint CLI", () => {
   it("SARIF: every rule's helpUri is an absolute URI, as SARIF 2.1.0 requires", () => {
     const doc = JSON.parse(run(["-f", "sarif", "migrations"], project(history)).stdout);
     for (const rule of doc.runs[0].tool.driver.rules as { id: string; helpUri: string }[]) {
+      if (rule.id === "syntax-error" || rule.id === "read-error") {
+        expect(rule.helpUri).toMatch(/^https:\/\/[^ ]+\/docs\/compat-lint\/README\.md#exit-status$/);
+        continue;
+      }
       expect(rule.helpUri).toMatch(new RegExp(`^https://[^ ]+/docs/compat-lint/rules/${rule.id}\\.md$`));
     }
+  });
+});
+
+describe("polish: SARIF rule entries, a second breaking marker, pgVersion type", () => {
+  it("describes syntax-error and read-error in SARIF driver.rules, like every result's rule", () => {
+    const dir = project({ ...history, "3_bad.sql": "ALTER TABLE users ADD COLUMN x int NOT NUL;\n" });
+    const doc = JSON.parse(run(["-f", "sarif", "migrations"], dir).stdout);
+    const rules = doc.runs[0].tool.driver.rules as { id: string; shortDescription: { text: string } }[];
+    for (const r of doc.runs[0].results) expect(rules.map((x) => x.id)).toContain(r.ruleId);
+    for (const id of ["syntax-error", "read-error"]) {
+      const entry = rules.find((x) => x.id === id)!;
+      expect(entry.shortDescription.text.length).toBeGreaterThan(20);
+      expect(entry).toMatchObject({ defaultConfiguration: { level: "error" } });
+    }
+  });
+
+  it("reports a second breaking marker in a file instead of silently ignoring its reason", () => {
+    const dir = project({
+      ...history,
+      "3_two.sql":
+        "-- compat: breaking (reason: gen 40 retired)\nALTER TABLE users DROP COLUMN name;\n-- compat: breaking (reason: also this)\nALTER TABLE users DROP COLUMN id;\n",
+    });
+    const r = run(["-f", "json", "migrations/3_two.sql"], dir);
+    const d = JSON.parse(r.stdout).diagnostics;
+    const invalid = (d as { ruleId: string; line: number; message: string }[]).filter(
+      (x) => x.ruleId === "invalid-directive",
+    );
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]!.line).toBe(3);
+    expect(invalid[0]!.message).toMatch(/second|one .*marker/i);
+    expect(r.code).toBe(1);
+  });
+
+  it('rejects "pgVersion": "15" (a string) in the config file, naming the option', () => {
+    const dir = project(history);
+    writeFileSync(join(dir, "compat-lint.json"), '{ "pgVersion": "15" }');
+    const r = run(["migrations"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"pgVersion" must be a number .*got "15"/);
+    // The flag is text by nature and still takes digits.
+    expect(run(["--pg-version", "15", "migrations"], project(history)).code).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { docsPath, type LintResult } from "../diagnostic.js";
+import { docsPath, type LintResult, READ_ERROR, SYNTAX_ERROR } from "../diagnostic.js";
 import { rules } from "../rules/index.js";
 
 /** Where the docs are published; SARIF requires absolute URIs for informationUri and helpUri. */
@@ -26,14 +26,17 @@ export function formatSarif(
             name: "compat-lint",
             version,
             informationUri: "https://github.com/cutover/cutover/tree/main/docs/compat-lint",
-            rules: rules.map((r) => ({
-              id: r.id,
-              shortDescription: { text: r.summary },
-              help: { text: r.hint },
-              helpUri: `${docsBase}${docsPath(r.id)}`,
-              defaultConfiguration: { level: r.defaultSeverity === "error" ? "error" : "warning" },
-              properties: { category: r.category },
-            })),
+            rules: [
+              ...rules.map((r) => ({
+                id: r.id,
+                shortDescription: { text: r.summary },
+                help: { text: r.hint },
+                helpUri: `${docsBase}${docsPath(r.id)}`,
+                defaultConfiguration: { level: r.defaultSeverity === "error" ? "error" : "warning" },
+                properties: { category: r.category },
+              })),
+              ...fileProblems,
+            ],
           },
         },
         columnKind: "unicodeCodePoints",
@@ -63,6 +66,33 @@ export function formatSarif(
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
+
+/**
+ * The two results that are not rules' findings: every result's ruleId must have a driver.rules
+ * entry (code scanning shows its description). Both are errors that cannot be configured off.
+ */
+const fileProblems = [
+  {
+    id: SYNTAX_ERROR,
+    shortDescription: {
+      text: "A migration that Postgres's parser rejects; it cannot be linted (exit status 2), and the migrator would fail on it too.",
+    },
+    help: { text: "Fix the SQL at the reported position; the message is the parser's." },
+    helpUri: `${docsBase}docs/compat-lint/README.md#exit-status`,
+    defaultConfiguration: { level: "error" },
+    properties: { category: "syntax" },
+  },
+  {
+    id: READ_ERROR,
+    shortDescription: {
+      text: "A migration that cannot be read as UTF-8 text (invalid UTF-8, or a file that cannot be opened such as a dangling symbolic link); it cannot be linted (exit status 2).",
+    },
+    help: { text: "Save the file as UTF-8, or fix the path it points to." },
+    helpUri: `${docsBase}docs/compat-lint/README.md#exit-status`,
+    defaultConfiguration: { level: "error" },
+    properties: { category: "syntax" },
+  },
+];
 
 /**
  * A relative path as a relative URI reference, every segment percent-encoded (encodeURI would
