@@ -80,3 +80,14 @@ describe("drizzle-kit's DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN 
     expect(ids(r, "error")).toEqual(["drop-column"]);
   });
 });
+
+describe("Rails change_column to a limited string", () => {
+  it("names an unbounded character varying as such (not varchar(undefined))", async () => {
+    const r = await files(
+      'CREATE TABLE "users" ("id" bigserial primary key, "email" character varying DEFAULT \'\' NOT NULL);',
+      'ALTER TABLE "users" ALTER COLUMN "email" TYPE character varying(100);',
+    );
+    const d = r.diagnostics.find((x) => x.ruleId === "incompatible-type-change")!;
+    expect(d.message).toContain("narrows unbounded varchar to varchar(100)");
+  });
+});

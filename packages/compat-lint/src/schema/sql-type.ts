@@ -119,7 +119,7 @@ export function typeChange(from: SqlType, to: SqlType): TypeChangeVerdict {
   if (f === "varchar" && t === "varchar") {
     if (tm.length === 0 || (fm.length > 0 && tm[0]! >= fm[0]!)) return ok();
     return bad(
-      `narrows varchar(${fm[0]}) to varchar(${tm[0]}); longer values old code writes are rejected`,
+      `narrows ${fm.length > 0 ? `varchar(${fm[0]})` : "unbounded varchar"} to varchar(${tm[0]}); longer values old code writes are rejected`,
       true,
     );
   }

@@ -1,0 +1,2 @@
+-- expect: drop-column
+ALTER TABLE account DROP COLUMN display_name;

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE account ADD COLUMN display_name TEXT;

@@ -1,0 +1,6 @@
+-- expect: clean
+CREATE TABLE orders (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES account (id) ON DELETE CASCADE,
+    total NUMERIC(12, 2) NOT NULL
+);

@@ -1,0 +1,2 @@
+-- expect: clean
+ALTER TABLE users ADD COLUMN bio TEXT;

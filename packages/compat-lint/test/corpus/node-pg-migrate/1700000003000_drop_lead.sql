@@ -1,0 +1,8 @@
+-- expect: drop-column
+-- Up Migration
+ALTER TABLE "posts"
+  DROP "lead";
+
+-- Down Migration
+ALTER TABLE "posts"
+  ADD "lead" text;

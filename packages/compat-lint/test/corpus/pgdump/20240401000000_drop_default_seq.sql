@@ -1,0 +1,2 @@
+-- expect: drop-default
+ALTER TABLE ONLY app.orders ALTER COLUMN id DROP DEFAULT;

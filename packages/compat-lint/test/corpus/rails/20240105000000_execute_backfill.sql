@@ -1,0 +1,2 @@
+-- expect: clean
+UPDATE articles SET body = '' WHERE body IS NULL;

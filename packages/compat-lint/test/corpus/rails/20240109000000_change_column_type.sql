@@ -1,0 +1,2 @@
+-- expect: incompatible-type-change
+ALTER TABLE "users" ALTER COLUMN "email" TYPE character varying(100);

@@ -1,0 +1,2 @@
+-- expect: rename-column
+ALTER TABLE "photo" RENAME COLUMN "url" TO "src";
