@@ -214,6 +214,39 @@ export function filesAddedSince(ref: string, cwd: string): Set<string> {
   return out;
 }
 
+/**
+ * The files among `paths` (absolute, canonical) that existed at `ref` and
+ * differ from it now (committed, staged or in the working tree), each with
+ * its content at the ref: what --since checks for edited migrations. A file
+ * moved unchanged is not edited (-M100%, as in filesAddedSince). Call it
+ * after filesAddedSince, which has checked the ref and the repository.
+ */
+export function filesEditedSince(ref: string, cwd: string, paths: ReadonlySet<string>): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const top = gitTopLevel(cwd);
+  if (top === undefined) return out;
+  const modified = git(["diff", "-M100%", "--name-only", "--diff-filter=M", "-z", ref, "--"], top);
+  for (const p of modified.split("\0")) {
+    if (p === "") continue;
+    const abs = resolve(top, p);
+    if (!paths.has(abs)) continue;
+    // git object names use forward slashes, relative to the top level.
+    out.set(abs, gitBytes(["show", `${ref}:${p}`], top));
+  }
+  return out;
+}
+
+function gitBytes(args: string[], cwd: string): Buffer {
+  const { execFileSync } = process.getBuiltinModule("node:child_process");
+  try {
+    return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    const msg = (e.stderr?.toString("utf8") ?? "").trim().split("\n")[0] || e.message;
+    throw new UsageError(`git ${args.join(" ")} failed: ${msg}`, { cause: err });
+  }
+}
+
 /** A file's bytes, or why they could not be read. */
 export type ReadOutcome = { ok: true; bytes: Buffer } | { ok: false; message: string };
 

@@ -1,7 +1,14 @@
 import { realpathSync } from "node:fs";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
-import { collectFiles, displayPath, filesAddedSince, readFiles, UsageError } from "./files.js";
+import {
+  collectFiles,
+  displayPath,
+  filesAddedSince,
+  filesEditedSince,
+  readFiles,
+  UsageError,
+} from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
 import { initParser } from "./parser.js";
 
@@ -30,14 +37,21 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   initParser().catch(() => {});
   const files = options.paths?.length ? collectFiles(options.paths, cwd) : defaultFiles(cwd);
   const changeSet = options.since !== undefined ? canonical(filesAddedSince(options.since, cwd)) : undefined;
+  // With --since, files the ref already had and that changed since: their content at the ref.
+  const edited =
+    options.since !== undefined
+      ? filesEditedSince(options.since, cwd, new Set(files.map(real)))
+      : new Map<string, Buffer>();
   const contents = readFiles(files);
   const inputs: SourceInput[] = files.map((abs, i) => {
     const read = contents[i]!;
+    const previous = edited.size > 0 ? edited.get(real(abs)) : undefined;
     return {
       path: displayPath(abs, cwd),
       content: read.ok ? read.bytes : Buffer.alloc(0),
       readError: read.ok ? undefined : read.message,
       inChangeSet: changeSet === undefined || changeSet.has(real(abs)),
+      ...(previous !== undefined ? { previous: { content: previous, ref: options.since! } } : {}),
     };
   });
   return lintSources(inputs, { config, changeSet: changeSet === undefined ? "file" : "inputs" });

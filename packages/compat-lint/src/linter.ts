@@ -22,6 +22,11 @@ export interface SourceInput {
   readError?: string;
   /** Whether the file belongs to the change set under review (it is linted, and what it creates is exempt). */
   inChangeSet: boolean;
+  /**
+   * The file's content at a git ref it already existed at, when it changed since (lint() with
+   * --since): its statements are compared with the current ones (edited-migration).
+   */
+  previous?: { content: Buffer | string; ref: string };
 }
 
 export interface LintSourcesOptions {
@@ -187,6 +192,20 @@ function lintOne(
     }
   }
 
+  if (input.previous !== undefined) {
+    const edit = firstEdit(input.previous.content, parsed.statements, source);
+    if (edit !== undefined) {
+      report(
+        ruleById.get("edited-migration")!,
+        {
+          message: `this migration already existed at ${input.previous.ref} and its statements changed since (${edit.what}); databases that ran it (recorded by name) never run the change, so they and new databases diverge`,
+        },
+        edit.span,
+        edit.stmt,
+      );
+    }
+  }
+
   for (const top of parsed.statements) {
     // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>.
     const whole = (top.kind === "DoStmt" && unwrapIdempotentDo(top, source, sectionBase)) || top;
@@ -231,6 +250,55 @@ function lintOne(
 }
 
 const noRules: readonly Rule[] = [];
+
+/**
+ * Where a migration's statements first differ from its earlier version, or
+ * undefined when they are the same statements (whitespace, comments and
+ * positions do not count). Compares the Up sections' parse trees.
+ */
+function firstEdit(
+  previous: Buffer | string,
+  current: readonly Statement[],
+  source: SourceText,
+): { what: string; span: Span; stmt: Statement | undefined } | undefined {
+  const text = typeof previous === "string" ? previous : previous.toString("utf8");
+  const before = new SourceText(text);
+  const section = upSection(text);
+  const old = parseRange(before, section.start, section.end);
+  const whole = { start: 0, end: Math.min(source.bytes.length, lineEndOf(source, 0)) };
+  if (!old.ok) return { what: "the earlier version did not parse", span: whole, stmt: current[0] };
+  const n = Math.max(old.statements.length, current.length);
+  for (let i = 0; i < n; i++) {
+    const a = old.statements[i];
+    const b = current[i];
+    if (a !== undefined && b !== undefined && treeKey(a) === treeKey(b)) continue;
+    const ordinal = `statement ${i + 1}`;
+    if (b === undefined) {
+      const last = current[current.length - 1];
+      return {
+        what: `${ordinal} was removed`,
+        span: last ? { start: last.start, end: lineEndOf(source, last.start, last.end) } : whole,
+        stmt: last,
+      };
+    }
+    return {
+      what: a === undefined ? `${ordinal} was added` : `${ordinal} differs`,
+      span: { start: b.start, end: lineEndOf(source, b.start, b.end) },
+      stmt: b,
+    };
+  }
+  return undefined;
+}
+
+/** A statement's parse tree without its positions, as a comparable string. */
+function treeKey(stmt: Statement): string {
+  return JSON.stringify(stmt.node, (key, value) => (key === "location" ? undefined : value));
+}
+
+function lineEndOf(source: SourceText, start: number, limit = source.bytes.length): number {
+  const nl = source.bytes.indexOf(0x0a, start);
+  return Math.min(limit, nl < 0 ? source.bytes.length : nl);
+}
 
 /**
  * Which rules to call for a statement. Most statements concern a handful of

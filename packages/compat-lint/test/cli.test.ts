@@ -261,6 +261,53 @@ describe("compat-lint CLI", () => {
     expect(r.stdout).not.toContain("2_drop.sql");
   });
 
+  it("--since: an edited migration the ref already had is edited-migration, unless only whitespace, comments or its Down section changed", () => {
+    const dir = repo(history);
+    // Reformatted, commented, a Down section changed: the same statements, nothing to report.
+    writeFileSync(
+      join(dir, "migrations", "2_drop.sql"),
+      "-- Up Migration\n-- dropped: nobody reads it\nALTER TABLE   users\n  DROP COLUMN name;\n-- Down Migration\nALTER TABLE users ADD COLUMN name text NULL;\n",
+    );
+    expect(run(["--since", "main", "migrations"], dir)).toMatchObject({ code: 0 });
+    // A statement changed in an old file: databases that ran it never see the change.
+    writeFileSync(
+      join(dir, "migrations", "1_users.sql"),
+      "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, name text);\n",
+    );
+    const r = run(["--since", "main", "migrations"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "migrations/1_users.sql:1:1 edited-migration error: this migration already existed at main and its statements changed since (statement 1 differs)",
+    );
+    // Committed on the branch or staged: the same.
+    git(dir, "commit", "-qam", "edit");
+    expect(run(["--since", "main", "migrations"], dir).stdout).toContain("1_users.sql:1:1 edited-migration");
+    // A statement appended to an old file is found at that statement; the marker allows it, with its reason.
+    writeFileSync(
+      join(dir, "migrations", "1_users.sql"),
+      "-- compat: breaking (reason: fresh databases only; production has the index)\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, name text);\nCREATE INDEX users_name ON users (name);\n",
+    );
+    const allowed = run(["--since", "main", "--format", "json", "migrations"], dir);
+    expect(allowed.code).toBe(0);
+    const found = (
+      JSON.parse(allowed.stdout) as { diagnostics: Array<Record<string, unknown>> }
+    ).diagnostics.filter((d) => d.ruleId === "edited-migration");
+    expect(found).toMatchObject([
+      {
+        file: "migrations/1_users.sql",
+        line: 2,
+        severity: "allowed",
+        reason: "fresh databases only; production has the index",
+      },
+    ]);
+    // Without --since there is no earlier version to compare with.
+    expect(run(["migrations"], dir).stdout).not.toContain("edited-migration");
+    // It can be turned off like any rule.
+    writeFileSync(join(dir, "compat-lint.json"), JSON.stringify({ rules: { "edited-migration": "off" } }));
+    writeFileSync(join(dir, "migrations", "1_users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    expect(run(["--since", "main", "migrations"], dir).stdout).not.toContain("edited-migration");
+  });
+
   it("--since: a ref that does not resolve is named, with the shallow-clone remedy", () => {
     const dir = repo(history);
     const bad = run(["--since", "origin/main", "migrations"], dir);

@@ -13,9 +13,18 @@ export const base: SourceInput = {
   inChangeSet: false,
 };
 
-/** Lints `sql` as the change set on top of the base schema. */
-export function lintOnBase(sql: string | Buffer, path = "change.sql"): Promise<LintResult> {
-  return lintSources([base, { path, content: sql, inChangeSet: true }], { changeSet: "inputs" });
+/**
+ * Lints `sql` as the change set on top of the base schema; with `previous`, as a file that had
+ * that content at the `--since` ref "main" (edited-migration compares the two).
+ */
+export function lintOnBase(
+  sql: string | Buffer,
+  path = "change.sql",
+  previous?: string | Buffer,
+): Promise<LintResult> {
+  const change: SourceInput = { path, content: sql, inChangeSet: true };
+  if (previous !== undefined) change.previous = { content: previous, ref: "main" };
+  return lintSources([base, change], { changeSet: "inputs" });
 }
 
 /** Lints one file on its own (it is its own change set). */

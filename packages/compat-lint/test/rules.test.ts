@@ -33,9 +33,11 @@ describe("every rule is documented and has fixtures", () => {
 
 describe.each(rules.map((r) => [r.id, r] as const))("%s", (id, rule) => {
   const dir = `${fixturesDir}rules/${id}/`;
+  // edited-migration's fixtures are edits of previous.sql, the file as the --since ref had it.
+  const previous = existsSync(`${dir}previous.sql`) ? readFileSync(`${dir}previous.sql`) : undefined;
 
   it("flags every statement of its bad fixture", async () => {
-    const result = await lintOnBase(readFileSync(`${dir}bad.sql`), `${id}/bad.sql`);
+    const result = await lintOnBase(readFileSync(`${dir}bad.sql`), `${id}/bad.sql`, previous);
     expect(result.diagnostics.filter((d) => d.category === "syntax")).toEqual([]);
     const mine = result.diagnostics.filter((d) => d.ruleId === id);
     expect(mine.length).toBeGreaterThan(0);
@@ -45,7 +47,7 @@ describe.each(rules.map((r) => [r.id, r] as const))("%s", (id, rule) => {
   });
 
   it("stays silent on its good fixture", async () => {
-    const result = await lintOnBase(readFileSync(`${dir}good.sql`), `${id}/good.sql`);
+    const result = await lintOnBase(readFileSync(`${dir}good.sql`), `${id}/good.sql`, previous);
     expect(result.diagnostics.filter((d) => d.category === "syntax")).toEqual([]);
     expect(result.diagnostics.filter((d) => d.ruleId === id)).toEqual([]);
   });

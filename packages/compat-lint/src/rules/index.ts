@@ -15,6 +15,7 @@ import { dropTable } from "./drop-table.js";
 import { dropType } from "./drop-type.js";
 import { dropUniqueConstraint } from "./drop-unique-constraint.js";
 import { dropView } from "./drop-view.js";
+import { editedMigration } from "./edited-migration.js";
 import { enableRowLevelSecurity } from "./enable-row-level-security.js";
 import { foreignKeyOnExistingColumn } from "./foreign-key-on-existing-column.js";
 import { foreignKeyToExistingTable } from "./foreign-key-to-existing-table.js";
@@ -68,6 +69,7 @@ export const rules: readonly Rule[] = [
   addConstraintBuildsIndex,
   tableRewrite,
   invalidDirective,
+  editedMigration,
 ];
 
 export const ruleById: ReadonlyMap<string, Rule> = new Map(rules.map((r) => [r.id, r]));
