@@ -119,7 +119,12 @@ export function collectFiles(args: readonly string[], cwd: string): string[] {
     if (st.isDirectory()) {
       const entries = readdirSync(abs, { withFileTypes: true })
         .filter(
-          (e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith(".sql") && !e.name.startsWith("."),
+          (e) =>
+            (e.isFile() || e.isSymbolicLink()) &&
+            e.name.endsWith(".sql") &&
+            !e.name.startsWith(".") &&
+            // golang-migrate / sql-migrate style rollbacks: never run on deploy, not migrations to judge.
+            !e.name.endsWith(".down.sql"),
         )
         // abs is resolved (normalized) and a directory entry name has no separator, so
         // concatenation equals path.join, without normalizing 2,000 paths again.

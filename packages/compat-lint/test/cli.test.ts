@@ -308,6 +308,27 @@ describe("compat-lint CLI", () => {
     expect(run(["--since", "main", "migrations"], dir).stdout).not.toContain("edited-migration");
   });
 
+  it("a folder's *.down.sql files (golang-migrate rollbacks) are not linted; named explicitly, they are", () => {
+    const dir = project({
+      "000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+      "000001_users.down.sql": "DROP TABLE users;\n",
+      "000002_email.up.sql": "CREATE INDEX CONCURRENTLY users_email ON users (email);\n",
+      "000002_email.down.sql": "DROP INDEX users_email;\n",
+    });
+    const r = run(["--format", "json", "migrations"], dir);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { files: string[] }).files).toEqual([
+      "migrations/000001_users.up.sql",
+      "migrations/000002_email.up.sql",
+    ]);
+    const explicit = run(
+      ["--format", "json", "migrations/000001_users.up.sql", "migrations/000001_users.down.sql"],
+      dir,
+    );
+    expect(explicit.code).toBe(1);
+    expect(explicit.stdout).toContain('"ruleId": "drop-table"');
+  });
+
   it("--since: a ref that does not resolve is named, with the shallow-clone remedy", () => {
     const dir = repo(history);
     const bad = run(["--since", "origin/main", "migrations"], dir);
