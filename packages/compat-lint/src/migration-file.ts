@@ -1,11 +1,12 @@
 import { lineComments } from "./comments.js";
 
 /**
- * The part of a node-pg-migrate SQL file that runs on `up`. node-pg-migrate
- * looks for `-- Up Migration` / `-- Down Migration` comment lines and runs
- * everything from the up marker to the down marker (or the end); a file with
- * no up marker runs whole. Mirrored here so the linter judges exactly the SQL
- * the migrator will execute.
+ * The part of a migration file that runs on `up`. node-pg-migrate looks for
+ * `-- Up Migration` / `-- Down Migration` comment lines and runs everything
+ * from the up marker to the down marker (or the end); a file with no up
+ * marker runs whole. dbmate (`-- migrate:up` / `-- migrate:down`) and goose
+ * (`-- +goose Up` / `-- +goose Down`) split their files the same way.
+ * Mirrored here so the linter judges exactly the SQL the migrator executes.
  */
 export interface Section {
   /** UTF-16 index where the up SQL starts. */
@@ -14,15 +15,30 @@ export interface Section {
   end: number;
 }
 
-const upPattern = /^\s*--[\s-]*up\s+migration/im;
-const downPattern = /^\s*--[\s-]*down\s+migration/im;
+const styles: ReadonlyArray<{ hint: string | undefined; up: RegExp; down: RegExp }> = [
+  // node-pg-migrate. No cheap hint: its markers are spelled freely ("-- Up Migration", "--- up migration").
+  { hint: undefined, up: /^\s*--[\s-]*up\s+migration/im, down: /^\s*--[\s-]*down\s+migration/im },
+  { hint: "migrate:", up: /^\s*--\s*migrate:up\b/im, down: /^\s*--\s*migrate:down\b/im },
+  { hint: "goose", up: /^\s*--\s*\+goose\s+up\b/im, down: /^\s*--\s*\+goose\s+down\b/im },
+];
 
 export function upSection(text: string): Section {
-  const up = text.search(upPattern);
+  const { start, end } = split(text);
+  return { start, end };
+}
+
+/** The up section, and where the down marker of the same tool's style is (-1: none, or no up marker). */
+function split(text: string): Section & { down: number } {
+  for (const style of styles) {
+    // The other tools' markers are looked for only when their word is in the file at all.
+    if (style.hint !== undefined && !text.includes(style.hint)) continue;
+    const up = text.search(style.up);
+    if (up < 0) continue;
+    const down = text.search(style.down);
+    return { start: up, end: down < up ? text.length : down, down };
+  }
   // Without an up marker the whole file runs, down marker or not (as in node-pg-migrate).
-  const down = text.search(upPattern) < 0 ? -1 : text.search(downPattern);
-  if (up < 0) return { start: 0, end: text.length };
-  return { start: up, end: down < up ? text.length : down };
+  return { start: 0, end: text.length, down: -1 };
 }
 
 /** `-- compat: breaking (reason: ...)` */
@@ -76,8 +92,7 @@ export function readDirectives(
   // Every directive contains "compat"; most files have none, and scanning the
   // comments character by character is the costly part.
   if (!/compat/i.test(text)) return result;
-  // Without an up marker the whole file runs, down marker or not (as in node-pg-migrate).
-  const down = text.search(upPattern) < 0 ? -1 : text.search(downPattern);
+  const down = split(text).down;
   // The text above the up marker (when it is not the down section), then the up section; each
   // scanned on its own, so a stray quote in a preamble the migrator never runs cannot hide the
   // up section's comments.
@@ -95,7 +110,7 @@ export function readDirectives(
     for (const d of [...(probe.marker ? [probe.marker] : []), ...probe.ignores, ...probe.problems]) {
       result.problems.push({
         message:
-          "directive in the Down Migration section has no effect (only the Up section is linted); move it into the Up section or above `-- Up Migration`",
+          "directive in the Down section has no effect (only the Up section is linted); move it into the Up section or above the up marker",
         index: d.index,
         end: d.end,
       });

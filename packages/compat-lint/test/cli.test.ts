@@ -371,7 +371,7 @@ describe("compat-lint CLI", () => {
       ["4_marker_in_down.sql", 4, "invalid-directive", "error"],
       ["4_marker_in_down.sql", 2, "drop-column", "error"],
     ]);
-    expect(doc.diagnostics[1]!.message).toContain("Down Migration section has no effect");
+    expect(doc.diagnostics[1]!.message).toContain("Down section has no effect");
     expect(r.code).toBe(1);
   });
 
