@@ -344,3 +344,184 @@ describe("indexes of a renamed table", () => {
     expect(ids(r, "error")).toEqual([]);
   });
 });
+
+describe("an enum rebuilt the way TypeORM and Prisma generate it", () => {
+  const enumBase =
+    'CREATE TYPE "public"."user_role_enum" AS ENUM(\'admin\', \'user\');\nCREATE TABLE "user" ("id" SERIAL NOT NULL, "role" "public"."user_role_enum" NOT NULL DEFAULT \'user\');';
+  // TypeORM: rename the old type away, create the new one under the name, convert, drop the old one.
+  const typeorm = (values: string, dflt = "'user'") =>
+    `ALTER TYPE "public"."user_role_enum" RENAME TO "user_role_enum_old";
+CREATE TYPE "public"."user_role_enum" AS ENUM(${values});
+ALTER TABLE "user" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "user" ALTER COLUMN "role" TYPE "public"."user_role_enum" USING "role"::"text"::"public"."user_role_enum";
+ALTER TABLE "user" ALTER COLUMN "role" SET DEFAULT ${dflt};
+DROP TYPE "public"."user_role_enum_old";`;
+  const roleBase =
+    'CREATE TYPE "Role" AS ENUM (\'USER\', \'ADMIN\');\nCREATE TABLE "User" ("id" SERIAL NOT NULL, "role" "Role" NOT NULL DEFAULT \'USER\');';
+  // Prisma's -- AlterEnum: create Role_new, convert, swap the names, drop the old one.
+  const prisma = (values: string) => `BEGIN;
+CREATE TYPE "Role_new" AS ENUM (${values});
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;`;
+
+  it("is clean when the new enum keeps every old value in order: the name, the values and the default are back", async () => {
+    expect(ids(await files(enumBase, typeorm("'admin', 'user', 'guest'")), "error")).toEqual([]);
+    expect(ids(await files(enumBase, typeorm("'admin', 'guest', 'user'")), "error")).toEqual([]);
+    expect(ids(await files(roleBase, prisma("'USER', 'ADMIN', 'EDITOR'")), "error")).toEqual([]);
+  });
+
+  it("reports the column's change when a value is removed, reordered or renamed (once, not as a dropped type)", async () => {
+    expect(ids(await files(enumBase, typeorm("'admin'", "'admin'")), "error")).toEqual([
+      "drop-default",
+      "incompatible-type-change",
+    ]);
+    expect(ids(await files(enumBase, typeorm("'user', 'admin'")), "error")).toEqual([
+      "incompatible-type-change",
+    ]);
+    expect(ids(await files(enumBase, typeorm("'admin', 'member'", "'member'")), "error")).toEqual([
+      "drop-default",
+      "incompatible-type-change",
+    ]);
+    const removed = await files(roleBase, prisma("'USER'"));
+    expect(ids(removed, "error")).toEqual(["incompatible-type-change"]);
+    expect(removed.diagnostics.find((d) => d.ruleId === "incompatible-type-change")?.message).toContain(
+      "lacks 'ADMIN'",
+    );
+  });
+
+  it("keeps drop-default when the file sets a different default back", async () => {
+    const r = await files(enumBase, typeorm("'admin', 'user', 'guest'", "'guest'"));
+    expect(ids(r, "error")).toEqual(["drop-default"]);
+  });
+
+  it("counts a value added by the same change set as new: the rebuild may leave it out", async () => {
+    const r = await files(
+      enumBase,
+      `ALTER TYPE "public"."user_role_enum" ADD VALUE 'tmp';\n${typeorm("'admin', 'user'")}`,
+    );
+    expect(ids(r, "error")).toEqual([]);
+  });
+
+  it("keeps drop-type when the old enum stays (columns old code casts may still have it) or comes back in a later file", async () => {
+    const kept = await files(
+      enumBase,
+      `ALTER TYPE "public"."user_role_enum" RENAME TO "user_role_enum_old";\nCREATE TYPE "public"."user_role_enum" AS ENUM('admin', 'user', 'guest');`,
+    );
+    expect(ids(kept, "error")).toEqual(["drop-type"]);
+    const later = await files(
+      "CREATE TYPE mood AS ENUM ('ok', 'meh');",
+      "ALTER TYPE mood RENAME TO mood_old;",
+      "CREATE TYPE mood AS ENUM ('ok', 'meh', 'great');\nDROP TYPE mood_old;",
+    );
+    // The rename in file 2, and file 3's drop of mood_old: the generation after file 2 knows that name.
+    expect(ids(later, "error")).toEqual(["drop-type", "drop-type"]);
+  });
+
+  it("reports an enum no column has (old code only casts to it) rebuilt without a value", async () => {
+    const r = await files(
+      "CREATE TYPE mood AS ENUM ('ok', 'meh');",
+      "ALTER TYPE mood RENAME TO mood_old;\nCREATE TYPE mood AS ENUM ('ok');\nDROP TYPE mood_old;",
+    );
+    expect(ids(r, "error")).toEqual(["drop-type"]);
+    expect(r.diagnostics[0]?.message).toContain("lacks or reorders its values ('ok', 'meh')");
+  });
+
+  it("reports DROP TYPE x_old CASCADE: it drops the columns still of that type", async () => {
+    const r = await files(
+      enumBase,
+      `ALTER TYPE "public"."user_role_enum" RENAME TO "user_role_enum_old";\nCREATE TYPE "public"."user_role_enum" AS ENUM('admin', 'user');\nDROP TYPE "public"."user_role_enum_old" CASCADE;`,
+    );
+    expect(ids(r, "error")).toContain("drop-type");
+  });
+
+  it("reports a column moved to a superset enum of another name: old casts to the old name no longer match it", async () => {
+    const r = await files(
+      roleBase,
+      'CREATE TYPE "Role2" AS ENUM (\'USER\', \'ADMIN\', \'EDITOR\');\nALTER TABLE "User" ALTER COLUMN "role" TYPE "Role2" USING ("role"::text::"Role2");',
+    );
+    expect(ids(r, "error")).toEqual(["incompatible-type-change"]);
+  });
+});
+
+describe("a foreign key redefined over the same columns (Prisma's DROP CONSTRAINT / ADD CONSTRAINT for a new onDelete)", () => {
+  const fkBase = (actions: string) =>
+    `CREATE TABLE "User" ("id" SERIAL NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Post" ("id" SERIAL NOT NULL, "authorId" INTEGER, "editorId" INTEGER);
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ${actions};`;
+  const redefine = (actions: string, target = '"User"("id")', name = "Post_authorId_fkey") =>
+    `ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";
+ALTER TABLE "Post" ADD CONSTRAINT "${name}" FOREIGN KEY ("authorId") REFERENCES ${target} ${actions};`;
+  const errors = async (before: string, after: string) => ids(await files(fkBase(before), after), "error");
+
+  it("is clean when old code's writes meet nothing new: a delete that failed may now cascade or set NULL", async () => {
+    expect(
+      await errors("ON DELETE RESTRICT ON UPDATE CASCADE", redefine("ON DELETE CASCADE ON UPDATE CASCADE")),
+    ).toEqual([]);
+    expect(await errors("ON DELETE NO ACTION", redefine("ON DELETE SET NULL"))).toEqual([]);
+    expect(await errors("ON DELETE RESTRICT", redefine("ON DELETE NO ACTION"))).toEqual([]);
+    // Not deferrable, NO ACTION and RESTRICT both check at the end of the statement.
+    expect(await errors("ON DELETE NO ACTION", redefine("ON DELETE RESTRICT"))).toEqual([]);
+    // Under a new name, and REFERENCES without a column list (the primary key).
+    expect(await errors("", redefine("ON DELETE CASCADE", '"User"', "Post_author_fk"))).toEqual([]);
+    // Added beside the old one, which is dropped afterwards.
+    expect(
+      await errors(
+        "",
+        `ALTER TABLE "Post" ADD CONSTRAINT "Post_author_fk2" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE CASCADE;\nALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";`,
+      ),
+    ).toEqual([]);
+  });
+
+  it("reports a delete that used to succeed and now fails or does something else", async () => {
+    const restrict = await files(fkBase("ON DELETE CASCADE"), redefine("ON DELETE RESTRICT"));
+    expect(ids(restrict, "error")).toEqual(["foreign-key-on-existing-column"]);
+    expect(restrict.diagnostics.find((d) => d.severity === "error")?.message).toContain(
+      "ON DELETE CASCADE becomes RESTRICT",
+    );
+    expect(await errors("ON DELETE SET NULL", redefine("ON DELETE CASCADE"))).toEqual([
+      "foreign-key-on-existing-column",
+    ]);
+    expect(await errors("ON DELETE CASCADE", redefine("ON DELETE SET NULL"))).toEqual([
+      "foreign-key-on-existing-column",
+    ]);
+    expect(await errors("ON UPDATE CASCADE", redefine("ON UPDATE NO ACTION"))).toEqual([
+      "foreign-key-on-existing-column",
+    ]);
+  });
+
+  it("reports what stops deferring: RESTRICT for a deferrable NO ACTION, or NOT DEFERRABLE", async () => {
+    expect(
+      await errors(
+        "DEFERRABLE INITIALLY DEFERRED",
+        redefine("ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED"),
+      ),
+    ).toEqual(["foreign-key-on-existing-column"]);
+    expect(await errors("DEFERRABLE INITIALLY DEFERRED", redefine(""))).toEqual([
+      "foreign-key-on-existing-column",
+    ]);
+    expect(await errors("", redefine("DEFERRABLE INITIALLY DEFERRED"))).toEqual([]);
+  });
+
+  it("reports a key to another target or over other columns, or one dropped by an earlier change set", async () => {
+    const other = `CREATE TABLE "Team" ("id" SERIAL PRIMARY KEY);\n${redefine("", '"Team"("id")')}`;
+    expect(await errors("", other)).toEqual(["foreign-key-on-existing-column"]);
+    expect(
+      await errors(
+        "",
+        `ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";\nALTER TABLE "Post" ADD CONSTRAINT "Post_editorId_fkey" FOREIGN KEY ("editorId") REFERENCES "User"("id");`,
+      ),
+    ).toEqual(["foreign-key-on-existing-column"]);
+    // Old code ran without the key in between and may have written orphans.
+    const later = await files(
+      fkBase(""),
+      'ALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";',
+      'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id");',
+    );
+    expect(ids(later, "error")).toEqual(["foreign-key-on-existing-column"]);
+  });
+});

@@ -1,4 +1,4 @@
-import { isNew } from "../schema/model.js";
+import { type ColumnModel, inModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 /** The sub-commands after which the database stops filling a column an INSERT omits. */
@@ -7,6 +7,17 @@ const what: Record<string, { label: string; pattern: string } | undefined> = {
   AT_DropIdentity: { label: "the identity", pattern: "drop\\s+identity" },
   AT_DropExpression: { label: "the generation expression", pattern: "drop\\s+expression" },
 };
+
+/**
+ * Withdrawn when the same column has the same default again at the end of
+ * the file (the enum rebuild drops the default, converts the column, and sets
+ * it back): old INSERTs that omit it are filled as before. A different
+ * default is change-default's business, and is reported here.
+ */
+function defaultBack(rel: RelationModel, col: ColumnModel): (end: SchemaModel) => boolean {
+  const before = col.defaultKey;
+  return (end) => inModel(end, rel) && rel.columns.get(col.name) === col && col.defaultKey === before;
+}
 
 export const dropDefault: Rule = {
   id: "drop-default",
@@ -43,6 +54,8 @@ export const dropDefault: Rule = {
       out.push({
         message: `dropping ${w.label} of ${existing ? "" : "new column "}${tableName(target)}.${cmd.name}; ${consequence}`,
         span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+${w.pattern}`)),
+        withdrawnIf:
+          cmd.subtype === "AT_ColumnDefault" && relation && model ? defaultBack(relation, model) : undefined,
       });
     }
     return out;

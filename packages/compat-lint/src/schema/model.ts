@@ -48,7 +48,32 @@ export interface ConstraintModel {
   name: string;
   kind: ConstraintKind;
   columns: string[];
+  /** For a FOREIGN KEY: what it references and does (undefined for other kinds). */
+  foreignKey?: ForeignKeyModel;
   origin: Origin;
+}
+
+/**
+ * A FOREIGN KEY's definition, as far as it decides what old code's writes
+ * meet: the referenced relation and columns, the referential actions, MATCH
+ * and deferrability.
+ */
+export interface ForeignKeyModel {
+  /** The referenced relation as the model knew it when the key was added (undefined: never seen). */
+  references: RelationModel | undefined;
+  /** key(schema, name) of the referenced relation, as resolved when the key was added. */
+  referencesKey: string;
+  /** The referenced columns in key order; a REFERENCES without a column list gets the primary key's (empty: unknown). */
+  refColumns: string[];
+  /** pg_constraint.confdeltype / confupdtype: a NO ACTION, r RESTRICT, c CASCADE, n SET NULL, d SET DEFAULT. */
+  onDelete: string;
+  onUpdate: string;
+  /** ON DELETE SET NULL / SET DEFAULT (cols) (PG 15), sorted; empty: every column of the key. */
+  onDeleteColumns: string[];
+  /** MATCH: s SIMPLE (default), f FULL. */
+  match: string;
+  deferrable: boolean;
+  initiallyDeferred: boolean;
 }
 
 export type RelationKind = "table" | "view" | "matview" | "sequence";
@@ -76,6 +101,12 @@ export interface RelationModel {
    * renames visit these instead of every index.
    */
   indexes: Set<IndexModel>;
+  /**
+   * FOREIGN KEYs a file of the change set dropped (with that file's origin,
+   * which stops being in the change set when its file is done): a key
+   * redefined (dropped, re-added with other actions) is judged against it.
+   */
+  droppedForeignKeys?: { constraint: ConstraintModel; by: Origin }[];
   /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
   seq: number;
   /** Row-level security policies by name. */
@@ -168,7 +199,38 @@ export interface TypeModel {
   notNull: boolean;
   /** A domain with a DEFAULT: a column of it without its own default is filled with that. */
   hasDefault: boolean;
+  /**
+   * Set by a RENAME TO or SET SCHEMA in the linted files: the name the type
+   * had before the first of them in that file's change set, and that file's
+   * origin. While `by` is in the change set, the current name is new: old
+   * code never named the type so (see knownName).
+   */
+  renamedFrom?: { schema: string; name: string; by: Origin };
   origin: Origin;
+}
+
+/** The name the previous generation knows a type by: the one it had before this change set renamed or moved it. */
+export function knownName(t: TypeModel): { schema: string; name: string } {
+  return t.renamedFrom?.by.inChangeSet ? t.renamedFrom : { schema: t.schema, name: t.name };
+}
+
+/**
+ * The values of an enum the previous generation may write: all but those
+ * added in this change set.
+ */
+export function oldValues(t: TypeModel): string[] {
+  return t.values.filter((v) => t.newValues.get(v)?.inChangeSet !== true);
+}
+
+/**
+ * Whether an enum's values keep `old` in the same order (other values may
+ * be added anywhere): every label old code writes is accepted, and compares
+ * and sorts the same against the others.
+ */
+export function keepsValues(old: readonly string[], values: readonly string[]): boolean {
+  let i = 0;
+  for (const v of values) if (v === old[i]) i++;
+  return i === old.length;
 }
 
 export type Volatility = "immutable" | "stable" | "volatile";
@@ -266,11 +328,16 @@ export class SchemaModel {
 
 /** The domain a column of type `t` is of (not an array of it), if the model knows one. */
 export function domainOf(model: SchemaModel, t: SqlType): TypeModel | undefined {
-  if (t.arrayDims > 0 || t.name === "") return undefined;
-  const dot = t.name.lastIndexOf(".");
-  const found =
-    dot < 0 ? model.type(undefined, t.name) : model.type(t.name.slice(0, dot), t.name.slice(dot + 1));
+  if (t.arrayDims > 0) return undefined;
+  const found = typeOf(model, t);
   return found?.kind === "domain" ? found : undefined;
+}
+
+/** The user-defined type a column type names (or is an array of), if the model knows it. */
+export function typeOf(model: SchemaModel, t: SqlType): TypeModel | undefined {
+  if (t.name === "") return undefined;
+  const dot = t.name.lastIndexOf(".");
+  return dot < 0 ? model.type(undefined, t.name) : model.type(t.name.slice(0, dot), t.name.slice(dot + 1));
 }
 
 /**

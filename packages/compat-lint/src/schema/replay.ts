@@ -36,6 +36,7 @@ import {
   type ColumnModel,
   type ConstraintKind,
   type ConstraintModel,
+  type ForeignKeyModel,
   type IndexModel,
   inModel,
   key,
@@ -47,6 +48,7 @@ import {
   type SchemaModel,
   type TypeKind,
   type TypeModel,
+  typeOf,
   UNKNOWN_TYPE,
   type Volatility,
 } from "./model.js";
@@ -73,10 +75,10 @@ export function replay(
       alterTable(model, b as AlterTableStmt, origin);
       return;
     case "RenameStmt":
-      rename(model, b as RenameStmt);
+      rename(model, b as RenameStmt, origin);
       return;
     case "AlterObjectSchemaStmt":
-      moveSchema(model, b as AlterObjectSchemaStmt);
+      moveSchema(model, b as AlterObjectSchemaStmt, origin);
       return;
     case "IndexStmt":
       createIndex(model, b as IndexStmt, origin);
@@ -322,6 +324,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.origin = origin;
   rel.columns.clear();
   rel.constraints.clear();
+  rel.droppedForeignKeys = undefined;
   rel.policies.clear();
   rel.rowSecurity = undefined;
   setDependsOn(rel, []);
@@ -331,7 +334,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
     const col = nodeOf<ColumnDef>(elt, "ColumnDef");
     if (col) addColumn(model, rel, col, origin);
     const con = nodeOf<Constraint>(elt, "Constraint");
-    if (con) addConstraint(rel, con, undefined, origin);
+    if (con) addConstraint(model, rel, con, undefined, origin);
     const like = nodeOf<TableLikeClause>(elt, "TableLikeClause");
     if (like && !copyLike(model, rel, like, origin)) rel.columnsKnown = false;
   }
@@ -640,7 +643,7 @@ function addColumn(
   for (const n of def.constraints ?? []) {
     const con = nodeOf<Constraint>(n, "Constraint");
     if (!con) continue;
-    addConstraint(rel, con, col, origin);
+    addConstraint(model, rel, con, col, origin);
     if (con.contype === "CONSTR_IDENTITY") addOwnedSequence(model, rel, col, con.options, origin);
   }
   return col;
@@ -757,6 +760,7 @@ function usingIndex(model: SchemaModel, rel: RelationModel, con: Constraint): st
 }
 
 function addConstraint(
+  schema: SchemaModel,
   rel: RelationModel,
   con: Constraint,
   col: ColumnModel | undefined,
@@ -790,6 +794,7 @@ function addConstraint(
   const columns = keyColumns ?? constraintColumns(con, col?.name);
   const name = con.conname ?? defaultConstraintName(rel.name, kind, columns);
   const model: ConstraintModel = { name, kind, columns, origin };
+  if (kind === "foreign") model.foreignKey = foreignKeyOf(schema, rel, con);
   rel.constraints.set(name, model);
   if (kind === "primary") {
     for (const c of columns) {
@@ -797,6 +802,29 @@ function addConstraint(
       if (m) m.notNull = true;
     }
   }
+}
+
+/** A FOREIGN KEY's definition (ForeignKeyModel), resolved against the schema as it stands. */
+export function foreignKeyOf(model: SchemaModel, rel: RelationModel, con: Constraint): ForeignKeyModel {
+  const q = fromRangeVar(con.pktable);
+  // A self-reference of the table being created resolves to it, not to an older one of that name.
+  const self = q.name === rel.name && (q.schema === undefined || q.schema === rel.schema);
+  const references = self && !model.relation(q.schema, q.name) ? rel : model.relation(q.schema, q.name);
+  const written = strings(con.pk_attrs);
+  const pkey = [...(references?.constraints.values() ?? [])].find((c) => c.kind === "primary");
+  return {
+    references,
+    referencesKey: references
+      ? key(references.schema, references.name)
+      : key(model.resolveSchema("relations", q.schema, q.name), q.name),
+    refColumns: written.length > 0 ? written : [...(pkey?.columns ?? [])],
+    onDelete: con.fk_del_action ?? "a",
+    onUpdate: con.fk_upd_action ?? "a",
+    onDeleteColumns: strings(con.fk_del_set_cols).sort(),
+    match: con.fk_matchtype === "f" ? "f" : "s",
+    deferrable: con.deferrable === true,
+    initiallyDeferred: con.initdeferred === true,
+  };
 }
 
 const nameLabels: Record<ConstraintKind, string> = {
@@ -887,7 +915,7 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
         break;
       case "AT_AddConstraint": {
         const con = nodeOf<Constraint>(cmd.def, "Constraint");
-        if (con) addConstraint(rel, con, undefined, origin, usingIndex(model, rel, con));
+        if (con) addConstraint(model, rel, con, undefined, origin, usingIndex(model, rel, con));
         break;
       }
       case "AT_EnableRowSecurity":
@@ -902,6 +930,11 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
           // Its index goes with it (ADD ... USING INDEX filed the index under the constraint's name).
           if (con && indexKinds.has(con.kind)) model.indexes.delete(key(rel.schema, con.name));
           rel.constraints.delete(cmd.name);
+          if (con?.kind === "foreign" && origin.inChangeSet) {
+            // Only this change set's drops matter (a key redefined in it); older ones are let go.
+            const kept = (rel.droppedForeignKeys ?? []).filter((d) => d.by.inChangeSet);
+            rel.droppedForeignKeys = [...kept, { constraint: con, by: origin }];
+          }
         }
         break;
     }
@@ -954,7 +987,7 @@ function renameEntry<T extends { name: string }>(
   map.set(to, v);
 }
 
-function rename(model: SchemaModel, r: RenameStmt): void {
+function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
   const newname = r.newname ?? "";
   switch (r.renameType) {
     case "OBJECT_COLUMN":
@@ -1002,7 +1035,7 @@ function rename(model: SchemaModel, r: RenameStmt): void {
     case "OBJECT_TYPE":
     case "OBJECT_DOMAIN": {
       const q = objectName(r.object);
-      refile(model.types, model.type(q.schema, q.name), { name: newname });
+      refileType(model, model.type(q.schema, q.name), { name: newname }, origin);
       return;
     }
     case "OBJECT_FUNCTION":
@@ -1063,6 +1096,30 @@ export function indexConstraint(
   return undefined;
 }
 
+/**
+ * A type's RENAME TO or SET SCHEMA. Postgres' columns hold the type, not its
+ * name, so the columns of the type (or arrays of it) follow it to the new
+ * name; the type remembers the name old code knows it by (renamedFrom).
+ */
+function refileType(
+  model: SchemaModel,
+  t: TypeModel | undefined,
+  to: { schema?: string; name?: string },
+  origin: Origin,
+): void {
+  if (!t) return;
+  if (!t.renamedFrom?.by.inChangeSet) t.renamedFrom = { schema: t.schema, name: t.name, by: origin };
+  const users: ColumnModel[] = [];
+  for (const rel of model.relations.values())
+    for (const c of rel.columns.values()) if (typeOf(model, c.type) === t) users.push(c);
+  refile(model.types, t, to);
+  for (const c of users) {
+    // Unqualified, it is found through the search path as before, unless it moved schema.
+    const qualify = c.type.name.includes(".") || to.schema !== undefined;
+    c.type = { ...c.type, name: qualify ? `${t.schema}.${t.name}` : t.name };
+  }
+}
+
 function createDomain(model: SchemaModel, d: CreateDomainStmt, origin: Origin): void {
   const t = addType(model, qualified(strings(d.domainname)), "domain", [], origin);
   // A domain over a domain inherits its NOT NULL and its default.
@@ -1089,7 +1146,7 @@ function alterDomain(model: SchemaModel, a: AlterDomainStmt): void {
   else if (a.subtype === "T") t.hasDefault = defaultKey(a.def) !== undefined;
 }
 
-function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
+function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt, origin: Origin): void {
   const to = { schema: a.newschema ?? "" };
   if (a.relation) {
     const q = fromRangeVar(a.relation);
@@ -1105,7 +1162,7 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt): void {
   switch (a.objectType) {
     case "OBJECT_TYPE":
     case "OBJECT_DOMAIN":
-      refile(model.types, model.type(q.schema, q.name), to);
+      refileType(model, model.type(q.schema, q.name), to, origin);
       return;
     case "OBJECT_FUNCTION":
     case "OBJECT_PROCEDURE":
