@@ -119,6 +119,8 @@ function lintOne(
   lines: Map<string, (line: number) => string>,
   dispatch: RuleDispatch,
 ): void {
+  // This file's diagnostics start here (withdrawals below only look at them).
+  const first = diagnostics.length;
   const { text, bytes, invalidAt } = decode(input.readError === undefined ? input.content : "");
   const source = new SourceText(text, bytes);
   lines.set(input.path, (n) => source.lineText(n));
@@ -242,8 +244,11 @@ function lintOne(
       }
     }
     if (withdrawn.size > 0) {
-      let w = 0;
-      for (const d of diagnostics) if (!withdrawn.has(d)) diagnostics[w++] = d;
+      let w = first;
+      for (let i = first; i < diagnostics.length; i++) {
+        const d = diagnostics[i]!;
+        if (!withdrawn.has(d)) diagnostics[w++] = d;
+      }
       diagnostics.length = w;
     }
   }
