@@ -1,5 +1,24 @@
+import type {
+  AlterTableCmd,
+  AlterTableStmt,
+  ColumnDef,
+  CompositeTypeStmt,
+  Constraint,
+  CreateDomainStmt,
+  CreateEnumStmt,
+  CreatePolicyStmt,
+  CreateSchemaStmt,
+  CreateSeqStmt,
+  CreateStmt,
+  CreateTableAsStmt,
+  IndexStmt,
+  Node,
+  ViewStmt,
+} from "libpg-query";
+import { fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "./ast.js";
 import type { Statement } from "./parser.js";
 import { parseUtf8Safe } from "./pg-wasm.js";
+import type { SchemaModel } from "./schema/model.js";
 import type { SourceText } from "./source.js";
 
 /**
@@ -88,4 +107,89 @@ export function unwrapIdempotentDo(
     // Up to the statement's `;`, which the idiom requires.
     end: innerStart + inner.length - 1,
   };
+}
+
+/**
+ * Whether the unwrapped statement would fail with "already exists" on the
+ * schema the model holds, so that the block's handler swallows the error and
+ * the block does nothing: the existing table, type, column or constraint stays
+ * as it was (a drizzle migration re-run, or a block creating what an earlier
+ * migration already made). Linting or replaying the statement then would
+ * replace the old object in the model with the new definition and hide what
+ * later statements do to the old one.
+ */
+export function alreadyExists(model: SchemaModel, stmt: Statement): boolean {
+  const b = stmt.body;
+  // A new object's name: in its schema, or the first of the search path (where CREATE puts it).
+  const taken = (q: QualifiedName) => {
+    const schema = q.schema ?? model.creationSchema;
+    // Tables, views and sequences share the type namespace (each has a row type).
+    return model.relation(schema, q.name) !== undefined || model.type(schema, q.name) !== undefined;
+  };
+  switch (stmt.kind) {
+    case "CreateStmt":
+      return taken(fromRangeVar((b as CreateStmt).relation));
+    case "CreateTableAsStmt":
+      return taken(fromRangeVar((b as CreateTableAsStmt).into?.rel));
+    case "CreateSeqStmt":
+      return taken(fromRangeVar((b as CreateSeqStmt).sequence));
+    case "ViewStmt":
+      return (b as ViewStmt).replace !== true && taken(fromRangeVar((b as ViewStmt).view));
+    case "CreateEnumStmt":
+      return taken(qualified(strings((b as CreateEnumStmt).typeName)));
+    case "CreateDomainStmt":
+      return taken(qualified(strings((b as CreateDomainStmt).domainname)));
+    case "CreateRangeStmt":
+      return taken(qualified(strings((b as { typeName?: Node[] }).typeName)));
+    case "CompositeTypeStmt":
+      return taken(fromRangeVar((b as CompositeTypeStmt).typevar));
+    case "CreateSchemaStmt": {
+      const name = (b as CreateSchemaStmt).schemaname;
+      return name !== undefined && model.schemas.has(name);
+    }
+    case "IndexStmt": {
+      const i = b as IndexStmt;
+      if (!i.idxname) return false;
+      const t = fromRangeVar(i.relation);
+      const rel = model.relation(t.schema, t.name);
+      const schema = rel?.schema ?? t.schema ?? model.creationSchema;
+      return model.index(schema, i.idxname) !== undefined || model.relation(schema, i.idxname) !== undefined;
+    }
+    case "CreatePolicyStmt": {
+      const p = b as CreatePolicyStmt;
+      const t = fromRangeVar(p.table);
+      return (
+        p.policy_name !== undefined && model.relation(t.schema, t.name)?.policies.has(p.policy_name) === true
+      );
+    }
+    case "AlterTableStmt": {
+      const a = b as AlterTableStmt;
+      const cmds = a.cmds ?? [];
+      if (cmds.length !== 1) return false;
+      const cmd = nodeOf<AlterTableCmd>(cmds[0], "AlterTableCmd");
+      const t = fromRangeVar(a.relation);
+      const rel = model.relation(t.schema, t.name);
+      if (!cmd || !rel) return false;
+      if (cmd.subtype === "AT_AddColumn") {
+        const col = nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.colname;
+        return col !== undefined && rel.columns.has(col);
+      }
+      if (cmd.subtype === "AT_AddConstraint") {
+        const c = nodeOf<Constraint>(cmd.def, "Constraint");
+        const name = c?.conname;
+        if (!name) return false;
+        // A PRIMARY KEY / UNIQUE / EXCLUDE constraint's index takes the name in the schema too.
+        const indexed =
+          c.contype === "CONSTR_PRIMARY" || c.contype === "CONSTR_UNIQUE" || c.contype === "CONSTR_EXCLUSION";
+        return (
+          rel.constraints.has(name) ||
+          (indexed &&
+            (model.index(rel.schema, name) !== undefined || model.relation(rel.schema, name) !== undefined))
+        );
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
 }

@@ -3,7 +3,7 @@ import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { nodeOf } from "./ast.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
-import { unwrapIdempotentDo } from "./idempotent-do.js";
+import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
 import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
 import { initParser, parseRange, type Statement } from "./parser.js";
 import { ruleById, rules } from "./rules/index.js";
@@ -209,8 +209,14 @@ function lintOne(
   }
 
   for (const top of parsed.statements) {
-    // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>.
-    const whole = (top.kind === "DoStmt" && unwrapIdempotentDo(top, source, sectionBase)) || top;
+    // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>,
+    // or nothing when what <ddl> creates already exists (the handler swallows the error).
+    let whole = top;
+    if (top.kind === "DoStmt") {
+      const inner = unwrapIdempotentDo(top, source, sectionBase);
+      if (inner !== undefined && alreadyExists(model, inner)) continue;
+      if (inner !== undefined) whole = inner;
+    }
     for (const stmt of splitAlterTable(whole)) {
       const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {

@@ -75,6 +75,26 @@ describe("drizzle-kit's DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN 
     }
   });
 
+  it("is a no-op when the object already exists (the handler swallows the error): the old schema stays", async () => {
+    // Postgres runs none of these: each raises duplicate_* and the handler ignores it. The
+    // existing table, enum, column and constraint are what later statements act on.
+    const r = await files(
+      `${users}\nCREATE TYPE "role" AS ENUM ('admin', 'member', 'guest');\n` +
+        'ALTER TABLE "posts" ADD CONSTRAINT "posts_author_fk" FOREIGN KEY ("author_id") REFERENCES "users"("id") ON DELETE CASCADE;',
+      `DO $$ BEGIN\n CREATE TABLE "users" ("id" serial PRIMARY KEY NOT NULL);\nEXCEPTION\n WHEN duplicate_table THEN null;\nEND $$;\n` +
+        drizzleDo(`CREATE TYPE "role" AS ENUM('admin')`) +
+        drizzleDo(
+          'ALTER TABLE "posts" ADD CONSTRAINT "posts_author_fk" FOREIGN KEY ("author_id") REFERENCES "users"("id")',
+        ) +
+        `DO $$ BEGIN\n ALTER TABLE "posts" ADD COLUMN "author_id" text;\nEXCEPTION\n WHEN duplicate_column THEN null;\nEND $$;\n` +
+        'ALTER TABLE "users" DROP COLUMN "email";\n' +
+        "ALTER TYPE \"role\" RENAME VALUE 'guest' TO 'visitor';\n" +
+        'ALTER TABLE "posts" DROP CONSTRAINT "posts_author_fk";\n' +
+        'ALTER TABLE "posts" ALTER COLUMN "author_id" TYPE smallint;\n',
+    );
+    expect(ids(r, "error")).toEqual(["drop-column", "rename-enum-value", "incompatible-type-change"]);
+  });
+
   it("hides nothing: a DROP COLUMN wrapped in the idiom is still drop-column", async () => {
     const r = await files(users, drizzleDo('ALTER TABLE "posts" DROP COLUMN "author_id"'));
     expect(ids(r, "error")).toEqual(["drop-column"]);
