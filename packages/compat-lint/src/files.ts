@@ -235,8 +235,11 @@ export function filesEditedSince(ref: string, cwd: string, paths: ReadonlySet<st
     if (p === "") continue;
     const abs = resolve(top, p);
     if (!paths.has(abs)) continue;
-    // git object names use forward slashes, relative to the top level.
-    out.set(abs, gitBytes(["show", `${ref}:${p}`], top));
+    // git object names use forward slashes, relative to the top level. --filters: the content as
+    // a checkout would write it (core.autocrlf, eol attributes), like the file it is compared
+    // with; `git show` gives the stored blob, whose LF endings would differ from a CRLF checkout
+    // inside every dollar-quoted body and multi-line string.
+    out.set(abs, gitBytes(["cat-file", "--filters", `${ref}:${p}`], top));
   }
   return out;
 }

@@ -294,6 +294,26 @@ describe("compat-lint CLI", () => {
     expect(run(["--since", "main", "migrations"], dir).stdout).not.toContain("edited-migration");
   });
 
+  it("--since: a comment added to a CRLF checkout (core.autocrlf) of an LF-committed migration is not edited-migration", () => {
+    // Committed with LF; a Windows checkout has CRLF, inside the function body too. The ref's
+    // version is compared as checked out, so the line endings alone are not a change.
+    const dir = repo({
+      "1_fn.sql": "CREATE FUNCTION one() RETURNS int AS $$\nSELECT 1\n$$ LANGUAGE sql;\n",
+    });
+    git(dir, "config", "core.autocrlf", "true");
+    writeFileSync(
+      join(dir, "migrations", "1_fn.sql"),
+      "-- returns one\r\nCREATE FUNCTION one() RETURNS int AS $$\r\nSELECT 1\r\n$$ LANGUAGE sql;\r\n",
+    );
+    expect(run(["--since", "main", "migrations"], dir)).toMatchObject({ code: 0 });
+    // A real edit in the same checkout is still found.
+    writeFileSync(
+      join(dir, "migrations", "1_fn.sql"),
+      "CREATE FUNCTION one() RETURNS int AS $$\r\nSELECT 2\r\n$$ LANGUAGE sql;\r\n",
+    );
+    expect(run(["--since", "main", "migrations"], dir).stdout).toContain("1_fn.sql:1:1 edited-migration");
+  });
+
   it("a folder's *.down.sql files (golang-migrate rollbacks) are not linted; named explicitly, they are", () => {
     const dir = project({
       "000001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
