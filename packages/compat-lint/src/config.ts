@@ -100,7 +100,8 @@ export function loadConfigFile(cwd: string, explicit: string | undefined): Parti
   if (!path) return {};
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // A UTF-8 byte order mark (PowerShell 5's Set-Content -Encoding UTF8, Notepad) is not content.
+    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -115,24 +116,104 @@ export function loadConfigFile(cwd: string, explicit: string | undefined): Parti
 
 /**
  * `file:line:col: invalid JSON: <problem>`. JSON.parse names a character offset ("at position
- * 31") in some Node versions and a line and column in others; both become the file's line and
- * 1-based column here, so an editor can jump to it. (Some messages, such as
- * "Unexpected token", carry no position; they are shown with the file alone.)
+ * 31") in some Node versions and messages, a line and column in others, and no position at all
+ * for "Unexpected token"; the offset is then found by scanning the text (jsonErrorOffset). Each
+ * becomes the file's line and 1-based column, so an editor can jump to it.
  */
 function jsonProblem(path: string, text: string, message: string): string {
   const problem = message
     .replace(/\s*\(line \d+ column \d+\)/, "")
     .replace(/ in JSON at position \d+/, "")
-    .replace(/ at position \d+/, "");
+    .replace(/ at position \d+/, "")
+    // V8 quotes the text around an unexpected token, newlines and all: the position says where.
+    .replace(/, (?:\.\.\.)?"[\s\S]*" is not valid JSON$/, "");
   if (text.trim() === "") return `${path}: invalid JSON: the file is empty`;
   const at = /at position (\d+)/.exec(message);
-  // Without a position, only "Unexpected end of JSON input" says where: at the end.
-  if (!at && !/end of JSON input/.test(message)) return `${path}: invalid JSON: ${problem}`;
-  const offset = Math.min(at ? Number(at[1]) : text.length, text.length);
+  const offset = Math.min(at ? Number(at[1]) : jsonErrorOffset(text), text.length);
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
   return `${path}:${line}:${column}: invalid JSON: ${problem}`;
+}
+
+/** The UTF-16 offset where `text` stops being JSON (its length when it ends too early). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const expect = (c: string) => {
+    ws();
+    if (text[i] !== c) throw i;
+    i++;
+  };
+  const scalar = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  const string = () => {
+    expect('"');
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c < " ") throw i;
+      if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) throw i;
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) throw i;
+      }
+    }
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const open = text[i];
+    if (open === "{" || open === "[") {
+      const close = open === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (open === "{") {
+          ws();
+          string();
+          expect(":");
+        }
+        value();
+        ws();
+        if (text[i] !== ",") break;
+        i++;
+      }
+      expect(close);
+      return;
+    }
+    if (open === '"') {
+      string();
+      return;
+    }
+    scalar.lastIndex = i;
+    if (!scalar.exec(text)) {
+      // Inside a misspelt true/false/null, where the spelling goes wrong (as V8 names the token).
+      const word = ["true", "false", "null"].find((w) => w[0] === open);
+      const start = i;
+      if (word) while (text[i] === word[i - start]) i++;
+      throw i;
+    }
+    i = scalar.lastIndex;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (at) {
+    if (typeof at === "number") return at;
+    throw at;
+  }
 }
 
 /** Layers: defaults < config file < flags. */

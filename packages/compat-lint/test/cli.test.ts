@@ -394,6 +394,21 @@ describe("compat-lint CLI", () => {
     expect(run(["migrations"], dir).stderr).toMatch(/compat-lint\.json: invalid JSON: the file is empty\n$/);
   });
 
+  it("names the line and column of an unexpected token in the config file; accepts a UTF-8 BOM", () => {
+    const dir = project(history);
+    // V8's "Unexpected token" messages carry no position; the file's line:col is still given.
+    writeFileSync(join(dir, "compat-lint.json"), '{\n  "rules": {},\n  "pgVersion": fifteen\n}\n');
+    const r = run(["migrations"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^compat-lint: \/.*compat-lint\.json:3:17: invalid JSON: Unexpected token 'i'\n$/,
+    );
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    // Windows tools (PowerShell 5's Set-Content -Encoding UTF8, Notepad) write a byte order mark.
+    writeFileSync(join(dir, "compat-lint.json"), '\uFEFF{ "rules": { "drop-column": "off" } }\n');
+    expect(run(["migrations"], dir)).toMatchObject({ code: 0, stderr: "" });
+  });
+
   it("puts the caret under the finding after wide (CJK, emoji) and combining characters", () => {
     const dir = project({
       "1_t.sql": 'CREATE TABLE "名前" (id int, "列" text);\n',
