@@ -259,6 +259,34 @@ describe("a new column whose domain has a DEFAULT", () => {
     expect(ids(r)).toContain("unique-on-existing-column");
   });
 
+  it("ALTER DOMAIN ... DROP DEFAULT is drop-default for the columns that relied on it", async () => {
+    // PG 15: CREATE DOMAIN cnt AS int DEFAULT 0 NOT NULL; a column of it added without a default
+    // of its own; after ALTER DOMAIN cnt DROP DEFAULT, INSERT INTO t (id) fails "domain cnt does
+    // not allow null values" (and an old nullable column of label stores NULL instead of 'none').
+    const counted = `${init}\nCREATE DOMAIN cnt AS int DEFAULT 0 NOT NULL;`;
+    const dropped = await files(counted, "ALTER TABLE t ADD COLUMN n cnt;\nALTER DOMAIN cnt DROP DEFAULT;");
+    expect(ids(dropped, "error")).toEqual(["drop-default"]);
+    expect(dropped.diagnostics[0]!.message).toMatch(/^dropping the default of domain cnt, which fills t\.n;/);
+    const old = await files(`${init}\nALTER TABLE t ADD COLUMN a label;`, "ALTER DOMAIN label DROP DEFAULT;");
+    expect(ids(old, "error")).toEqual(["drop-default"]);
+    // Clean: no column relies on it (own default, DEFAULT NULL, a new nullable column, a new table).
+    for (const sql of [
+      "ALTER TABLE t ADD COLUMN n cnt DEFAULT 1;\nALTER DOMAIN cnt DROP DEFAULT;",
+      "ALTER TABLE t ADD COLUMN a label;\nALTER DOMAIN label DROP DEFAULT;",
+      "CREATE TABLE u (id int, n cnt);\nALTER DOMAIN cnt DROP DEFAULT;",
+      "ALTER DOMAIN cnt DROP DEFAULT;",
+    ]) {
+      const r = await files(counted, sql);
+      expect(ids(r, "error"), sql).toEqual([]);
+    }
+  });
+
+  it("an array of a NOT NULL domain is not NOT NULL: adding one is clean", async () => {
+    // PG 15: ALTER TABLE t ADD COLUMN c cnt[]; INSERT INTO t (id) VALUES (1) stores NULL.
+    const r = await files(`${init}\nCREATE DOMAIN cnt AS int NOT NULL;`, "ALTER TABLE t ADD COLUMN c cnt[];");
+    expect(ids(r, "error")).toEqual([]);
+  });
+
   it("names the right old writes when an old column of the domain becomes NOT NULL", async () => {
     const r = await files(
       `${init}\nALTER TABLE t ADD COLUMN a label;`,

@@ -30,7 +30,8 @@ export const addRequiredColumn: Rule = {
       // A domain declared NOT NULL rejects the NULL just the same, and its DEFAULT fills the column.
       const tq = qualified(strings(def.typeName?.names));
       const domain = ctx.schema.type(tq.schema, tq.name);
-      const viaDomain = domain?.kind === "domain" && domain.notNull;
+      // Not an array of it: the domain's NOT NULL applies to the elements, the array may be NULL.
+      const viaDomain = domain?.kind === "domain" && domain.notNull && !def.typeName?.arrayBounds?.length;
       const notNull =
         def.is_not_null === true ||
         cons.includes("CONSTR_NOTNULL") ||

@@ -1,5 +1,23 @@
-import { type ColumnModel, inModel, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import type { AlterDomainStmt } from "libpg-query";
+import { display, qualified, strings } from "../ast.js";
+import {
+  type ColumnModel,
+  domainOf,
+  inModel,
+  isNew,
+  type RelationModel,
+  type SchemaModel,
+} from "../schema/model.js";
+import {
+  alterCommands,
+  existingColumn,
+  type Finding,
+  ident,
+  pattern,
+  type Rule,
+  type RuleContext,
+  tableName,
+} from "./rule.js";
 
 /** The sub-commands after which the database stops filling a column an INSERT omits. */
 const what: Record<string, { label: string; pattern: string } | undefined> = {
@@ -19,6 +37,52 @@ function defaultBack(rel: RelationModel, col: ColumnModel): (end: SchemaModel) =
   return (end) => inModel(end, rel) && rel.columns.get(col.name) === col && col.defaultKey === before;
 }
 
+/**
+ * ALTER DOMAIN ... DROP DEFAULT: every column of the domain without a DEFAULT
+ * of its own (not even DEFAULT NULL) was filled with the domain's when an
+ * INSERT omitted it, and no longer is. Reported for the columns old code
+ * omits and relies on: existing ones, and new ones of old tables that are
+ * NOT NULL (the column's or the domain's).
+ */
+function domainDropDefault(ctx: RuleContext): Finding[] {
+  const a = ctx.stmt.body as AlterDomainStmt;
+  if (a.subtype !== "T" || a.def !== undefined) return [];
+  const q = qualified(strings(a.typeName));
+  const domain = ctx.schema.type(q.schema, q.name);
+  const span = ctx.find(/drop\s+default/i);
+  if (!domain) {
+    // Created outside the linted files: which columns use it is unknown.
+    return [
+      {
+        message: `dropping the default of domain ${display(q)}, which the linted files did not create; INSERTs from the previous generation that omit a column of it may now store NULL or fail`,
+        span,
+      },
+    ];
+  }
+  if (domain.kind !== "domain" || !domain.hasDefault) return [];
+  const filled: string[] = [];
+  let allNotNull = true;
+  for (const rel of ctx.schema.relations.values()) {
+    if (rel.kind !== "table" || isNew(rel)) continue;
+    for (const col of rel.columns.values()) {
+      if (domainOf(ctx.schema, col.type) !== domain) continue;
+      if (col.defaultKey !== undefined || col.generated || col.nullDefault) continue;
+      const notNull = col.notNull || domain.notNull;
+      if (isNew(col) && !notNull) continue;
+      allNotNull &&= notNull;
+      const schema = ctx.schema.searchPath.includes(rel.schema) ? undefined : rel.schema;
+      filled.push(`${tableName({ schema, name: rel.name })}.${col.name}`);
+    }
+  }
+  if (filled.length === 0) return [];
+  return [
+    {
+      message: `dropping the default of domain ${display(q)}, which fills ${filled.join(", ")}; INSERTs from the previous generation that omit ${filled.length > 1 ? "them" : "it"} now ${allNotNull ? "fail the NOT NULL constraint" : "store NULL (or fail, where NOT NULL)"}`,
+      span,
+    },
+  ];
+}
+
 export const dropDefault: Rule = {
   id: "drop-default",
   category: "contract",
@@ -30,8 +94,10 @@ export const dropDefault: Rule = {
     "AlterTableStmt.AT_ColumnDefault",
     "AlterTableStmt.AT_DropIdentity",
     "AlterTableStmt.AT_DropExpression",
+    "AlterDomainStmt",
   ],
   check(ctx) {
+    if (ctx.stmt.kind === "AlterDomainStmt") return domainDropDefault(ctx);
     const out: Finding[] = [];
     for (const { cmd, target, relation } of alterCommands(ctx)) {
       const w = what[cmd.subtype ?? ""];
