@@ -371,6 +371,21 @@ describe("indexes of a renamed table", () => {
     );
     expect(ids(r, "error")).toEqual([]);
   });
+  it("move with it to another schema (SET SCHEMA), like its serial sequence", async () => {
+    // PG 15: ALTER TABLE t SET SCHEMA app moves t_b_uq and t_id_seq to app too.
+    const init =
+      "CREATE SCHEMA app;\nCREATE TABLE t (id serial PRIMARY KEY, b int);\nCREATE UNIQUE INDEX t_b_uq ON t (b);";
+    const moved = "ALTER TABLE t SET SCHEMA app;\nCREATE VIEW public.t AS SELECT * FROM app.t;";
+    const r = await files(init, moved, "DROP INDEX app.t_b_uq;");
+    expect(ids(r, "error")).toEqual(["drop-unique-constraint"]);
+    // The names left in public are free: a new index or sequence there is not the old one.
+    const free = await files(
+      init,
+      moved,
+      "CREATE SEQUENCE public.t_id_seq;\nCREATE TABLE u (b int);\nCREATE INDEX t_b_uq ON u (b);\nDROP INDEX public.t_b_uq;",
+    );
+    expect(ids(free, "error")).toEqual([]);
+  });
 });
 
 describe("an enum rebuilt the way TypeORM and Prisma generate it", () => {

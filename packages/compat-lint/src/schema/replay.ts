@@ -1151,6 +1151,11 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt, origin: Origin
   if (a.relation) {
     const q = fromRangeVar(a.relation);
     const rel = model.relation(q.schema, q.name);
+    // Its indexes (constraint indexes too) and owned sequences (serial, identity) move with it.
+    if (rel) for (const idx of liveIndexes(model, rel)) refile(model.indexes, idx, to);
+    if (rel)
+      for (const c of rel.columns.values())
+        if (c.sequence && inModel(model, c.sequence)) refile(model.relations, c.sequence, to);
     refile(model.relations, rel, to);
     if (rel) {
       noteConstraints(model, rel);
