@@ -509,6 +509,9 @@ ALTER TABLE "Post" ADD CONSTRAINT "${name}" FOREIGN KEY ("authorId") REFERENCES 
     expect(await errors("ON DELETE RESTRICT", redefine("ON DELETE NO ACTION"))).toEqual([]);
     // Not deferrable, NO ACTION and RESTRICT both check at the end of the statement.
     expect(await errors("ON DELETE NO ACTION", redefine("ON DELETE RESTRICT"))).toEqual([]);
+    // SET NULL naming every column of the key is plain SET NULL (PG 15: the same rows change).
+    expect(await errors("ON DELETE SET NULL", redefine('ON DELETE SET NULL ("authorId")'))).toEqual([]);
+    expect(await errors('ON DELETE SET NULL ("authorId")', redefine("ON DELETE SET NULL"))).toEqual([]);
     // Under a new name, and REFERENCES without a column list (the primary key).
     expect(await errors("", redefine("ON DELETE CASCADE", '"User"', "Post_author_fk"))).toEqual([]);
     // Added beside the old one, which is dropped afterwards.

@@ -820,11 +820,18 @@ export function foreignKeyOf(model: SchemaModel, rel: RelationModel, con: Constr
     refColumns: written.length > 0 ? written : [...(pkey?.columns ?? [])],
     onDelete: con.fk_del_action ?? "a",
     onUpdate: con.fk_upd_action ?? "a",
-    onDeleteColumns: strings(con.fk_del_set_cols).sort(),
+    // SET NULL / SET DEFAULT (cols) naming every column of the key is the plain action.
+    onDeleteColumns: setColumns(strings(con.fk_del_set_cols), strings(con.fk_attrs)),
     match: con.fk_matchtype === "f" ? "f" : "s",
     deferrable: con.deferrable === true,
     initiallyDeferred: con.initdeferred === true,
   };
+}
+
+function setColumns(cols: string[], keyColumns: string[]): string[] {
+  const sorted = cols.sort();
+  const all = [...new Set(keyColumns)].sort();
+  return sorted.length === all.length && sorted.every((c, i) => c === all[i]) ? [] : sorted;
 }
 
 const nameLabels: Record<ConstraintKind, string> = {
