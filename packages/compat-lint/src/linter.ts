@@ -158,7 +158,15 @@ function lintOne(
   const directives = readDirectives(text, section, (id) => ruleById.has(id));
   const parsed = parseRange(source, section.start, section.end);
   if (!parsed.ok) {
-    syntax(parsed.error.message, parsed.error.offset);
+    // An editor's byte-order mark: Postgres reads U+FEFF as part of the first word, and the
+    // parser's "syntax error at or near ..." shows nothing visible to remove.
+    const bom = text.charCodeAt(section.start) === 0xfeff;
+    syntax(
+      bom
+        ? `the file starts with a UTF-8 byte-order mark (U+FEFF), which Postgres rejects (node-pg-migrate sends the file as it is); save it as UTF-8 without a BOM (parser: ${parsed.error.message})`
+        : parsed.error.message,
+      bom ? (section.start === 0 ? 0 : source.byteOffsetOfIndex(section.start)) : parsed.error.offset,
+    );
     return;
   }
 

@@ -198,4 +198,24 @@ describe("robustness: never a crash, always a location or a clean result", () =>
     ]);
     expect(res.diagnostics[0]!.message).toMatch(/cannot read: no such file/);
   });
+
+  it("a file starting with a byte-order mark is a syntax error that says so, at 1:1", async () => {
+    const res = await lintOne(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("CREATE TABLE t (a int);\n")]),
+    );
+    expect(res.exitCode).toBe(2);
+    expect(res.diagnostics[0]).toMatchObject({ ruleId: "syntax-error", start: { line: 1, column: 1 } });
+    expect(res.diagnostics[0]!.message).toMatch(/^the file starts with a UTF-8 byte-order mark \(U\+FEFF\)/);
+    // Before an up marker too: the marker search's \s matches U+FEFF (in node-pg-migrate as here),
+    // so the up section starts with the mark and Postgres gets it.
+    const marked = await lintOne(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from("-- Up Migration\nCREATE TABLE t (a int);\n"),
+      ]),
+    );
+    expect(marked.diagnostics.map((d) => d.message.slice(0, 45))).toEqual([
+      "the file starts with a UTF-8 byte-order mark ",
+    ]);
+  });
 });
