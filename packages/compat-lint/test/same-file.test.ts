@@ -29,6 +29,26 @@ describe("what a file may put back, and what it may not carry over", () => {
     expect(ids(renamed)).toEqual([]);
   });
 
+  it("withdraws a table renamed away and back: the second rename is of a name the file gave it", async () => {
+    const r = await files(
+      init,
+      "ALTER TABLE orders RENAME TO orders_tmp;\nALTER TABLE orders_tmp ADD COLUMN note text;\nALTER TABLE orders_tmp RENAME TO orders;",
+    );
+    expect(ids(r)).toEqual([]);
+    // Renamed on to a third name, the old name is gone: the first rename is reported, once.
+    const onward = await files(
+      init,
+      "ALTER TABLE orders RENAME TO orders_tmp;\nALTER TABLE orders_tmp RENAME TO purchases;",
+    );
+    expect(onward.diagnostics.map((d) => d.message.split(";")[0])).toEqual(["renaming orders to orders_tmp"]);
+    // Moved to another schema and back, likewise.
+    const moved = await files(
+      `${init}\nCREATE SCHEMA archive;`,
+      "ALTER TABLE orders SET SCHEMA archive;\nALTER TABLE archive.orders SET SCHEMA public;",
+    );
+    expect(ids(moved)).toEqual([]);
+  });
+
   it("keeps it when the view comes in a later file: old code sees the gap between them", async () => {
     const r = await files(
       init,

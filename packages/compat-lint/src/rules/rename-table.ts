@@ -41,6 +41,16 @@ function restoredBy(ctx: { schema: SchemaModel }, q: QualifiedName, renameType: 
   };
 }
 
+/**
+ * A relation the change set created, or whose current name (or schema) a
+ * rename in the change set gave it: old code does not know it by this name.
+ * The rename that took the old name away is the one reported (and withdrawn
+ * when the relation ends the file under it again).
+ */
+function namedInChangeSet(rel: RelationModel | undefined): boolean {
+  return isNew(rel) || rel?.namedBy?.inChangeSet === true;
+}
+
 export const renameTable: Rule = {
   id: "rename-table",
   category: "contract",
@@ -54,7 +64,7 @@ export const renameTable: Rule = {
       const r = ctx.stmt.body as RenameStmt;
       if (!relationKinds.has(r.renameType ?? "")) return [];
       const q = fromRangeVar(r.relation);
-      if (isNew(ctx.schema.relation(q.schema, q.name))) return [];
+      if (namedInChangeSet(ctx.schema.relation(q.schema, q.name))) return [];
       const f: Finding = {
         message: `renaming ${tableName(q)} to ${r.newname}; the previous generation still queries the old name`,
         span: ctx.find(/rename\s+to/i),
@@ -66,7 +76,7 @@ export const renameTable: Rule = {
       const a = ctx.stmt.body as AlterObjectSchemaStmt;
       if (!relationKinds.has(a.objectType ?? "") || !a.relation) return [];
       const q = fromRangeVar(a.relation);
-      if (isNew(ctx.schema.relation(q.schema, q.name))) return [];
+      if (namedInChangeSet(ctx.schema.relation(q.schema, q.name))) return [];
       return [
         {
           message: `moving ${tableName(q)} to schema ${a.newschema}; the previous generation resolves it through the old schema`,

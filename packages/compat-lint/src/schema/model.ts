@@ -117,6 +117,13 @@ export interface RelationModel {
    * table whose RLS is old decides what old code sees.
    */
   rowSecurity: Origin | undefined;
+  /**
+   * Set by RENAME TO / SET SCHEMA: the origin of the file that gave the
+   * relation its current name. While that origin is in the change set, no old
+   * code knows the relation by this name (renaming it again, e.g. back, is
+   * not a rename old code sees; the first rename judges the old name).
+   */
+  namedBy?: Origin;
   origin: Origin;
 }
 

@@ -1008,7 +1008,10 @@ function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
       const q = fromRangeVar(r.relation);
       const rel = model.relation(q.schema, q.name);
       refile(model.relations, rel, { name: newname });
-      if (rel) retarget(model, rel);
+      if (rel) {
+        rel.namedBy = origin;
+        retarget(model, rel);
+      }
       return;
     }
     case "OBJECT_INDEX": {
@@ -1165,6 +1168,7 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt, origin: Origin
         if (c.sequence && inModel(model, c.sequence)) refile(model.relations, c.sequence, to);
     refile(model.relations, rel, to);
     if (rel) {
+      rel.namedBy = origin;
       noteConstraints(model, rel);
       retarget(model, rel);
     }
