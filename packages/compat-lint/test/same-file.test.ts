@@ -190,6 +190,50 @@ describe("a unique index rebuilt under its old name", () => {
   });
 });
 
+describe("a unique key dropped and re-added by the same file", () => {
+  const keyed =
+    "CREATE TABLE accounts (id bigint PRIMARY KEY, email text, CONSTRAINT accounts_email_key UNIQUE (email));";
+
+  it("is clean under another name or as an index over the same columns: the stored values already satisfy it", async () => {
+    const renamed = await files(
+      keyed,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;\nALTER TABLE accounts ADD CONSTRAINT accounts_email_uq UNIQUE (email);",
+    );
+    // The drop is still reported: old ON CONFLICT ON CONSTRAINT accounts_email_key names it.
+    expect(ids(renamed, "error")).toEqual(["drop-unique-constraint"]);
+    const same = await files(
+      keyed,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key, ADD CONSTRAINT accounts_email_key UNIQUE (email);",
+    );
+    expect(ids(same, "error")).toEqual([]);
+    const index = await files(
+      keyed,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;\nCREATE UNIQUE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);",
+    );
+    expect(ids(index, "error")).toEqual(["drop-unique-constraint"]);
+  });
+
+  it("is reported over other columns, with NULLS NOT DISTINCT, or when an earlier file dropped it", async () => {
+    const wider = await files(
+      `${keyed}\nALTER TABLE accounts ADD COLUMN tenant bigint;`,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;\nALTER TABLE accounts ADD CONSTRAINT accounts_tenant_key UNIQUE (tenant);",
+    );
+    expect(ids(wider, "error")).toEqual(["drop-unique-constraint", "unique-on-existing-column"]);
+    const nulls = await files(
+      keyed,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key, ADD CONSTRAINT accounts_email_key UNIQUE NULLS NOT DISTINCT (email);",
+    );
+    // The key is back under its name (the drop is withdrawn), but now two NULL emails collide.
+    expect(ids(nulls, "error")).toEqual(["unique-on-existing-column"]);
+    const later = await files(
+      keyed,
+      "ALTER TABLE accounts DROP CONSTRAINT accounts_email_key;",
+      "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);",
+    );
+    expect(ids(later, "error")).toEqual(["drop-unique-constraint", "unique-on-existing-column"]);
+  });
+});
+
 describe("a view over a CTE", () => {
   it("does not depend on a table the CTE's name shadows: DROP TABLE ... CASCADE of it leaves the view", async () => {
     // PG 15: DROP TABLE c CASCADE leaves a view WITH c AS (...) SELECT * FROM c in place.

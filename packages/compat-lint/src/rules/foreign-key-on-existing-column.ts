@@ -100,7 +100,7 @@ function previousKey(rel: RelationModel, con: Constraint, now: ForeignKeyModel):
   const cols = strings(con.fk_attrs);
   const candidates = [
     ...[...rel.constraints.values()].filter((c) => !isNew(c)),
-    ...(rel.droppedForeignKeys ?? [])
+    ...(rel.droppedConstraints ?? [])
       .filter((d) => d.by.inChangeSet && !isNew(d.constraint))
       .map((d) => d.constraint),
   ];

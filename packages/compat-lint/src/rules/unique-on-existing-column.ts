@@ -1,6 +1,13 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../ast.js";
-import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import {
+  filledOnInsert,
+  isNew,
+  key,
+  type Origin,
+  type RelationModel,
+  type SchemaModel,
+} from "../schema/model.js";
 import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
 
@@ -31,10 +38,20 @@ function constrainsOldWrites(
  * one accepts (rebuilding a key: CREATE UNIQUE INDEX CONCURRENTLY over the
  * primary key's columns, then swap). Only constraints count: an existing
  * unique index may be partial or over expressions, which the model does not keep.
+ * A key this very file dropped counts too (dropped and re-added, under the
+ * same name or another): the stored values satisfied it, and within one
+ * migration (one transaction) old code wrote nothing in between. A key an
+ * earlier file dropped does not: old code may have written duplicates since.
  */
-function impliedByExistingKey(rel: RelationModel | undefined, columns: string[], nullsNotDistinct: boolean) {
+function impliedByExistingKey(
+  rel: RelationModel | undefined,
+  columns: string[],
+  nullsNotDistinct: boolean,
+  file: Origin,
+) {
   if (!rel || columns.length === 0) return false;
-  for (const c of rel.constraints.values()) {
+  const dropped = (rel.droppedConstraints ?? []).filter((d) => d.by === file).map((d) => d.constraint);
+  for (const c of [...rel.constraints.values(), ...dropped]) {
     if (c.kind !== "primary" && c.kind !== "unique") continue;
     if (nullsNotDistinct && c.kind !== "primary") continue;
     if (c.columns.length > 0 && c.columns.every((col) => columns.includes(col))) return true;
@@ -80,7 +97,7 @@ export const uniqueOnExistingColumn: Rule = {
       const cols = indexColumns(i);
       if (!constrainsOldWrites(ctx.schema, rel, cols, i.nulls_not_distinct === true)) return [];
       const plain = (i.indexParams ?? []).every((p) => nodeOf<IndexElem>(p, "IndexElem")?.name !== undefined);
-      if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true)) return [];
+      if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true, ctx.origin)) return [];
       if (duplicatesUniqueIndex(ctx.schema, rel, indexShape(i))) return [];
       out.push({
         message: `unique index on existing ${columnList(q, cols)}; INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
@@ -96,7 +113,10 @@ export const uniqueOnExistingColumn: Rule = {
       // An exclusion constraint is a generalised uniqueness rule: NULLs never conflict there either.
       const cols = constraintColumns(con, undefined);
       if (!constrainsOldWrites(ctx.schema, relation, cols, con.nulls_not_distinct === true)) continue;
-      if (kind !== "EXCLUDE" && impliedByExistingKey(relation, cols, con.nulls_not_distinct === true))
+      if (
+        kind !== "EXCLUDE" &&
+        impliedByExistingKey(relation, cols, con.nulls_not_distinct === true, ctx.origin)
+      )
         continue;
       out.push({
         message: `adding ${kind} on existing ${columnList(target, cols)}; writes from the previous generation ${kind === "EXCLUDE" ? "that conflict with a stored row" : "that duplicate a value"} start failing`,

@@ -102,11 +102,12 @@ export interface RelationModel {
    */
   indexes: Set<IndexModel>;
   /**
-   * FOREIGN KEYs a file of the change set dropped (with that file's origin,
-   * which stops being in the change set when its file is done): a key
-   * redefined (dropped, re-added with other actions) is judged against it.
+   * FOREIGN KEY, PRIMARY KEY and UNIQUE constraints a file of the change set
+   * dropped (with that file's origin, which stops being in the change set
+   * when its file is done): a key redefined (dropped, re-added with other
+   * actions, or under another name) is judged against it.
    */
-  droppedForeignKeys?: { constraint: ConstraintModel; by: Origin }[];
+  droppedConstraints?: { constraint: ConstraintModel; by: Origin }[];
   /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
   seq: number;
   /** Row-level security policies by name. */

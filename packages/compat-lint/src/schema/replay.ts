@@ -324,7 +324,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.origin = origin;
   rel.columns.clear();
   rel.constraints.clear();
-  rel.droppedForeignKeys = undefined;
+  rel.droppedConstraints = undefined;
   rel.policies.clear();
   rel.rowSecurity = undefined;
   setDependsOn(rel, []);
@@ -937,10 +937,10 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
           // Its index goes with it (ADD ... USING INDEX filed the index under the constraint's name).
           if (con && indexKinds.has(con.kind)) model.indexes.delete(key(rel.schema, con.name));
           rel.constraints.delete(cmd.name);
-          if (con?.kind === "foreign" && origin.inChangeSet) {
+          if (con && con.kind !== "check" && con.kind !== "exclusion" && origin.inChangeSet) {
             // Only this change set's drops matter (a key redefined in it); older ones are let go.
-            const kept = (rel.droppedForeignKeys ?? []).filter((d) => d.by.inChangeSet);
-            rel.droppedForeignKeys = [...kept, { constraint: con, by: origin }];
+            const kept = (rel.droppedConstraints ?? []).filter((d) => d.by.inChangeSet);
+            rel.droppedConstraints = [...kept, { constraint: con, by: origin }];
           }
         }
         break;
