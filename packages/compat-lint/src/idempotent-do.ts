@@ -42,8 +42,12 @@ import type { SourceText } from "./source.js";
 const idiom =
   /^\s*BEGIN\s+([\s\S]*?;)\s*EXCEPTION\s+WHEN\s+(?:duplicate_object|duplicate_table|duplicate_column)(?:\s+OR\s+(?:duplicate_object|duplicate_table|duplicate_column))*\s+THEN\s+NULL\s*;\s*END\s*;?\s*$/i;
 
-/** Statement kinds that PL/pgSQL does not run as plain SQL, or that a DO block cannot contain. */
-const notPlain = new Set(["SelectStmt", "TransactionStmt", "VariableSetStmt"]);
+/**
+ * Statement kinds that PL/pgSQL does not run as plain SQL, or that a DO block cannot contain.
+ * EXECUTE in PL/pgSQL runs a string as dynamic SQL; the SQL parser reads it as EXECUTE of a
+ * prepared statement, which it is not (the block stays a DO block).
+ */
+const notPlain = new Set(["SelectStmt", "TransactionStmt", "VariableSetStmt", "ExecuteStmt"]);
 
 interface DefElem {
   DefElem?: { defname?: string; arg?: { String?: { sval?: string } } };

@@ -75,6 +75,18 @@ describe("drizzle-kit's DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN 
     }
   });
 
+  it("names EXECUTE inside the block as PL/pgSQL dynamic SQL, not a prepared statement", async () => {
+    const r = await files(users, drizzleDo(`EXECUTE format('ALTER TABLE %I DROP COLUMN email', 'users')`));
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      "a DO block running dynamic SQL (PL/pgSQL EXECUTE) cannot be checked: compat-lint cannot see which schema changes it makes",
+    ]);
+    // A top-level EXECUTE is the SQL command: a prepared statement.
+    const prepared = await files(users, "EXECUTE add_column(1);");
+    expect(prepared.diagnostics.map((d) => d.message)).toEqual([
+      "EXECUTE of a prepared statement cannot be checked: compat-lint cannot see which schema changes it makes",
+    ]);
+  });
+
   it("is a no-op when the object already exists (the handler swallows the error): the old schema stays", async () => {
     // Postgres runs none of these: each raises duplicate_* and the handler ignores it. The
     // existing table, enum, column and constraint are what later statements act on.
