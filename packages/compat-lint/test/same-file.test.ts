@@ -68,6 +68,27 @@ describe("what a file may put back, and what it may not carry over", () => {
   });
 });
 
+describe("set_config('search_path', ...), pg_dump's way of setting the path", () => {
+  it("is SET search_path: an unqualified CREATE goes to its first schema, not over the old table", async () => {
+    // PG 15: this creates billing.orders and drops the old public.orders.
+    const r = await files(
+      `${init}\nCREATE SCHEMA billing;`,
+      "SELECT pg_catalog.set_config('search_path', 'billing', false);\nCREATE TABLE orders (id bigint);\nDROP TABLE public.orders;",
+    );
+    expect(ids(r)).toEqual(["drop-table"]);
+    const local = await files(
+      `${init}\nCREATE SCHEMA billing;`,
+      "SELECT set_config('search_path', '\"billing\", public', true);\nCREATE TABLE orders (id bigint);\nDROP TABLE public.orders;",
+    );
+    expect(ids(local)).toEqual(["drop-table"]);
+  });
+
+  it("with pg_dump's empty path keeps resolving qualified names (unqualified ones fail in PG)", async () => {
+    const r = await files(init, "SELECT pg_catalog.set_config('search_path', '', false);\nDROP TABLE public.orders;");
+    expect(ids(r)).toEqual(["drop-table"]);
+  });
+});
+
 describe("a view dropped and recreated", () => {
   const view =
     "CREATE TABLE accounts (id bigint, email text, name text);\nCREATE VIEW directory AS SELECT id, email FROM accounts;";

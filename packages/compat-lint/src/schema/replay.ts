@@ -156,6 +156,11 @@ export function replay(
       if (name && !model.schemas.has(name)) model.schemas.set(name, origin);
       return;
     }
+    case "SelectStmt": {
+      const path = setConfigSearchPath(b);
+      if (path !== undefined && path.length > 0) model.searchPath = path;
+      return;
+    }
     case "VariableSetStmt": {
       const v = b as VariableSetStmt;
       if (v.name?.toLowerCase() !== "search_path") return;
@@ -172,6 +177,38 @@ export function replay(
     default:
       return;
   }
+}
+
+/**
+ * The search path a `SELECT [pg_catalog.]set_config('search_path', '<path>', <is_local>)` sets
+ * (pg_dump starts every dump with one), or undefined for any other SELECT. Like SET search_path
+ * it lasts to the end of the file: is_local true lasts to the end of the transaction, which a
+ * migration is. The path is parsed as Postgres does: comma-separated, double-quoted names kept as
+ * written, others lowercased; $user is left out. An empty path ('', pg_dump's) returns [], and the
+ * caller keeps the path it had: with none, Postgres rejects an unqualified CREATE and finds no
+ * unqualified table, so only qualified names (all pg_dump writes) reach the model.
+ */
+function setConfigSearchPath(body: Record<string, unknown>): string[] | undefined {
+  const s = body as { targetList?: Node[]; fromClause?: Node[] };
+  if (s.fromClause !== undefined || s.targetList?.length !== 1) return undefined;
+  const call = nodeOf<{ funcname?: Node[]; args?: Node[] }>(
+    nodeOf<{ val?: Node }>(s.targetList[0], "ResTarget")?.val,
+    "FuncCall",
+  );
+  const name = strings(call?.funcname);
+  if (name[name.length - 1] !== "set_config" || (name.length === 2 && name[0] !== "pg_catalog")) return undefined;
+  if (name.length > 2) return undefined;
+  const text = (n: Node | undefined) => nodeOf<{ sval?: { sval?: string } }>(n, "A_Const")?.sval?.sval;
+  const args = call?.args ?? [];
+  if (args.length !== 3 || text(args[0])?.toLowerCase() !== "search_path") return undefined;
+  const value = text(args[1]);
+  if (value === undefined) return undefined;
+  const path: string[] = [];
+  for (const m of value.matchAll(/\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/g)) {
+    const name = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.toLowerCase();
+    if (name !== "" && name !== "$user") path.push(name);
+  }
+  return path;
 }
 
 /**
