@@ -84,7 +84,10 @@ describe("set_config('search_path', ...), pg_dump's way of setting the path", ()
   });
 
   it("with pg_dump's empty path keeps resolving qualified names (unqualified ones fail in PG)", async () => {
-    const r = await files(init, "SELECT pg_catalog.set_config('search_path', '', false);\nDROP TABLE public.orders;");
+    const r = await files(
+      init,
+      "SELECT pg_catalog.set_config('search_path', '', false);\nDROP TABLE public.orders;",
+    );
     expect(ids(r)).toEqual(["drop-table"]);
   });
 });

@@ -196,7 +196,8 @@ function setConfigSearchPath(body: Record<string, unknown>): string[] | undefine
     "FuncCall",
   );
   const name = strings(call?.funcname);
-  if (name[name.length - 1] !== "set_config" || (name.length === 2 && name[0] !== "pg_catalog")) return undefined;
+  if (name[name.length - 1] !== "set_config" || (name.length === 2 && name[0] !== "pg_catalog"))
+    return undefined;
   if (name.length > 2) return undefined;
   const text = (n: Node | undefined) => nodeOf<{ sval?: { sval?: string } }>(n, "A_Const")?.sval?.sval;
   const args = call?.args ?? [];
