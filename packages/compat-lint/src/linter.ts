@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { nodeOf } from "./ast.js";
+import { withCanonicalBodies } from "./body-text.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
@@ -309,9 +310,13 @@ function firstEdit(
   return undefined;
 }
 
-/** A statement's parse tree without its positions, as a comparable string. */
+/**
+ * A statement's parse tree without its positions, as a comparable string; a
+ * PL/pgSQL or SQL body (DO, CREATE FUNCTION) in canonical text (body-text.ts).
+ */
 function treeKey(stmt: Statement): string {
-  return JSON.stringify(stmt.node, (key, value) => (key === "location" ? undefined : value));
+  const node = withCanonicalBodies(stmt.node as unknown as Record<string, unknown>);
+  return JSON.stringify(node, (key, value) => (key === "location" ? undefined : value));
 }
 
 function lineEndOf(source: SourceText, start: number, limit = source.bytes.length): number {

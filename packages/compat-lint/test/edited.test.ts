@@ -33,6 +33,30 @@ describe("edited-migration: where a migration's statements first differ from the
     ]);
   });
 
+  it("ignores whitespace and comments inside a PL/pgSQL or SQL body, but not a change to its code or strings", async () => {
+    const block = (body: string) => `CREATE TABLE a (id int);\nDO $$${body}$$;\n`;
+    const before = block("\nBEGIN\n  UPDATE a SET id = id + 1 WHERE id < 0;\n  RAISE NOTICE 'x  y';\nEND\n");
+    expect(
+      await edited(
+        before,
+        block(
+          "  BEGIN\n\tUPDATE a SET id = id + 1 -- shift\n     WHERE id < 0 ;\n  /* done */ RAISE NOTICE 'x  y';\nEND",
+        ),
+      ),
+    ).toEqual([]);
+    // A real change, or whitespace inside a string literal, still counts.
+    expect(await edited(before, before.replace("id + 1", "id + 2"))).toEqual(["2:1 statement 2 differs"]);
+    expect(await edited(before, before.replace("'x  y'", "'x y'"))).toEqual(["2:1 statement 2 differs"]);
+    const fn = (body: string, language = "plpgsql") =>
+      `CREATE FUNCTION f() RETURNS int LANGUAGE ${language} AS $f$${body}$f$;\n`;
+    expect(await edited(fn("BEGIN RETURN 1; END"), fn("\nBEGIN\n  RETURN 1;\nEND\n"))).toEqual([]);
+    expect(await edited(fn("SELECT 1", "sql"), fn("\n  SELECT 1\n", "sql"))).toEqual([]);
+    // Whitespace is code in other languages (Python's indentation).
+    expect(await edited(fn("return 1", "plpython3u"), fn(" return 1", "plpython3u"))).toEqual([
+      "1:1 statement 1 differs",
+    ]);
+  });
+
   it("reports an earlier version that did not parse (the fix reaches only new databases)", async () => {
     expect(await edited("CREATE TABLE a (id int;\n", "CREATE TABLE a (id int);\n")).toEqual([
       "1:1 the earlier version did not parse",

@@ -6,7 +6,8 @@ import type { Rule } from "./rule.js";
  * migration by name once it ran (node-pg-migrate's pgmigrations table), so
  * an edit never reaches a database that already ran the file: production
  * and a fresh database silently diverge. Whitespace and comment edits do
- * not count (the statements are compared as parse trees, without positions).
+ * not count (the statements are compared as parse trees, without positions;
+ * a PL/pgSQL or SQL body in canonical text, see body-text.ts).
  */
 export const editedMigration: Rule = {
   id: "edited-migration",
