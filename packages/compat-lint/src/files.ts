@@ -164,23 +164,6 @@ export function displayPath(abs: string, cwd: string): string {
 /** A "." or ".." segment, or an empty one ("//"): a path that is not normalized. */
 const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)|\/\//;
 
-function git(args: string[], cwd: string): string {
-  // Loaded on first use: only --since needs it, and node:child_process costs a few ms at startup.
-  const { execFileSync } = process.getBuiltinModule("node:child_process");
-  try {
-    return execFileSync("git", args, {
-      cwd,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 64 << 20,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    const msg = (e.stderr ?? "").trim().split("\n")[0] || e.message;
-    throw new UsageError(`git ${args.join(" ")} failed: ${msg}`, { cause: err });
-  }
-}
-
 /** The top-level directory of the git work tree holding `cwd`, or undefined outside one. */
 export function gitTopLevel(cwd: string): string | undefined {
   try {
@@ -190,11 +173,19 @@ export function gitTopLevel(cwd: string): string | undefined {
   }
 }
 
+/** What --since needs from git: the change set, and the migrations the ref had that changed since. */
+export interface ChangesSince {
+  /** Absolute paths of files added since the ref (committed, staged or in the working tree) plus untracked files. */
+  added: Set<string>;
+  /** The files among `paths` that existed at the ref and differ now, each with its content at the ref. */
+  edited: Map<string, Buffer>;
+}
+
 /**
- * Absolute paths of files added since `ref` (committed, staged or in the
- * working tree) plus untracked files: the change set for --since.
+ * Asks git what changed since `ref`, in one diff: `paths` (absolute, canonical)
+ * are the files being linted, the only ones whose earlier content is read.
  */
-export function filesAddedSince(ref: string, cwd: string): Set<string> {
+export function changesSince(ref: string, cwd: string, paths: ReadonlySet<string>): ChangesSince {
   if (ref.trim() === "") throw new UsageError("--since needs a git ref, such as origin/main");
   if (ref.startsWith("-")) throw new UsageError(`--since: "${ref}" is not a git ref`);
   const top = gitTopLevel(cwd);
@@ -209,42 +200,39 @@ export function filesAddedSince(ref: string, cwd: string): Set<string> {
       { cause: err },
     );
   }
+  const added = new Set<string>();
+  const edited = new Map<string, Buffer>();
   // -M100%, whatever diff.renames says: a file moved or renamed unchanged (a migrations folder
-  // moved in a refactoring) is the migration the ref had, replayed as context; but a new file
-  // that git's default 50% similarity would pair with a deleted one is added: its text is new.
-  const added = git(["diff", "-M100%", "--name-only", "--diff-filter=A", "-z", ref, "--"], top);
-  const untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], top);
-  const out = new Set<string>();
-  for (const p of `${added}\0${untracked}`.split("\0")) if (p !== "") out.add(resolve(top, p));
-  return out;
+  // moved in a refactoring) is the migration the ref had, replayed as context, and not an edit;
+  // but a new file that git's default 50% similarity would pair with a deleted one is added: its
+  // text is new. With -z, each entry is a status, then one path (two for R and C).
+  const diff = git(["diff", "-M100%", "--name-status", "-z", ref, "--"], top).split("\0");
+  for (let i = 0; i + 1 < diff.length; ) {
+    const status = diff[i]!;
+    const twoPaths = status.startsWith("R") || status.startsWith("C");
+    const p = diff[twoPaths ? i + 2 : i + 1]!;
+    i += twoPaths ? 3 : 2;
+    if (status === "A") added.add(resolve(top, p));
+    else if (status === "M" && paths.has(resolve(top, p))) {
+      // git object names use forward slashes, relative to the top level. --filters: the content
+      // as a checkout would write it (core.autocrlf, eol attributes), like the file it is compared
+      // with; the stored blob's LF endings would differ from a CRLF checkout inside every
+      // dollar-quoted body and multi-line string.
+      edited.set(resolve(top, p), gitBytes(["cat-file", "--filters", `${ref}:${p}`], top));
+    }
+  }
+  for (const p of git(["ls-files", "--others", "--exclude-standard", "-z"], top).split("\0")) {
+    if (p !== "") added.add(resolve(top, p));
+  }
+  return { added, edited };
 }
 
-/**
- * The files among `paths` (absolute, canonical) that existed at `ref` and
- * differ from it now (committed, staged or in the working tree), each with
- * its content at the ref: what --since checks for edited migrations. A file
- * moved unchanged is not edited (-M100%, as in filesAddedSince). Call it
- * after filesAddedSince, which has checked the ref and the repository.
- */
-export function filesEditedSince(ref: string, cwd: string, paths: ReadonlySet<string>): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const top = gitTopLevel(cwd);
-  if (top === undefined) return out;
-  const modified = git(["diff", "-M100%", "--name-only", "--diff-filter=M", "-z", ref, "--"], top);
-  for (const p of modified.split("\0")) {
-    if (p === "") continue;
-    const abs = resolve(top, p);
-    if (!paths.has(abs)) continue;
-    // git object names use forward slashes, relative to the top level. --filters: the content as
-    // a checkout would write it (core.autocrlf, eol attributes), like the file it is compared
-    // with; `git show` gives the stored blob, whose LF endings would differ from a CRLF checkout
-    // inside every dollar-quoted body and multi-line string.
-    out.set(abs, gitBytes(["cat-file", "--filters", `${ref}:${p}`], top));
-  }
-  return out;
+function git(args: string[], cwd: string): string {
+  return gitBytes(args, cwd).toString("utf8");
 }
 
 function gitBytes(args: string[], cwd: string): Buffer {
+  // Loaded on first use: only --since needs it, and node:child_process costs a few ms at startup.
   const { execFileSync } = process.getBuiltinModule("node:child_process");
   try {
     return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });

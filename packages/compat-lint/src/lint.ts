@@ -1,14 +1,7 @@
 import { realpathSync } from "node:fs";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
-import {
-  collectFiles,
-  displayPath,
-  filesAddedSince,
-  filesEditedSince,
-  readFiles,
-  UsageError,
-} from "./files.js";
+import { changesSince, collectFiles, displayPath, readFiles, UsageError } from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
 import { initParser } from "./parser.js";
 
@@ -36,21 +29,20 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   // Start compiling the parser now; it finishes in the background while the files are read.
   initParser().catch(() => {});
   const files = options.paths?.length ? collectFiles(options.paths, cwd) : defaultFiles(cwd);
-  const changeSet = options.since !== undefined ? canonical(filesAddedSince(options.since, cwd)) : undefined;
-  // With --since, files the ref already had and that changed since: their content at the ref.
-  const edited =
-    options.since !== undefined
-      ? filesEditedSince(options.since, cwd, new Set(files.map(real)))
-      : new Map<string, Buffer>();
+  // With --since: the change set, and the files the ref already had that changed since (with
+  // their content at the ref), keyed by canonical path.
+  const reals = options.since !== undefined ? files.map(real) : undefined;
+  const since = reals && changesSince(options.since!, cwd, new Set(reals));
+  const changeSet = since && canonical(since.added);
   const contents = readFiles(files);
   const inputs: SourceInput[] = files.map((abs, i) => {
     const read = contents[i]!;
-    const previous = edited.size > 0 ? edited.get(real(abs)) : undefined;
+    const previous = since?.edited.get(reals![i]!);
     return {
       path: displayPath(abs, cwd),
       content: read.ok ? read.bytes : Buffer.alloc(0),
       readError: read.ok ? undefined : read.message,
-      inChangeSet: changeSet === undefined || changeSet.has(real(abs)),
+      inChangeSet: changeSet === undefined || changeSet.has(reals![i]!),
       ...(previous !== undefined ? { previous: { content: previous, ref: options.since! } } : {}),
     };
   });
