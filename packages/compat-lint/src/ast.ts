@@ -105,3 +105,18 @@ export function callsVolatile(node: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * A DO statement's body (its `AS` string, undefined if it has none) and
+ * language, lower-cased ("plpgsql" when the statement names none, as in Postgres).
+ */
+export function doBlock(body: unknown): { code: string | undefined; language: string } {
+  let code: string | undefined;
+  let language = "plpgsql";
+  for (const a of (body as { args?: Node[] }).args ?? []) {
+    const d = (a as { DefElem?: { defname?: string; arg?: Node } }).DefElem;
+    if (d?.defname === "as") code = str(d.arg);
+    else if (d?.defname === "language") language = str(d.arg)?.toLowerCase() ?? language;
+  }
+  return { code, language };
+}

@@ -1,3 +1,5 @@
+import { doBlock } from "./ast.js";
+
 /**
  * edited-migration compares parse trees, but a DO block's or a function's
  * body is one string in the tree: re-indenting a drizzle DO block would count
@@ -100,10 +102,8 @@ export function withCanonicalBodies(node: Record<string, unknown>): Record<strin
   const kind = Object.keys(node)[0];
   if (kind === "DoStmt") {
     const b = node.DoStmt as { args?: DefElem[] };
-    const args = b.args ?? [];
-    const lang = args.find((a) => a.DefElem?.defname === "language");
-    if (lang && sval(lang.DefElem?.arg)?.toLowerCase() !== "plpgsql") return node;
-    const mapped = args.map((a) => {
+    if (doBlock(b).language !== "plpgsql") return node;
+    const mapped = (b.args ?? []).map((a) => {
       const code = a.DefElem?.defname === "as" ? sval(a.DefElem.arg) : undefined;
       const canon = code === undefined ? undefined : canonicalBody(code);
       return canon === undefined ? a : { DefElem: { ...a.DefElem, arg: { String: { sval: canon } } } };

@@ -15,7 +15,7 @@ import type {
   Node,
   ViewStmt,
 } from "libpg-query";
-import { fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "./ast.js";
+import { doBlock, fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "./ast.js";
 import type { Statement } from "./parser.js";
 import { parseUtf8Safe } from "./pg-wasm.js";
 import type { SchemaModel } from "./schema/model.js";
@@ -49,10 +49,6 @@ const idiom =
  */
 const notPlain = new Set(["SelectStmt", "TransactionStmt", "VariableSetStmt", "ExecuteStmt"]);
 
-interface DefElem {
-  DefElem?: { defname?: string; arg?: { String?: { sval?: string } } };
-}
-
 /**
  * The statement inside an idempotent DO block, with byte ranges and AST
  * locations in the same frame as the DO statement's (section-relative
@@ -65,14 +61,8 @@ export function unwrapIdempotentDo(
   sectionBase: number,
 ): Statement | undefined {
   if (stmt.kind !== "DoStmt") return undefined;
-  const args = (stmt.body as { args?: DefElem[] }).args ?? [];
-  let body: string | undefined;
-  for (const a of args) {
-    const d = a.DefElem;
-    if (d?.defname === "as") body = d.arg?.String?.sval;
-    else if (d?.defname === "language" && d.arg?.String?.sval?.toLowerCase() !== "plpgsql") return undefined;
-  }
-  if (body === undefined) return undefined;
+  const { code: body, language } = doBlock(stmt.body);
+  if (body === undefined || language !== "plpgsql") return undefined;
   const m = idiom.exec(body);
   if (!m) return undefined;
   // Locate the body in the file: the dollar-quoted string after DO (a '...' body may hold

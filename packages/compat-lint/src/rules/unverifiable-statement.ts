@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { display, type QualifiedName, qualified, strings } from "../ast.js";
+import { display, doBlock, type QualifiedName, qualified, strings } from "../ast.js";
 import type { Finding, Rule } from "./rule.js";
 
 const opaque: Record<string, string> = {
@@ -13,17 +13,6 @@ const opaque: Record<string, string> = {
  * the start of a statement. Only the message's wording depends on it.
  */
 const dynamicExecute = /(?:^|;|\bBEGIN|\bTHEN|\bELSE|\bLOOP|>>)\s*EXECUTE\b/i;
-
-function doBody(body: unknown): { code: string | undefined; plpgsql: boolean } {
-  let code: string | undefined;
-  let plpgsql = true;
-  for (const a of (body as { args?: Node[] }).args ?? []) {
-    const d = (a as { DefElem?: { defname?: string; arg?: { String?: { sval?: string } } } }).DefElem;
-    if (d?.defname === "as") code = d.arg?.String?.sval;
-    else if (d?.defname === "language") plpgsql = d.arg?.String?.sval?.toLowerCase() === "plpgsql";
-  }
-  return { code, plpgsql };
-}
 
 /** Every function a statement calls, by name, in order. */
 function calledFunctions(node: unknown, out: QualifiedName[] = []): QualifiedName[] {
@@ -48,8 +37,8 @@ export const unverifiableStatement: Rule = {
   check(ctx) {
     let what = opaque[ctx.stmt.kind];
     if (ctx.stmt.kind === "DoStmt") {
-      const { code, plpgsql } = doBody(ctx.stmt.body);
-      if (plpgsql && code !== undefined && dynamicExecute.test(code))
+      const { code, language } = doBlock(ctx.stmt.body);
+      if (language === "plpgsql" && code !== undefined && dynamicExecute.test(code))
         what = "a DO block running dynamic SQL (PL/pgSQL EXECUTE)";
     }
     if (what)
