@@ -26,19 +26,19 @@ export interface MigrationFile {
 }
 
 /**
- * Where the SQL lives: the packed copy inside the npm package, else the repo's
- * top-level migrations/ folder (the source of truth).
+ * Where the SQL lives: packages/outbox/migrations/, shipped inside the npm
+ * package (`files`), so migrate() works wherever the package is installed.
+ * The same folder is the repo's single source: the top-level migrations/ is a
+ * symlink to it (the path `compat-lint migrations/` gates), and the worker
+ * image copies the package with it.
  */
 export function migrationsDir(): string {
-  const candidates = [
-    new URL("../migrations/", import.meta.url),
-    new URL("../../../migrations/", import.meta.url),
-  ];
-  for (const c of candidates) {
-    const p = fileURLToPath(c);
-    if (existsSync(p) && readdirSync(p).some((f) => f.endsWith(".sql"))) return p;
-  }
-  throw new CutoverError("MIGRATION_FAILED", "cannot find Cutover's migrations folder next to the package");
+  const p = fileURLToPath(new URL("../migrations/", import.meta.url));
+  if (existsSync(p) && readdirSync(p).some((f) => f.endsWith(".sql"))) return p;
+  throw new CutoverError(
+    "MIGRATION_FAILED",
+    `cannot find Cutover's migrations: ${p} is missing or holds no .sql files (is the package installed whole?)`,
+  );
 }
 
 /**
