@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 const cli = new URL("../dist/cli.js", import.meta.url);
 if (!existsSync(cli)) {
   // Only in a checkout of the sources: the published package ships dist/.
-  process.stderr.write(`outbox-worker: not built: ${fileURLToPath(cli)} is missing; run \`npm run build\` first\n`);
+  process.stderr.write(
+    `outbox-worker: not built: ${fileURLToPath(cli)} is missing; run \`npm run build\` first\n`,
+  );
   process.exit(2);
 }
 await import(cli.href);
