@@ -55,6 +55,14 @@ function positiveInt(value: string | boolean | undefined, flag: string): number 
   return Number(value);
 }
 
+function nonNegativeInt(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,9})$/.test(value)) {
+    throw new UsageError(`${flag} must be a non-negative integer; got ${JSON.stringify(String(value))}`);
+  }
+  return Number(value);
+}
+
 /** One stop signal per process: the first SIGTERM/SIGINT resolves it; a second one exits at once. */
 function stopSignal(): { promise: Promise<string>; dispose(): void } {
   let resolve!: (s: string) => void;
@@ -165,11 +173,16 @@ async function main(argv: string[], env: Env): Promise<number> {
       );
     }
     case "status": {
-      const { flags } = parse(args, { json: { type: "boolean" }, schema: { type: "string" } });
+      const { flags } = parse(args, {
+        json: { type: "boolean" },
+        "max-dead": { type: "string" },
+        schema: { type: "string" },
+      });
       if (flags.help) return help("status");
+      const maxDead = nonNegativeInt(flags["max-dead"], "--max-dead");
       return (await ops()).statusCommand(
         config(withFlags(env, flags, { schema: "CUTOVER_SCHEMA" })),
-        flags.json === true,
+        { json: flags.json === true, maxDead },
         io,
       );
     }

@@ -262,8 +262,12 @@ describe("outbox-worker ops commands", () => {
     await publish(pool, gen, "order.slow", 1);
     const status = async () => {
       const r = await runCli(["status", "--json"], env);
-      expect(r.code).toBe(0);
-      return JSON.parse(r.stdout) as {
+      const body = JSON.parse(r.stdout) as { healthy: boolean; orphaned: number[] };
+      // Exit 5 exactly when the report is unhealthy (an orphaned generation here).
+      expect({ code: r.code, healthy: body.healthy }).toEqual(
+        body.orphaned.length > 0 ? { code: 5, healthy: false } : { code: 0, healthy: true },
+      );
+      return body as unknown as {
         generations: Array<{
           generation: number;
           orphaned: boolean;
@@ -303,6 +307,7 @@ describe("outbox-worker ops commands", () => {
       expect.objectContaining({ status: "running", stale: true }),
     ]);
     const table = await runCli(["status"], env);
+    expect(table.code).toBe(5);
     expect(table.stdout).toMatch(new RegExp(`^${gen}\\s+v-orphan\\s+3\\s+1\\s.*ORPHANED`, "m"));
     expect(table.stdout).toMatch(/STALE/);
 

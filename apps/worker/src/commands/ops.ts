@@ -4,12 +4,28 @@ import {
   listDead,
   migrate,
   outboxStatus,
+  quoteIdent,
   retryDead,
 } from "@cutover/outbox";
 import { opsPool } from "../assemble.js";
 import type { WorkerConfig } from "../config.js";
 import { redactText } from "../redact.js";
 import { duration, oneLine, table } from "./format.js";
+
+/**
+ * Exit codes of the ops commands beyond 0 (success), 1 (failure), 2 (usage or
+ * configuration): scripts and cron checks branch on them, so each means one
+ * thing. Documented in `outbox-worker --help` and docs/worker.md.
+ */
+export const EXIT = {
+  /**
+   * `status` found something wrong: an ORPHANED generation, a STALE worker in a generation with
+   * open rows, or more dead events than --max-dead.
+   */
+  unhealthy: 5,
+  /** What the command was asked to act on does not exist: an event id that is not dead (or not there), a generation never allocated. */
+  notFound: 6,
+} as const;
 
 export interface Io {
   out(text: string): void;
@@ -39,15 +55,35 @@ export async function allocateCommand(config: WorkerConfig, version: string, io:
 }
 
 /** `outbox-worker status [--json]`: per-generation backlog, workers and their heartbeats, orphaned generations. */
-export async function statusCommand(config: WorkerConfig, json: boolean, io: Io): Promise<number> {
+export async function statusCommand(
+  config: WorkerConfig,
+  opts: { json: boolean; maxDead?: number | undefined },
+  io: Io,
+): Promise<number> {
   const pool = opsPool(config, 1);
   try {
     await assertSchemaCurrent(pool, config.schema);
     const s = await outboxStatus(pool, { schema: config.schema, staleAfterMs: config.consumer.staleAfterMs });
     const orphaned = s.generations.filter((g) => g.orphaned).map((g) => g.generation);
-    if (json) {
-      io.out(`${JSON.stringify({ schema: config.schema, ...s, orphaned }, null, 2)}\n`);
-      return 0;
+    // A stale worker matters while its generation has open rows: they may be waiting on a
+    // process that is gone. One whose generation is empty is history (a crashed worker's
+    // row stays non-exited), and counting it would keep the check red for good.
+    const open = new Set(s.generations.filter((g) => g.pending + g.inFlight > 0).map((g) => g.generation));
+    const stale = s.workers.filter((w) => w.stale && open.has(w.generation)).map((w) => w.id);
+    const dead = s.generations.reduce((n, g) => n + g.dead, 0);
+    const problems = [
+      ...(orphaned.length > 0 ? [`${orphaned.length} orphaned generation(s): ${orphaned.join(", ")}`] : []),
+      ...(stale.length > 0 ? [`${stale.length} stale worker(s) in generations with open rows: ${stale.join(", ")}`] : []),
+      ...(opts.maxDead !== undefined && dead > opts.maxDead
+        ? [`${dead} dead event(s), more than --max-dead ${opts.maxDead}`]
+        : []),
+    ];
+    const code = problems.length > 0 ? EXIT.unhealthy : 0;
+    if (opts.json) {
+      io.out(
+        `${JSON.stringify({ schema: config.schema, ...s, orphaned, healthy: code === 0, problems }, null, 2)}\n`,
+      );
+      return code;
     }
     io.out(`GENERATIONS (schema "${config.schema}")\n`);
     io.out(
@@ -87,7 +123,8 @@ export async function statusCommand(config: WorkerConfig, json: boolean, io: Io)
         `\n${orphaned.length} orphaned generation(s): ${orphaned.join(", ")}. Nothing processes their rows: run a worker or \`outbox-worker drain\` with that generation's code (see docs/operations.md).\n`,
       );
     }
-    return 0;
+    if (code !== 0) io.err(`unhealthy (exit ${code}): ${problems.join("; ")}\n`);
+    return code;
   } finally {
     await pool.end().catch(() => {});
   }
@@ -102,6 +139,10 @@ export async function deadListCommand(
   const pool = opsPool(config, 1);
   try {
     await assertSchemaCurrent(pool, config.schema);
+    if (opts.generation !== undefined && !(await allocated(pool, config.schema, opts.generation))) {
+      io.err(`generation ${opts.generation} was never allocated\n`);
+      return EXIT.notFound;
+    }
     const dead = await listDead(pool, {
       schema: config.schema,
       limit: opts.limit,
@@ -150,19 +191,35 @@ export async function deadRetryCommand(
   const pool = opsPool(config, 1);
   try {
     await assertSchemaCurrent(pool, config.schema);
+    if (opts.generation !== undefined && !(await allocated(pool, config.schema, opts.generation))) {
+      io.err(`generation ${opts.generation} was never allocated\n`);
+      return EXIT.notFound;
+    }
     const { requeued } = await retryDead(pool, {
       schema: config.schema,
       ...(opts.all ? { all: true } : { ids: opts.ids }),
       ...(opts.generation === undefined ? {} : { generation: opts.generation }),
     });
     io.out(`requeued ${requeued} dead event(s)\n`);
-    if (!opts.all && requeued < opts.ids.length) {
-      io.err(
-        `${opts.ids.length - requeued} of the given ids were not dead (or do not exist); left untouched\n`,
-      );
+    const asked = new Set(opts.ids).size;
+    if (!opts.all && requeued < asked) {
+      io.err(`${asked - requeued} of the given ids were not dead (or do not exist); left untouched\n`);
+      return EXIT.notFound;
     }
     return 0;
   } finally {
     await pool.end().catch(() => {});
   }
+}
+
+/** Whether `generation` was ever allocated (has a deployments row). */
+async function allocated(
+  pool: ReturnType<typeof opsPool>,
+  schema: string,
+  generation: number,
+): Promise<boolean> {
+  const { rows } = await pool.query(`SELECT 1 FROM ${quoteIdent(schema)}.deployments WHERE generation = $1`, [
+    generation,
+  ]);
+  return rows.length > 0;
 }
