@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1.7
 # outbox-worker image: the Cutover consumer with health, metrics and ops commands.
 # Build from the repo root:  docker build -t outbox-worker:$(git rev-parse --short HEAD) .
-# Base pinned to an exact Node release (bump deliberately, e.g. with Renovate's digest pinning).
+# Base pinned to an exact Node release (bump deliberately, e.g. with Renovate's digest pinning):
+# Node 24, the Active LTS line (Node 20 reached end of life in April 2026; CI tests 20 and 24).
 
-FROM node:20.20.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/outbox/package.json packages/outbox/
@@ -11,12 +12,11 @@ COPY packages/compat-lint/package.json packages/compat-lint/
 COPY apps/worker/package.json apps/worker/
 COPY tools/package.json tools/
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY migrations migrations
 COPY packages/outbox packages/outbox
 COPY apps/worker apps/worker
 RUN npx tsc -b packages/outbox apps/worker
 
-FROM node:20.20.0-bookworm-slim AS deps
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/outbox/package.json packages/outbox/
@@ -26,7 +26,7 @@ COPY tools/package.json tools/
 # Production dependencies only; no install scripts run.
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
-FROM node:20.20.0-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 # A smaller young generation: at full burn-down speed V8 otherwise grows
 # its semi-spaces to 16 MB each for garbage that dies within a chunk; with 8
 # the peak RSS of a 100,000-event burn-down drops ~15-20 MB at the same
@@ -42,10 +42,13 @@ COPY --from=build /app/packages/outbox/package.json packages/outbox/
 COPY --from=build /app/packages/outbox/dist packages/outbox/dist
 COPY --from=build /app/apps/worker/package.json apps/worker/
 COPY --from=build /app/apps/worker/dist apps/worker/dist
-COPY --from=build /app/migrations migrations
+# The schema's SQL lives inside the library package; migrate() reads it from there.
+COPY --from=build /app/packages/outbox/migrations packages/outbox/migrations
 # Handler modules go here (FROM this image, COPY ./dist/handlers /app/handlers), so they
 # resolve @cutover/worker and @cutover/outbox from /app/node_modules.
-RUN mkdir -p /app/handlers
+# /run/cutover: where the Compose example's `allocate` step leaves the generation
+# (CUTOVER_GENERATION_FILE); owned by node so a fresh named volume mounted there is writable.
+RUN mkdir -p /app/handlers /run/cutover && chown node:node /run/cutover
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

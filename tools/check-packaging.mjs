@@ -27,6 +27,13 @@ const read = (rel) => {
 
 // ---------------------------------------------------------------- Dockerfile
 
+/**
+ * Node release lines the packages support and CI tests (engines: >=20.19):
+ * the LTS lines still maintained or, for 20, still used by peers
+ * (graphile-worker 0.17 runs on it). Odd lines never become LTS.
+ */
+const NODE_LTS = [20, 22, 24];
+
 /** Instructions with continuation lines joined; comments dropped. */
 function instructions(text) {
   const out = [];
@@ -64,11 +71,15 @@ function checkDockerfile() {
     if (!pinnedDigest && !pinnedTag) {
       problem(
         file,
-        `line ${f.line}: base image ${image} is not pinned (use an exact version tag like node:20.20.0-bookworm-slim, or a digest)`,
+        `line ${f.line}: base image ${image} is not pinned (use an exact version tag like node:24.21.0-bookworm-slim, or a digest)`,
       );
     }
-    if (image.startsWith("node:") && !/^node:20\./.test(image))
-      problem(file, `line ${f.line}: base must be Node 20 (the engines range)`);
+    const major = /^node:(\d+)\./.exec(image)?.[1];
+    if (image.startsWith("node:") && !NODE_LTS.includes(Number(major)))
+      problem(
+        file,
+        `line ${f.line}: base must be a supported Node LTS line (${NODE_LTS.join(", ")}; the engines range), not ${image}`,
+      );
   }
   const lastFrom = ins.lastIndexOf(froms.at(-1));
   const final = ins.slice(lastFrom + 1);
@@ -171,10 +182,29 @@ function checkCompose() {
   const worker = services.worker;
   if (worker) {
     const env = worker.environment ?? {};
-    for (const k of ["DATABASE_URL", "CUTOVER_GENERATION", "OUTBOX_HANDLERS"])
-      if (!(k in env)) problem(file, `worker needs ${k}`);
+    for (const k of ["DATABASE_URL", "OUTBOX_HANDLERS"]) if (!(k in env)) problem(file, `worker needs ${k}`);
+    if (!("CUTOVER_GENERATION" in env) && !("CUTOVER_GENERATION_FILE" in env))
+      problem(file, "worker needs CUTOVER_GENERATION or CUTOVER_GENERATION_FILE");
     if (worker.depends_on?.migrate?.condition !== "service_completed_successfully") {
       problem(file, "worker must depend on migrate with condition service_completed_successfully");
+    }
+    // `docker compose up` alone must start it: a generation the worker needs at start
+    // cannot be a required variable (it fails before Postgres is up), so it comes from
+    // a one-shot service that ran first.
+    const genVar = String(env.CUTOVER_GENERATION ?? "");
+    if (/\$\{CUTOVER_GENERATION:\?/.test(genVar))
+      problem(
+        file,
+        "worker requires CUTOVER_GENERATION from the shell: `docker compose up` fails before Postgres starts",
+      );
+    if ("CUTOVER_GENERATION_FILE" in env) {
+      const writer = Object.entries(services).find(
+        ([n, s]) => n !== "worker" && JSON.stringify(s.command ?? "").includes("generation allocate"),
+      );
+      if (!writer)
+        problem(file, "CUTOVER_GENERATION_FILE needs a one-shot service that runs `generation allocate`");
+      else if (worker.depends_on?.[writer[0]]?.condition !== "service_completed_successfully")
+        problem(file, `worker must depend on ${writer[0]} with condition service_completed_successfully`);
     }
   }
   if (services.migrate && !JSON.stringify(services.migrate.command ?? "").includes("migrate"))

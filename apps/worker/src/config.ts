@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import {
   CONSUMER_DEFAULTS,
@@ -201,6 +202,31 @@ function readTable<T extends VariableTable>(env: Env, table: T, defaults: Values
 
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
+/**
+ * CUTOVER_GENERATION_FILE: a file holding the generation, written by a
+ * one-shot `generation allocate` step (the Compose example's `allocate`
+ * service), for orchestrators that cannot pass one step's output into the
+ * next one's environment. Read only when CUTOVER_GENERATION is unset.
+ */
+function generationFromFile(path: string, cwd: string): number {
+  const full = isAbsolute(path) ? path : resolve(cwd, path);
+  let raw: string;
+  try {
+    raw = readFileSync(full, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError("CUTOVER_GENERATION_FILE", `cannot read ${full} (${code})`);
+  }
+  try {
+    return parseGeneration(raw.trim());
+  } catch {
+    throw new ConfigError(
+      "CUTOVER_GENERATION_FILE",
+      `must hold a positive integer (the number printed by \`outbox-worker generation allocate\`); ${full} holds ${shown(raw.trim().slice(0, 40))}`,
+    );
+  }
+}
+
 export interface LoadOptions {
   /** CUTOVER_GENERATION must be set (run, drain). */
   needGeneration?: boolean;
@@ -231,6 +257,7 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
 
   let generation: number | undefined;
   const genRaw = env.CUTOVER_GENERATION;
+  const genFile = env.CUTOVER_GENERATION_FILE?.trim() ? env.CUTOVER_GENERATION_FILE.trim() : undefined;
   if (genRaw !== undefined && genRaw.trim() !== "") {
     try {
       generation = parseGeneration(genRaw.trim());
@@ -240,10 +267,12 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
         `must be a positive integer (the number printed by \`outbox-worker generation allocate\`); got ${shown(genRaw)}`,
       );
     }
+  } else if (genFile !== undefined) {
+    generation = generationFromFile(genFile, opts.cwd ?? process.cwd());
   } else if (opts.needGeneration) {
     throw new ConfigError(
       "CUTOVER_GENERATION",
-      "is not set: set it to the number printed by `outbox-worker generation allocate --version <sha>`",
+      "is not set: set it (or CUTOVER_GENERATION_FILE) to the number printed by `outbox-worker generation allocate --version <sha>`",
     );
   }
 

@@ -14,7 +14,8 @@ Commands:
   migrate                      apply pending schema migrations (advisory-locked; safe from many replicas)
   generation allocate --version V
                                allocate the next generation for a deploy; prints only the number
-  status [--json]              per-generation backlog, workers and heartbeats, orphaned generations
+  status [--json] [--max-dead N]
+                               per-generation backlog, workers and heartbeats, orphaned generations
   dead list [--json]           list dead events
   dead retry <id...> | --all   re-queue dead events (in their own generation)
   drain                        process this generation's backlog, exit 0 when empty
@@ -25,7 +26,11 @@ ${CONFIG}
 
 Exit codes: 0 success, 1 failure (schema behind, drain incomplete; ops commands: database unreachable),
 2 bad usage or configuration, 3 database refused us for good (authentication, database missing),
-4 database still unreachable after OUTBOX_STARTUP_TIMEOUT_MS (run, drain), 130 second stop signal.`,
+4 database still unreachable after OUTBOX_STARTUP_TIMEOUT_MS (run, drain),
+5 status is unhealthy (an ORPHANED generation, a STALE worker with open rows in its generation,
+dead events over --max-dead),
+6 nothing to act on (dead retry: an id that is not dead or does not exist; --generation never
+allocated), 130 second stop signal.`,
 
   run: `Usage: outbox-worker run [--migrate] [--port N] [--generation N] [--handlers PATH] [--schema NAME]
 
@@ -41,7 +46,9 @@ OUTBOX_SHUTDOWN_TIMEOUT_MS (then release them), mark the worker exited, exit 0.
   --schema NAME      overrides CUTOVER_SCHEMA
 
 ${CONFIG}
-  CUTOVER_GENERATION   the generation this worker serves (required)
+  CUTOVER_GENERATION   the generation this worker serves (required, or CUTOVER_GENERATION_FILE)
+  CUTOVER_GENERATION_FILE
+                       a file holding it, read when CUTOVER_GENERATION is unset
   OUTBOX_HANDLERS      path of a module exporting \`handlers\` (and optionally \`events\`)
   OUTBOX_RELAYS        relays: inline JSON or the path of a JSON file
   OUTBOX_STARTUP_TIMEOUT_MS
@@ -63,13 +70,19 @@ prints only the number, for deploy scripts:
 
 ${CONFIG}`,
 
-  status: `Usage: outbox-worker status [--json] [--schema NAME]
+  status: `Usage: outbox-worker status [--json] [--max-dead N] [--schema NAME]
 
 Per generation: pending / in-flight / dead / done counts, the oldest pending row's age and live
 workers; every worker with its status and heartbeat age. A generation with open rows and no live
 worker is flagged ORPHANED: nothing processes it, and no other generation will take it over.
 
-  --json    machine-readable output ({ generations, workers, orphaned })
+  --json          machine-readable output ({ generations, workers, orphaned, healthy, problems })
+  --max-dead N    also unhealthy when more than N events are dead (all generations together)
+
+Exit codes: 0 healthy, 5 unhealthy (an ORPHANED generation, a STALE worker whose generation still
+has pending or in-flight rows, or more than --max-dead dead events; the reasons go to stderr, and
+to "problems" with --json), 1 could not check (database unreachable, schema behind), 2 bad usage
+or configuration.
 
 ${CONFIG}
   OUTBOX_STALE_AFTER_MS  a worker not seen for this long is stale (default 30000)`,
@@ -79,6 +92,10 @@ ${CONFIG}
 
 list   dead events, oldest first (default limit 100)
 retry  re-queue dead events: pending again with attempts reset, in their own generation
+
+Exit codes: 0 done, 6 nothing to act on (retry: an id that is not dead or does not exist, the
+others are still re-queued; list or retry: --generation N was never allocated), 1 failure,
+2 bad usage or configuration. \`dead retry --all\` with nothing dead exits 0.
 
 ${CONFIG}`,
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   ConfigError,
   loadConfig,
@@ -98,5 +101,33 @@ describe("event envelope fields", () => {
     expect(tenantIdOf({ tenant_id: "a" })).toBe("a");
     expect(tenantIdOf({ "x-tenant-id": "b" })).toBe("b");
     expect(tenantIdOf({})).toBeNull();
+  });
+});
+
+describe("CUTOVER_GENERATION_FILE", () => {
+  it("reads the generation from a file (trimmed) when CUTOVER_GENERATION is unset; the variable wins", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cutover-gen-"));
+    try {
+      writeFileSync(join(dir, "generation"), "12\n");
+      const needs = { needGeneration: true, cwd: dir };
+      expect(
+        loadConfig({ DATABASE_URL: URL_, CUTOVER_GENERATION_FILE: "generation" }, needs).generation,
+      ).toBe(12);
+      expect(
+        loadConfig(
+          { DATABASE_URL: URL_, CUTOVER_GENERATION_FILE: "generation", CUTOVER_GENERATION: "3" },
+          needs,
+        ).generation,
+      ).toBe(3);
+      const missing = error({ DATABASE_URL: URL_, CUTOVER_GENERATION_FILE: "nope" }, needs);
+      expect(missing.variable).toBe("CUTOVER_GENERATION_FILE");
+      expect(missing.message).toBe(`CUTOVER_GENERATION_FILE cannot read ${join(dir, "nope")} (ENOENT)`);
+      writeFileSync(join(dir, "generation"), "");
+      expect(error({ DATABASE_URL: URL_, CUTOVER_GENERATION_FILE: "generation" }, needs).message).toMatch(
+        /^CUTOVER_GENERATION_FILE must hold a positive integer .* holds ""$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,8 +62,15 @@ describe("tools/check-packaging.mjs", () => {
     [
       "an unpinned base",
       "Dockerfile",
-      (t) => t.replace("FROM node:20.20.0-bookworm-slim AS runtime", "FROM node:20 AS runtime"),
-      /node:20 is not pinned/,
+      (t) => t.replace("FROM node:24.21.0-bookworm-slim AS runtime", "FROM node:24 AS runtime"),
+      /node:24 is not pinned/,
+    ],
+    [
+      "a Node line that is not a supported LTS",
+      "Dockerfile",
+      (t) =>
+        t.replace("FROM node:24.21.0-bookworm-slim AS runtime", "FROM node:23.11.1-bookworm-slim AS runtime"),
+      /base must be a supported Node LTS line \(20, 22, 24; the engines range\), not node:23\.11\.1/,
     ],
     [
       "no HEALTHCHECK",
