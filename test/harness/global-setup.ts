@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../packages/outbox/src/index.js";
+import { type BrokerName, type BrokerUrls, skipLine, startBrokers } from "./brokers.js";
 import { databaseUrl, startPostgres } from "./postgres-server.js";
 
 declare module "vitest" {
@@ -8,6 +9,7 @@ declare module "vitest" {
     pgAdminUrl: string;
     pgTemplate: string;
     pgKind: string;
+    brokerUrls: BrokerUrls;
   }
 }
 
@@ -30,8 +32,23 @@ export default async function setup(project: TestProject) {
   project.provide("pgTemplate", template);
   project.provide("pgKind", server.kind);
   process.stdout.write(`[harness] PostgreSQL from ${server.kind}; template ${template}\n`);
+  const brokers = await startBrokers();
+  project.provide("brokerUrls", brokers.urls);
+  const skipped = (Object.keys(brokers.urls) as BrokerName[]).filter((n) => !brokers.urls[n]);
+  const found = (Object.keys(brokers.urls) as BrokerName[]).filter((n) => brokers.urls[n]);
+  if (found.length > 0)
+    process.stdout.write(
+      `[harness] brokers: ${found.map((n) => `${n} from ${brokers.sources[n]}`).join(", ")}\n`,
+    );
+  const sayskipped = () => {
+    for (const n of skipped) process.stdout.write(`[harness] ${skipLine(n)}\n`);
+  };
+  sayskipped();
 
   return async () => {
+    // Again at the end, next to the summary, so a skipped broker is not missed.
+    sayskipped();
+    await brokers.stop();
     const c = new pg.Client({ connectionString: server.adminUrl });
     await c.connect();
     try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RelayError } from "../src/relays/index.js";
+import { missing, needs } from "./relays-fixtures/brokers.js";
 import { testCtx, testEvent } from "./relays-fixtures/events.js";
 import {
   AMQP_URL,
@@ -13,6 +14,13 @@ import {
 import { startRelays, useCleanups } from "./relays-fixtures/setup.js";
 
 const cleanups = useCleanups();
+
+/** The broker's URL with another password. */
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
 
 /** The one relay `config` configures, with its in-memory log; closed after the test. */
 function relayOf(config: Record<string, unknown>, env: Record<string, string> = {}) {
@@ -30,7 +38,7 @@ async function failure(p: Promise<unknown>): Promise<RelayError> {
   throw new Error("expected a RelayError");
 }
 
-describe("JetStream relay", () => {
+describe.skipIf(missing("nats"))(needs("JetStream relay", "nats"), () => {
   it("a retried publish (same Nats-Msg-Id) is stored once; ensureStream creates the stream; no stream for the subject is a retryable, degrading error", async () => {
     const run = runId();
     const prefix = `cutover-test-${run}.`;
@@ -77,7 +85,7 @@ describe("JetStream relay", () => {
   });
 });
 
-describe("Redis Streams relay", () => {
+describe.skipIf(missing("redis"))(needs("Redis Streams relay", "redis"), () => {
   it("a retry after a lost reply does not add twice within the dedupe window; after the window it adds again (at-least-once)", async () => {
     const run = runId();
     const reader = await redisReader(`cutover-test:${run}:`);
@@ -137,7 +145,7 @@ describe("Redis Streams relay", () => {
   });
 });
 
-describe("RabbitMQ relay", () => {
+describe.skipIf(missing("rabbitmq"))(needs("RabbitMQ relay", "rabbitmq"), () => {
   it("publishes persistent messages with message_id = idempotency key and waits for the confirm; unroutable is retried, not dropped", async () => {
     const run = runId();
     const exchange = `cutover-test-${run}`;
@@ -180,7 +188,7 @@ describe("RabbitMQ relay", () => {
   it("bad credentials are retryable (RELAY_UNAVAILABLE), degrade health and never show the password", async () => {
     const { relay, logger } = relayOf(
       { kind: "rabbitmq", name: "relay.badauth", topics: ["*"], urlEnv: "AMQP_URL", exchange: "amq.topic" },
-      { AMQP_URL: "amqp://guest:wrong-password-x@127.0.0.1:5672" },
+      { AMQP_URL: withPassword(AMQP_URL, "wrong-password-x") },
     );
     const err = await failure(relay.handler.handle(testEvent(1, { run: runId() }), testCtx()));
     expect(err.code).toBe("RELAY_UNAVAILABLE");

@@ -1,6 +1,7 @@
 import { type Consumer, createConsumer } from "@cutover/outbox";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { AMQP_URL, hostPort, missing, NATS_URL, needs, REDIS_URL } from "./relays-fixtures/brokers.js";
 import { newGeneration, publishRange, statusCounts, waitFor } from "./relays-fixtures/outbox.js";
 import { dedupe, type Received, runId } from "./relays-fixtures/receivers.js";
 import { expectDelivered, startReceivers, startRelays, useCleanups } from "./relays-fixtures/setup.js";
@@ -10,116 +11,132 @@ const db = useTestDatabase();
 const SECRET = "whsec_fault_test_secret_";
 const cleanups = useCleanups();
 
-describe("relays when the connection to every broker is cut mid-stream", () => {
-  it("degrade in health, retry through the consumer, resume when it is back: everything arrives, duplicates only where documented, no crash", {
-    timeout: 150_000,
-  }, async () => {
-    const run = runId();
-    const total = 1_500;
-    const pool = db.current.pool;
+/** The broker's URL (credentials and all) pointed at a local proxy port instead. */
+function viaProxy(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  u.port = String(port);
+  return u.toString();
+}
 
-    const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
+describe.skipIf(missing("nats", "redis", "rabbitmq"))(
+  needs("relays when the connection to every broker is cut mid-stream", "nats", "redis", "rabbitmq"),
+  () => {
+    it("degrade in health, retry through the consumer, resume when it is back: everything arrives, duplicates only where documented, no crash", {
+      timeout: 150_000,
+    }, async () => {
+      const run = runId();
+      const total = 1_500;
+      const pool = db.current.pool;
 
-    const hookPort = Number(new URL(hook.url).port);
-    const proxies = {
-      webhook: await new TcpProxy("127.0.0.1", hookPort).start(),
-      nats: await new TcpProxy("127.0.0.1", 4222).start(),
-      redis: await new TcpProxy("127.0.0.1", 6379).start(),
-      rabbitmq: await new TcpProxy("127.0.0.1", 5672).start(),
-    };
-    cleanups.push(async () => {
-      await Promise.all(Object.values(proxies).map((p) => p.close()));
+      const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
+
+      const hookPort = Number(new URL(hook.url).port);
+      const proxies = {
+        webhook: await new TcpProxy("127.0.0.1", hookPort).start(),
+        nats: await new TcpProxy(...hostPort(NATS_URL)).start(),
+        redis: await new TcpProxy(...hostPort(REDIS_URL)).start(),
+        rabbitmq: await new TcpProxy(...hostPort(AMQP_URL)).start(),
+      };
+      cleanups.push(async () => {
+        await Promise.all(Object.values(proxies).map((p) => p.close()));
+      });
+
+      const { relays, logger } = startRelays(
+        [
+          {
+            kind: "webhook",
+            name: "relay.hook",
+            topics: ["order.placed"],
+            url: `http://127.0.0.1:${proxies.webhook.port}/hooks/outbox`,
+            secret: SECRET,
+            requestTimeoutMs: 2000,
+          },
+          {
+            kind: "nats",
+            name: "relay.jetstream",
+            topics: ["order.placed"],
+            servers: viaProxy(NATS_URL, proxies.nats.port),
+            subjectPrefix: `cutover-test-${run}.`,
+            ackTimeoutMs: 1000,
+          },
+          {
+            kind: "redis",
+            name: "relay.redis",
+            topics: ["order.placed"],
+            url: viaProxy(REDIS_URL, proxies.redis.port),
+            stream: `cutover-test:${run}:{topic}`,
+            dedupePrefix: `cutover-test:${run}:dedupe:`,
+            commandTimeoutMs: 1000,
+          },
+          {
+            kind: "rabbitmq",
+            name: "relay.rabbit",
+            topics: ["order.placed"],
+            url: viaProxy(AMQP_URL, proxies.rabbitmq.port),
+            exchange: `cutover-test-${run}`,
+            confirmTimeoutMs: 1000,
+          },
+        ],
+        {},
+        cleanups,
+      );
+
+      const generation = await newGeneration(pool, `fault-${run}`);
+      const consumer: Consumer = createConsumer({
+        pool,
+        generation,
+        workerId: `relay-fault-${run}`,
+        handlers: relays.map((r) => r.handler),
+        concurrency: 4,
+        batchSize: 20,
+        pollIntervalMs: 100,
+        handlerTimeoutMs: 5000,
+        maxAttempts: 100_000,
+        backoff: { baseMs: 20, maxMs: 300 },
+      });
+      cleanups.push(() => consumer.stop({ timeoutMs: 5000 }));
+      await consumer.start();
+      await publishRange(pool, generation, {
+        run,
+        from: 0,
+        count: total,
+        orderingKey: (n) => `key-${n % 20}`,
+      });
+
+      // Mid-stream: every connection dies and stays refused until every relay reports degraded.
+      await waitFor(() => hook.received.length >= total / 4, 10);
+      for (const p of Object.values(proxies)) p.cut();
+      await waitFor(() => relays.every((r) => r.health().degraded));
+      expect(relays.map((r) => r.health().ok)).toEqual([true, true, true, true]);
+      const duringOutage = hook.received.length;
+      await new Promise((r) => setTimeout(r, 500));
+      for (const p of Object.values(proxies)) p.restore();
+
+      await waitFor(async () => (await statusCounts(pool)).done === total, 100);
+      expect(await statusCounts(pool)).toEqual({ done: total });
+      expect(duringOutage).toBeLessThan(total);
+      const { rows } = await pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM cutover.outbox WHERE attempts > 1",
+      );
+      expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+
+      const check = (name: string, received: readonly Received[], allowDuplicates: boolean) =>
+        expectDelivered(name, received, { run, total, allowDuplicates });
+      // Exactly once into JetStream (Nats-Msg-Id inside the duplicate window) and Redis (dedupe guard inside its window).
+      check("jetstream", await stream.readAll(), false);
+      check("redis", await redis.readAll(`cutover-test:${run}:order.placed`), false);
+      // At-least-once with the idempotency key: the receivers' dedupe gives exactly once.
+      check("webhook", hook.received, true);
+      await waitFor(() => dedupe(rabbit.received).unique.size >= total);
+      check("rabbitmq", rabbit.received, true);
+
+      await waitFor(() => relays.every((r) => !r.health().degraded));
+      const warned = new Set(logger.lines.filter((l) => l.msg === "relay degraded").map((l) => l.obj.relay));
+      expect(warned).toEqual(new Set(["relay.hook", "relay.jetstream", "relay.redis", "relay.rabbit"]));
+      expect(
+        new Set(logger.lines.filter((l) => l.msg === "relay recovered").map((l) => l.obj.relay)),
+      ).toEqual(warned);
     });
-
-    const { relays, logger } = startRelays(
-      [
-        {
-          kind: "webhook",
-          name: "relay.hook",
-          topics: ["order.placed"],
-          url: `http://127.0.0.1:${proxies.webhook.port}/hooks/outbox`,
-          secret: SECRET,
-          requestTimeoutMs: 2000,
-        },
-        {
-          kind: "nats",
-          name: "relay.jetstream",
-          topics: ["order.placed"],
-          servers: `nats://127.0.0.1:${proxies.nats.port}`,
-          subjectPrefix: `cutover-test-${run}.`,
-          ackTimeoutMs: 1000,
-        },
-        {
-          kind: "redis",
-          name: "relay.redis",
-          topics: ["order.placed"],
-          url: `redis://127.0.0.1:${proxies.redis.port}`,
-          stream: `cutover-test:${run}:{topic}`,
-          dedupePrefix: `cutover-test:${run}:dedupe:`,
-          commandTimeoutMs: 1000,
-        },
-        {
-          kind: "rabbitmq",
-          name: "relay.rabbit",
-          topics: ["order.placed"],
-          url: `amqp://guest:guest@127.0.0.1:${proxies.rabbitmq.port}`,
-          exchange: `cutover-test-${run}`,
-          confirmTimeoutMs: 1000,
-        },
-      ],
-      {},
-      cleanups,
-    );
-
-    const generation = await newGeneration(pool, `fault-${run}`);
-    const consumer: Consumer = createConsumer({
-      pool,
-      generation,
-      workerId: `relay-fault-${run}`,
-      handlers: relays.map((r) => r.handler),
-      concurrency: 4,
-      batchSize: 20,
-      pollIntervalMs: 100,
-      handlerTimeoutMs: 5000,
-      maxAttempts: 100_000,
-      backoff: { baseMs: 20, maxMs: 300 },
-    });
-    cleanups.push(() => consumer.stop({ timeoutMs: 5000 }));
-    await consumer.start();
-    await publishRange(pool, generation, { run, from: 0, count: total, orderingKey: (n) => `key-${n % 20}` });
-
-    // Mid-stream: every connection dies and stays refused until every relay reports degraded.
-    await waitFor(() => hook.received.length >= total / 4, 10);
-    for (const p of Object.values(proxies)) p.cut();
-    await waitFor(() => relays.every((r) => r.health().degraded));
-    expect(relays.map((r) => r.health().ok)).toEqual([true, true, true, true]);
-    const duringOutage = hook.received.length;
-    await new Promise((r) => setTimeout(r, 500));
-    for (const p of Object.values(proxies)) p.restore();
-
-    await waitFor(async () => (await statusCounts(pool)).done === total, 100);
-    expect(await statusCounts(pool)).toEqual({ done: total });
-    expect(duringOutage).toBeLessThan(total);
-    const { rows } = await pool.query<{ n: string }>(
-      "SELECT count(*) AS n FROM cutover.outbox WHERE attempts > 1",
-    );
-    expect(Number(rows[0]!.n)).toBeGreaterThan(0);
-
-    const check = (name: string, received: readonly Received[], allowDuplicates: boolean) =>
-      expectDelivered(name, received, { run, total, allowDuplicates });
-    // Exactly once into JetStream (Nats-Msg-Id inside the duplicate window) and Redis (dedupe guard inside its window).
-    check("jetstream", await stream.readAll(), false);
-    check("redis", await redis.readAll(`cutover-test:${run}:order.placed`), false);
-    // At-least-once with the idempotency key: the receivers' dedupe gives exactly once.
-    check("webhook", hook.received, true);
-    await waitFor(() => dedupe(rabbit.received).unique.size >= total);
-    check("rabbitmq", rabbit.received, true);
-
-    await waitFor(() => relays.every((r) => !r.health().degraded));
-    const warned = new Set(logger.lines.filter((l) => l.msg === "relay degraded").map((l) => l.obj.relay));
-    expect(warned).toEqual(new Set(["relay.hook", "relay.jetstream", "relay.redis", "relay.rabbit"]));
-    expect(new Set(logger.lines.filter((l) => l.msg === "relay recovered").map((l) => l.obj.relay))).toEqual(
-      warned,
-    );
-  });
-});
+  },
+);

@@ -73,7 +73,9 @@ export async function statusCommand(
     const dead = s.generations.reduce((n, g) => n + g.dead, 0);
     const problems = [
       ...(orphaned.length > 0 ? [`${orphaned.length} orphaned generation(s): ${orphaned.join(", ")}`] : []),
-      ...(stale.length > 0 ? [`${stale.length} stale worker(s) in generations with open rows: ${stale.join(", ")}`] : []),
+      ...(stale.length > 0
+        ? [`${stale.length} stale worker(s) in generations with open rows: ${stale.join(", ")}`]
+        : []),
       ...(opts.maxDead !== undefined && dead > opts.maxDead
         ? [`${dead} dead event(s), more than --max-dead ${opts.maxDead}`]
         : []),

@@ -5,6 +5,7 @@ import amqp from "amqplib";
 import { Redis } from "ioredis";
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
 import { verifyWebhookSignature } from "../../src/relays/verify.js";
+import { AMQP_URL, NATS_URL, REDIS_URL } from "./brokers.js";
 
 /** One message as it reached a receiver, before the receiver's dedupe. */
 export interface Received {
@@ -113,9 +114,7 @@ export async function startWebhookReceiver(secret: string) {
   };
 }
 
-export const NATS_URL = "nats://127.0.0.1:4222";
-export const REDIS_URL = "redis://127.0.0.1:6379";
-export const AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+export { AMQP_URL, NATS_URL, REDIS_URL };
 
 /** A JetStream stream for one test run, read back in stream order. */
 export async function natsStream(name: string, subjects: string[]) {
