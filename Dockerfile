@@ -14,7 +14,7 @@ COPY tools/package.json tools/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY packages/outbox packages/outbox
 COPY apps/worker apps/worker
-RUN npx tsc -b packages/outbox apps/worker
+RUN ./node_modules/.bin/tsc -b packages/outbox apps/worker
 
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
