@@ -122,6 +122,23 @@ describe("tools/check-packaging.mjs", () => {
       /POSTGRES_PASSWORD is a literal/,
     ],
     [
+      "a worker that needs a generation from the shell",
+      "deploy/compose.yaml",
+      (t) =>
+        t.replace(
+          "      CUTOVER_GENERATION_FILE: /run/cutover/generation\n",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation, literally
+          "      CUTOVER_GENERATION: ${CUTOVER_GENERATION:?allocate one}\n",
+        ),
+      /worker requires CUTOVER_GENERATION from the shell: `docker compose up` fails before Postgres starts/,
+    ],
+    [
+      "a worker that may start before its generation is allocated",
+      "deploy/compose.yaml",
+      (t) => t.replace(/\n {6}allocate:\n {8}condition: service_completed_successfully/, ""),
+      /worker must depend on allocate with condition service_completed_successfully/,
+    ],
+    [
       "readiness on /health",
       "charts/outbox-worker/templates/deployment.yaml",
       (t) => t.replace("path: /ready", "path: /health"),
@@ -224,5 +241,26 @@ describe("tools/deploy-manifest-check.mjs", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/notDeployed lists packages\/gone, which does not exist/);
     expect(r.err).toMatch(/notDeployed packages\/gone needs a reason/);
+  });
+});
+
+describe("package bins", () => {
+  // npm links a bin at install time only if its target exists then: a bin that is
+  // built output is missing after `npm ci` in a fresh clone, and `npx <bin>` falls
+  // through to the registry. So every bin is a committed, executable launcher.
+  const packages = ["packages/outbox", "packages/compat-lint", "apps/worker"];
+  it("every package bin is committed in git as an executable file with a node shebang", () => {
+    const bins = packages.flatMap((p) => {
+      const pkg = JSON.parse(readFileSync(join(root, p, "package.json"), "utf8")) as {
+        bin?: Record<string, string>;
+      };
+      return Object.entries(pkg.bin ?? {}).map(([name, target]) => ({ name, path: join(p, target) }));
+    });
+    expect(bins.map((b) => b.name).sort()).toEqual(["compat-lint", "outbox-worker"]);
+    for (const b of bins) {
+      const staged = spawnSync("git", ["ls-files", "-s", "--", b.path], { cwd: root, encoding: "utf8" });
+      expect({ bin: b.name, mode: staged.stdout.split(" ")[0] }).toEqual({ bin: b.name, mode: "100755" });
+      expect(readFileSync(join(root, b.path), "utf8")).toMatch(/^#!\/usr\/bin\/env node\n/);
+    }
   });
 });
