@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes overlays/gen-<GENERATION>: the outbox-worker Job of one generation.
 #
-#   GEN=$(kubectl logs job/outbox-allocate-<version> -c allocate)   # see allocate/
+#   GEN=$(kubectl logs job/outbox-allocate -c allocate | tail -n 1)   # see allocate/
 #   deploy/k8s/new-generation.sh "$GEN" "$(git rev-parse --short HEAD)" ghcr.io/acme/shop-outbox-worker
 #
 # GENERATION is the number `outbox-worker generation allocate` printed; VERSION

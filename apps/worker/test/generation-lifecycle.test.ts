@@ -16,6 +16,7 @@ import { ensureBuilt, type Run, runCli, spawnCli, waitUntil, workerEnv } from ".
 const db = useTestDatabase();
 const QUIET_MS = 1500;
 const running: Run[] = [];
+const appSessions: pg.Client[] = [];
 
 function retiringWorker(generation: number, port: number): Run {
   const run = spawnCli(
@@ -45,6 +46,7 @@ async function appSession(generation: number): Promise<pg.Client> {
     application_name: `shop-api cutover:g${generation}`,
   });
   await c.connect();
+  appSessions.push(c);
   return c;
 }
 
@@ -75,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(appSessions.map((c) => c.end().catch(() => {})));
   for (const r of running)
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
 });
@@ -171,23 +174,21 @@ describe("per-generation deploy lifecycle (real Postgres, real worker processes)
     p1 = await freePort();
     w1 = retiringWorker(g1, p1);
     await w1.waitForLog((l) => l.msg === "worker running", "g1 running again");
-    const rolledBackApp = await appSession(g1);
-    try {
-      await publish(db.current.pool, g1, "order.placed", 2);
-      await waitUntil(
-        "post-rollback g1 rows handled",
-        async () => (await effectCount(db.current.pool, g1)) === 20,
-      );
-      await new Promise((r) => setTimeout(r, QUIET_MS + 500));
-      expect(w1.child.exitCode).toBeNull();
-      expect(await open(g2)).toBe(2);
-      expect((await status()).orphaned).toEqual([g2]);
-    } finally {
-      await rolledBackApp.end();
-    }
+    // The rolled-back app's pods are back, tagged as publishers of N-1 (open until the end).
+    await appSession(g1);
+    await publish(db.current.pool, g1, "order.placed", 2);
+    await waitUntil(
+      "post-rollback g1 rows handled",
+      async () => (await effectCount(db.current.pool, g1)) === 20,
+    );
+    await new Promise((r) => setTimeout(r, QUIET_MS + 500));
+    expect(w1.child.exitCode).toBeNull();
+    expect(await open(g2)).toBe(2);
+    expect((await status()).orphaned).toEqual([g2]);
   });
 
   it("empties the orphaned generation with its own code (the drain Job), then N-1 serves on", async () => {
+    // While the drain runs generation N is live again; N-1's live publisher keeps N-1 from retiring.
     const r = await runCli(["drain", "--timeout", "30000"], workerEnv(db.current.url, g2, 0));
     expect(r.code, r.stderr).toBe(0);
     expect(await open(g2)).toBe(0);
