@@ -126,7 +126,7 @@ describe.skipIf(!kubectl.ok)(
       expect(spec.podFailurePolicy).toEqual({
         rules: [
           { action: "FailJob", onExitCodes: { containerName: "worker", operator: "In", values: [2] } },
-          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
         ],
       });
     });
