@@ -9,8 +9,12 @@
  * Security, quotas, webhooks), that the image and the Secret exist, and
  * anything the API server defaults or rejects at apply time.
  */
-import { describe, expect, it } from "vitest";
-import { type K8sObject, kubectl, kustomizations, render, validate } from "./kustomize.js";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { K8S, type K8sObject, kubectl, kustomizations, render, validate } from "./kustomize.js";
 
 const dirs = kubectl.ok ? kustomizations() : [];
 const rendered = new Map(dirs.map((d) => [d, render(d)]));
@@ -198,3 +202,32 @@ describe.skipIf(!kubectl.ok)(
     });
   },
 );
+
+describe("deploy/k8s/new-generation.sh", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "cutover-k8s-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  cpSync(K8S, tmp, { recursive: true });
+  const script = (...args: string[]) =>
+    spawnSync("sh", [join(tmp, "new-generation.sh"), ...args], { encoding: "utf8" });
+
+  it("writes exactly the committed example overlay (so the examples are what the script makes)", () => {
+    rmSync(join(tmp, "overlays/gen-42"), { recursive: true });
+    const r = script("42", "7d1e0c4", "ghcr.io/acme/shop-outbox-worker");
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(tmp, "overlays/gen-42/kustomization.yaml"), "utf8")).toBe(
+      readFileSync(join(K8S, "overlays/gen-42/kustomization.yaml"), "utf8"),
+    );
+  });
+
+  it.each([
+    [["0", "abc"], 2, /GENERATION must be a positive integer; got "0"/],
+    [["4x", "abc"], 2, /GENERATION must be a positive integer/],
+    [["43", "a b"], 2, /VERSION must be a tag/],
+    [["43"], 2, /usage:/],
+    [["41", "abc"], 1, /gen-41 exists already: a generation is deployed once/],
+  ])("refuses %j (exit %i)", (args, code, message) => {
+    const r = script(...args);
+    expect(r.status).toBe(code);
+    expect(r.stderr).toMatch(message);
+  });
+});
