@@ -111,7 +111,14 @@ if (existsSync(join(root, WORKER_SOURCES))) {
   for (const a of artifacts.filter((x) => CONFIGURES_WORKER.has(x?.kind) && typeof x.manifest === "string")) {
     const manifestPath = join(root, a.manifest);
     if (!existsSync(manifestPath)) continue;
-    const scanned = a.kind === "compose" ? manifestPath : dirname(manifestPath);
+    // A Kustomize base/ is scanned with its siblings (overlays, hook Jobs): the Kustomize convention.
+    const dir = dirname(manifestPath);
+    const scanned =
+      a.kind === "compose"
+        ? manifestPath
+        : a.kind === "kustomize" && dir.endsWith("/base")
+          ? dirname(dir)
+          : dir;
     for (const f of filesUnder(scanned).filter((f) => /\.(ya?ml|tpl|sh)$/.test(f))) {
       const lines = readFileSync(f, "utf8").split("\n");
       lines.forEach((line, i) => {
