@@ -18,14 +18,14 @@ const QUIET_MS = 1500;
 const running: Run[] = [];
 const appSessions: pg.Client[] = [];
 
-function retiringWorker(generation: number, port: number): Run {
+function retiringWorker(generation: number, port: number, timeoutMs = 120_000): Run {
   const run = spawnCli(
     ["run"],
     workerEnv(db.current.url, generation, port, {
       OUTBOX_WORKER_ID: `g${generation}-${port}`,
       OUTBOX_RETIRE_WHEN_SUPERSEDED: "true",
       OUTBOX_RETIRE_QUIET_MS: String(QUIET_MS),
-      OUTBOX_RETIRE_TIMEOUT_MS: "120000",
+      OUTBOX_RETIRE_TIMEOUT_MS: String(timeoutMs),
       FIXTURE_SLOW_MS: "300",
     }),
   );
@@ -197,5 +197,42 @@ describe("per-generation deploy lifecycle (real Postgres, real worker processes)
     expect(w1.child.exitCode).toBeNull();
     w1.child.kill("SIGTERM");
     expect((await w1.exited).code).toBe(143);
+  });
+});
+
+describe("a superseded generation that does not empty", () => {
+  it("keeps serving past OUTBOX_RETIRE_TIMEOUT_MS, reports itself overdue, and still retires once free", async () => {
+    const old = await allocate("v-overdue-old");
+    const oldPort = await freePort();
+    const oldWorker = retiringWorker(old, oldPort, 3000);
+    await oldWorker.waitForLog((l) => l.msg === "worker running", "old running");
+    const publisher = await appSession(old);
+    const next = await allocate("v-overdue-new");
+    const nextWorker = retiringWorker(next, await freePort());
+    await nextWorker.waitForLog((l) => l.msg === "worker running", "new running");
+
+    const overdue = await oldWorker.waitForLog(
+      (l) =>
+        typeof l.msg === "string" &&
+        l.msg.startsWith("generation superseded longer than OUTBOX_RETIRE_TIMEOUT_MS"),
+      "the overdue error",
+    );
+    expect(overdue).toMatchObject({ level: "error", newer_generation: next, timeout_ms: 3000 });
+    expect(oldWorker.child.exitCode).toBeNull();
+    const metrics = await (await fetch(`http://127.0.0.1:${oldPort}/metrics`)).text();
+    expect(metrics).toMatch(/^outbox_retire_overdue\{[^}]*\} 1$/m);
+    const health = (await (await fetch(`http://127.0.0.1:${oldPort}/health`)).json()) as { retire: unknown };
+    expect(health.retire).toMatchObject({ overdue: true, retired: false, newerGeneration: next });
+    // Events of the old generation published meanwhile are still handled by it.
+    await publish(db.current.pool, old, "order.placed", 2);
+    await waitUntil(
+      "the overdue generation's new rows handled",
+      async () => (await open(old)) === 0 || undefined,
+    );
+
+    await publisher.end();
+    expect(await oldWorker.exited).toEqual({ code: 0, signal: null });
+    nextWorker.child.kill("SIGTERM");
+    expect((await nextWorker.exited).code).toBe(143);
   });
 });
