@@ -120,11 +120,20 @@ if (existsSync(join(root, WORKER_SOURCES))) {
           ? dirname(dir)
           : dir;
     for (const f of filesUnder(scanned).filter((f) => /\.(ya?ml|tpl|sh)$/.test(f))) {
-      const lines = readFileSync(f, "utf8").split("\n");
-      lines.forEach((line, i) => {
+      const text = readFileSync(f, "utf8");
+      // A variable a script inside the manifest itself reads ($NAME, $$NAME in Compose) is that
+      // script's input (e.g. the allocate service's CUTOVER_VERSION), not the worker's.
+      const consumedHere = new Set(
+        [...text.matchAll(/\$\$?\{?((?:OUTBOX|CUTOVER)_[A-Z0-9_]+)/g)].map((m) => m[1]),
+      );
+      text.split("\n").forEach((line, i) => {
+        if (/^\s*#/.test(line)) return; // a comment sets nothing
         // ${VAR} is Compose interpolation from the deploying shell, not the worker's environment.
-        for (const m of line.replace(/\$\{[^}]*\}/g, "").matchAll(VARIABLE)) {
-          if (!known.has(m[1]))
+        for (const m of line
+          .replace(/\$\$?\{[^}]*\}/g, "")
+          .replace(/\$\$?[A-Z0-9_]+/g, "")
+          .matchAll(VARIABLE)) {
+          if (!known.has(m[1]) && !consumedHere.has(m[1]))
             problem(
               `${relative(root, f)}:${i + 1}: ${m[1]} is not a variable the worker reads (${WORKER_SOURCES}); it would be silently ignored`,
             );
