@@ -49,7 +49,16 @@ export class Rig {
 
   async startPublishers(
     n: number,
-    opts: { generation: number; route?: Route; rate?: number; topics?: string; rollbackRatio?: number },
+    opts: {
+      generation: number;
+      route?: Route;
+      /** Overrides route: publish through this URL (e.g. a PgBouncer in front of the rig's database). */
+      databaseUrl?: string;
+      rate?: number;
+      topics?: string;
+      rollbackRatio?: number;
+      prepared?: boolean;
+    },
   ): Promise<Proc[]> {
     const started: Proc[] = [];
     for (let i = 0; i < n; i++) {
@@ -58,11 +67,12 @@ export class Rig {
         {
           id,
           generation: opts.generation,
-          databaseUrl: this.url(opts.route ?? "direct"),
+          databaseUrl: opts.databaseUrl ?? this.url(opts.route ?? "direct"),
           history: join(this.historyDir, `${id}.jsonl`),
           rate: opts.rate ?? scale.rate,
           ...(opts.topics ? { topics: opts.topics } : {}),
           ...(opts.rollbackRatio !== undefined ? { rollbackRatio: opts.rollbackRatio } : {}),
+          ...(opts.prepared !== undefined ? { prepared: opts.prepared } : {}),
         },
         this.logDir,
       );

@@ -39,7 +39,13 @@ const END = "<!-- scoreboard:end -->";
 const ORDER = [
   "worker SIGKILL mid-batch, repeatedly",
   "SIGSTOP past the lease (zombie)",
+  "worker SIGSTOP mid-chunk, fresh events flowing",
+  "one worker's connections partitioned",
+  "chunk connections killed repeatedly",
   "LISTEN connection cut",
+  "LISTEN connection frozen",
+  "publisher frozen in its transaction",
+  "publishers behind PgBouncer (transaction mode)",
   "all connections cut for 10 s",
   "database stalled past the lease",
   "database restarted",
