@@ -58,11 +58,14 @@ export class Rig {
       topics?: string;
       rollbackRatio?: number;
       prepared?: boolean;
+      batch?: number;
+      /** Publisher id suffix, e.g. "b" for batch publishers: g1b0, g1b1, ... */
+      kind?: string;
     },
   ): Promise<Proc[]> {
     const started: Proc[] = [];
     for (let i = 0; i < n; i++) {
-      const id = `g${opts.generation}p${this.pubSeq++}`;
+      const id = `g${opts.generation}${opts.kind ?? "p"}${this.pubSeq++}`;
       const p = spawnPublisher(
         {
           id,
@@ -73,6 +76,7 @@ export class Rig {
           ...(opts.topics ? { topics: opts.topics } : {}),
           ...(opts.rollbackRatio !== undefined ? { rollbackRatio: opts.rollbackRatio } : {}),
           ...(opts.prepared !== undefined ? { prepared: opts.prepared } : {}),
+          ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
         },
         this.logDir,
       );
@@ -86,7 +90,7 @@ export class Rig {
   /** SIGTERM publishers (all, or those of one generation); each finishes its current attempt. */
   async stopPublishers(generation?: number): Promise<void> {
     const which = this.publishers.filter(
-      (p) => generation === undefined || p.name.startsWith(`publisher-g${generation}p`),
+      (p) => generation === undefined || new RegExp(`^publisher-g${generation}[a-z]`).test(p.name),
     );
     await Promise.all(which.map((p) => p.stop()));
   }

@@ -53,7 +53,7 @@ const ORDER = [
   "rolling deploy N -> N+1",
   "rollback drill N+1 -> N",
   "poison, hanging and non-Error handlers",
-  "8 workers x 2 generations, max rate",
+  "2 generations at max rate, workers killed and frozen",
 ];
 
 export function readResults(scaleName: string): ScoreEntry[] {
