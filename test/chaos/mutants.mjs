@@ -72,6 +72,30 @@ const MUTANTS = {
     ],
     scenario: "test/chaos/server-crash.test.ts",
   },
+  // The consumer's sessions lose idle_in_transaction_session_timeout (both
+  // the pool's startup parameter and the chunk's set_config): a frozen
+  // worker's chunk transaction stays open, its locked rows are never reaped.
+  "unbounded-sessions": {
+    file: "consumer/sql.js",
+    edits: [
+      [
+        "set_config('idle_in_transaction_session_timeout', $6, true)",
+        "set_config('cutover.mutant', $6, true)",
+      ],
+    ],
+    also: [
+      { file: "consumer/consumer.js", edits: [["idle_in_transaction_session_timeout: b.sessionMs,", ""]] },
+    ],
+    scenario: "test/chaos/freeze.test.ts -t 'SIGSTOP mid-chunk'",
+  },
+  // A chunk lost to its connection charges an attempt, as before issue 15.
+  "charge-lost-connections": {
+    file: "consumer/outcome.js",
+    edits: [
+      ['if (failure.by === "infrastructure" || failure.by === "shutdown")', 'if (failure.by === "shutdown")'],
+    ],
+    scenario: "test/chaos/freeze.test.ts -t 'killed over and over'",
+  },
 };
 
 const name = process.argv[2];
@@ -89,16 +113,18 @@ rmSync(out, { recursive: true, force: true });
 cpSync(dist, out, { recursive: true });
 // The library finds its migrations at ../migrations from its own files.
 cpSync(join(here, "..", "..", "migrations"), join(here, ".mutants", "migrations"), { recursive: true });
-const file = join(out, m.file);
-let text = readFileSync(file, "utf8");
-for (const [from, to] of m.edits) {
-  if (!text.includes(from)) {
-    process.stderr.write(
-      `mutant ${name}: ${m.file} no longer contains ${JSON.stringify(from)}; update mutants.mjs\n`,
-    );
-    process.exit(1);
+for (const part of [{ file: m.file, edits: m.edits }, ...(m.also ?? [])]) {
+  const file = join(out, part.file);
+  let text = readFileSync(file, "utf8");
+  for (const [from, to] of part.edits) {
+    if (!text.includes(from)) {
+      process.stderr.write(
+        `mutant ${name}: ${part.file} no longer contains ${JSON.stringify(from)}; update mutants.mjs\n`,
+      );
+      process.exit(1);
+    }
+    text = text.replaceAll(from, to);
   }
-  text = text.replaceAll(from, to);
+  writeFileSync(file, text);
 }
-writeFileSync(file, text);
 process.stdout.write(`CHAOS_OUTBOX_DIST=${out} npx vitest run --project chaos ${m.scenario}\n`);

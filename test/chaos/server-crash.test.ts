@@ -64,10 +64,16 @@ describe("database server crashes", () => {
       const runDir = join(rig.dir, "runs");
       mkdirSync(runDir);
       const ids = ["a", "b", "c"].map((n) => `g${gen}-${n}`);
-      for (const id of ids)
-        await rig.startWorker(id, gen, {
-          env: { CHAOS_RUN_LOG: join(runDir, `${id}.jsonl`), LOG_LEVEL: "info", CHAOS_LOG_HANDLED: "1" },
-        });
+      // Started together: one after another, on a loaded machine the first
+      // two burned the whole backlog down before the third was running, and
+      // the crash loop then waited in vain for rows in flight.
+      await Promise.all(
+        ids.map((id) =>
+          rig.startWorker(id, gen, {
+            env: { CHAOS_RUN_LOG: join(runDir, `${id}.jsonl`), LOG_LEVEL: "info", CHAOS_LOG_HANDLED: "1" },
+          }),
+        ),
+      );
 
       const done = async () =>
         (

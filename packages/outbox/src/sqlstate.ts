@@ -7,6 +7,8 @@ export const SqlState = {
   crashShutdown: "57P02",
   cannotConnectNow: "57P03",
   queryCanceled: "57014",
+  lockNotAvailable: "55P03",
+  idleInTransactionTimeout: "25P03",
   serializationFailure: "40001",
   deadlockDetected: "40P01",
   untranslatableCharacter: "22P05",

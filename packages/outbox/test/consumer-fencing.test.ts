@@ -101,6 +101,7 @@ describe("generation fencing", () => {
       release = r;
     });
     let entered = false;
+    let zombiePid = 0;
     const zombie = consumers.create({
       generation: gen,
       workerId: "zombie",
@@ -111,7 +112,9 @@ describe("generation fencing", () => {
         {
           name: "stale.record",
           topics: ["order.placed"],
-          async handle() {
+          async handle(_event, ctx) {
+            const { rows } = await ctx.tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+            zombiePid = rows[0]!.pid;
             entered = true;
             await gate;
             throw new Error("late failure from a worker that lost its row");
@@ -127,6 +130,10 @@ describe("generation fencing", () => {
     const [{ id }] = (await pool.query("SELECT id::text FROM cutover.outbox WHERE generation = $1", [gen]))
       .rows;
     await pool.query("UPDATE cutover.workers SET last_seen = now() - interval '1 hour' WHERE id = 'zombie'");
+    // While its chunk transaction is open, the row is locked and no reaper
+    // takes it. A frozen worker's transaction is ended by the server
+    // (idle_in_transaction_session_timeout); here the test ends it.
+    await pool.query("SELECT pg_terminate_backend($1)", [zombiePid]);
 
     const heir = consumers.create({
       generation: gen,
@@ -138,7 +145,7 @@ describe("generation fencing", () => {
       handlers: [recorder("stale.record")],
     });
     await heir.start();
-    // The heir re-pends and re-claims the row; its handler waits on the zombie's event_handled row lock.
+    // The heir re-pends and re-claims the row.
     await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND claimed_by = 'heir'", [id]);
     release();
     await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id]);

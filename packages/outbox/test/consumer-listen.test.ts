@@ -38,14 +38,17 @@ describe("consumer wake-up", () => {
       for (let round = 0; round < 10; round++) {
         await publishMany(pool, pub, 20, { prefix: `r${round}` });
         if (round === 3 || round === 7) {
-          // The LISTEN connection opens (and after round 3's kill, reopens) in the background:
-          // kill it once it is there, or a loaded machine finds nothing to kill.
-          await waitFor(async () => {
-            const { rows } = await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [
-              `cutover-listen:${c.workerId}`,
-            ]);
-            return rows.length === 1;
-          });
+          // The LISTEN connection killed at round 3 reconnects after a
+          // backoff (100-200 ms) that four rounds of publishing can outrun:
+          // kill only once it is back, or there is no backend to kill (the
+          // flake: `expected [] to deeply equal [ { ok: true } ]`).
+          await waitFor(
+            async () =>
+              c.health().listen.connected &&
+              (await countWhere(pool, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [
+                `cutover-listen:${c.workerId}`,
+              ])) === 1,
+          );
           const { rows } = await pool.query<{ ok: boolean }>(
             "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1",
             [`cutover-listen:${c.workerId}`],

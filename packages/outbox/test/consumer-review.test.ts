@@ -67,7 +67,7 @@ describe("a failed run's ctx.tx writes are rolled back", () => {
 });
 
 describe("eager start: attempt 1 is not proof that no earlier claim is still running", () => {
-  it("a dead row re-queued by retryDead while its earlier run is still open waits for its insert: the handler is not invoked a second time", async () => {
+  it("a dead row re-queued by retryDead while its earlier run is still open is not claimed until that run ended: the handler is not invoked a second time", async () => {
     const pool = db.current.pool;
     const gen = await newGeneration(pool);
     const invoked: Array<{ worker: string; attempt: number }> = [];
@@ -115,8 +115,13 @@ describe("eager start: attempt 1 is not proof that no earlier claim is still run
     expect(await retryDead(pool, { ids: [id] })).toEqual({ requeued: 1 });
     const y = make("review-y");
     await y.start();
-    // Y claimed it at attempt 1; its key insert waits for X's open transaction.
-    await keyInsertBlocked(pool);
+    // X's open chunk transaction still holds the row (KEY SHARE, taken by
+    // its key insert): Y's claim skips it rather than run it beside X.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(
+      (await pool.query("SELECT status, claimed_by, attempts FROM cutover.outbox WHERE id = $1", [id]))
+        .rows[0],
+    ).toEqual({ status: "pending", claimed_by: null, attempts: 0 });
     open();
     // X's run commits its key row (its completion is fenced: the row is Y's
     // now); Y must see the key as handled and skip it, never running the

@@ -157,6 +157,10 @@ export interface PublisherSpec {
   rollbackRatio?: number;
   topics?: string;
   orderingKeys?: number;
+  /** false: unnamed statements (publishing through PgBouncer < 1.21 in transaction mode). */
+  prepared?: boolean;
+  /** Events per transaction (publishBatch when > 1); rate then counts transactions. */
+  batch?: number;
 }
 
 export function spawnPublisher(spec: PublisherSpec, logDir: string): Proc {
@@ -172,6 +176,8 @@ export function spawnPublisher(spec: PublisherSpec, logDir: string): Proc {
       ROLLBACK_RATIO: String(spec.rollbackRatio ?? 0.1),
       TOPICS: spec.topics ?? "chaos.order:1",
       ORDERING_KEYS: String(spec.orderingKeys ?? 0),
+      PREPARED: spec.prepared === false ? "0" : "1",
+      BATCH: String(spec.batch ?? 1),
     },
     logDir,
   );

@@ -4,6 +4,8 @@
  * bytes in flight, both ways, without closing anything), slow (delay every
  * chunk), or cut only the connections whose startup packet carries a given
  * application_name prefix (e.g. the LISTEN connections, `cutover-listen:`).
+ * A stall given a prefix freezes only the matching connections open now: a
+ * partition of those connections, not closed, while new ones flow.
  */
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 
@@ -11,6 +13,8 @@ interface Pair {
   client: Socket;
   upstream: Socket;
   appName: string | undefined;
+  /** Bytes held for this connection alone (frozen by a stall with a prefix). */
+  held: Array<() => void> | undefined;
 }
 
 export interface ChaosProxy {
@@ -19,13 +23,19 @@ export interface ChaosProxy {
   url(url: string): string;
   /** Destroys every open connection (and, with refuseMs, every new one for that long). */
   cut(opts?: { refuseMs?: number; appPrefix?: string }): number;
-  /** Holds all bytes (existing and new connections) until resume(). */
-  stall(): void;
+  /**
+   * Holds all bytes (existing and new connections) until resume(); with
+   * appPrefix, only those of the matching connections open now. Returns how
+   * many connections it froze (all open ones without a prefix).
+   */
+  stall(opts?: { appPrefix?: string }): number;
   /** Delays every chunk in both directions by `ms` (0 to stop). */
   slow(ms: number): void;
   resume(): void;
   /** Open connections, optionally only those whose application_name starts with `appPrefix`. */
   connections(appPrefix?: string): number;
+  /** Like connections(), without those frozen by a stall with a prefix. */
+  liveConnections(appPrefix?: string): number;
   close(): Promise<void>;
 }
 
@@ -54,7 +64,8 @@ export async function startProxy(target: { host?: string; port: number }): Promi
       const write = () => {
         if (!to.destroyed) to.write(chunk);
       };
-      if (stalled) held.push(write);
+      if (pair.held) pair.held.push(write);
+      else if (stalled) held.push(write);
       else if (delayMs > 0) setTimeout(() => (stalled ? held.push(write) : write()), delayMs);
       else write();
     });
@@ -66,7 +77,7 @@ export async function startProxy(target: { host?: string; port: number }): Promi
       return;
     }
     const upstream = tcpConnect({ host: target.host ?? "127.0.0.1", port: target.port });
-    const pair: Pair = { client, upstream, appName: undefined };
+    const pair: Pair = { client, upstream, appName: undefined, held: undefined };
     pairs.add(pair);
     const drop = () => {
       if (!pairs.delete(pair)) return;
@@ -113,8 +124,18 @@ export async function startProxy(target: { host?: string; port: number }): Promi
       }
       return n;
     },
-    stall() {
-      stalled = true;
+    stall(opts = {}) {
+      if (opts.appPrefix === undefined) {
+        stalled = true;
+        return pairs.size;
+      }
+      let n = 0;
+      for (const p of pairs) {
+        if (!matches(p, opts.appPrefix) || p.held) continue;
+        p.held = [];
+        n++;
+      }
+      return n;
     },
     slow(ms: number) {
       delayMs = ms;
@@ -124,9 +145,17 @@ export async function startProxy(target: { host?: string; port: number }): Promi
       delayMs = 0;
       refuseUntil = 0;
       for (const write of held.splice(0)) write();
+      for (const p of pairs) {
+        const mine = p.held;
+        p.held = undefined;
+        for (const write of mine ?? []) write();
+      }
     },
     connections(appPrefix?: string) {
       return [...pairs].filter((p) => matches(p, appPrefix)).length;
+    },
+    liveConnections(appPrefix?: string) {
+      return [...pairs].filter((p) => matches(p, appPrefix) && !p.held).length;
     },
     async close() {
       held.length = 0;

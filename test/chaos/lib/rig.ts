@@ -49,20 +49,34 @@ export class Rig {
 
   async startPublishers(
     n: number,
-    opts: { generation: number; route?: Route; rate?: number; topics?: string; rollbackRatio?: number },
+    opts: {
+      generation: number;
+      route?: Route;
+      /** Overrides route: publish through this URL (e.g. a PgBouncer in front of the rig's database). */
+      databaseUrl?: string;
+      rate?: number;
+      topics?: string;
+      rollbackRatio?: number;
+      prepared?: boolean;
+      batch?: number;
+      /** Publisher id suffix, e.g. "b" for batch publishers: g1b0, g1b1, ... */
+      kind?: string;
+    },
   ): Promise<Proc[]> {
     const started: Proc[] = [];
     for (let i = 0; i < n; i++) {
-      const id = `g${opts.generation}p${this.pubSeq++}`;
+      const id = `g${opts.generation}${opts.kind ?? "p"}${this.pubSeq++}`;
       const p = spawnPublisher(
         {
           id,
           generation: opts.generation,
-          databaseUrl: this.url(opts.route ?? "direct"),
+          databaseUrl: opts.databaseUrl ?? this.url(opts.route ?? "direct"),
           history: join(this.historyDir, `${id}.jsonl`),
           rate: opts.rate ?? scale.rate,
           ...(opts.topics ? { topics: opts.topics } : {}),
           ...(opts.rollbackRatio !== undefined ? { rollbackRatio: opts.rollbackRatio } : {}),
+          ...(opts.prepared !== undefined ? { prepared: opts.prepared } : {}),
+          ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
         },
         this.logDir,
       );
@@ -76,7 +90,7 @@ export class Rig {
   /** SIGTERM publishers (all, or those of one generation); each finishes its current attempt. */
   async stopPublishers(generation?: number): Promise<void> {
     const which = this.publishers.filter(
-      (p) => generation === undefined || p.name.startsWith(`publisher-g${generation}p`),
+      (p) => generation === undefined || new RegExp(`^publisher-g${generation}[a-z]`).test(p.name),
     );
     await Promise.all(which.map((p) => p.stop()));
   }

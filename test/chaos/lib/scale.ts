@@ -21,7 +21,13 @@ export interface Scale {
   /** Load scenario: workers per generation, duration. */
   loadWorkersPerGeneration: number;
   loadMs: number;
+  /** Unthrottled single-event publishers (split over the two generations). */
   loadPublishers: number;
+  /** Unthrottled batch publishers (split over the two generations) and their events per transaction. */
+  loadBatchPublishers: number;
+  loadBatchSize: number;
+  /** A worker is killed or frozen (alternately) this often during the load run. */
+  loadFaultEveryMs: number;
   /** Base environment of every worker process. */
   workerEnv: Record<string, string>;
 }
@@ -38,6 +44,9 @@ const ci: Scale = {
   loadWorkersPerGeneration: 2,
   loadMs: 15_000,
   loadPublishers: 2,
+  loadBatchPublishers: 2,
+  loadBatchSize: 20,
+  loadFaultEveryMs: 6000,
   workerEnv: { HOLD_MS: "5" },
 };
 
@@ -50,9 +59,12 @@ const full: Scale = {
   kills: 10,
   backlogMs: 20_000,
   serverCrashes: 8,
-  loadWorkersPerGeneration: 8,
+  loadWorkersPerGeneration: 3,
   loadMs: 120_000,
   loadPublishers: 4,
+  loadBatchPublishers: 2,
+  loadBatchSize: 20,
+  loadFaultEveryMs: 15_000,
   workerEnv: { HOLD_MS: "5" },
 };
 

@@ -39,7 +39,13 @@ const END = "<!-- scoreboard:end -->";
 const ORDER = [
   "worker SIGKILL mid-batch, repeatedly",
   "SIGSTOP past the lease (zombie)",
+  "worker SIGSTOP mid-chunk, fresh events flowing",
+  "one worker's connections partitioned",
+  "chunk connections killed repeatedly",
   "LISTEN connection cut",
+  "LISTEN connection frozen",
+  "publisher frozen in its transaction",
+  "publishers behind PgBouncer (transaction mode)",
   "all connections cut for 10 s",
   "database stalled past the lease",
   "database restarted",
@@ -47,7 +53,7 @@ const ORDER = [
   "rolling deploy N -> N+1",
   "rollback drill N+1 -> N",
   "poison, hanging and non-Error handlers",
-  "8 workers x 2 generations, max rate",
+  "2 generations at max rate, workers killed and frozen",
 ];
 
 export function readResults(scaleName: string): ScoreEntry[] {

@@ -9,6 +9,7 @@ import {
   type OutboxEvent,
 } from "../handler.js";
 import type { Logger } from "../logger.js";
+import { connectionUnusable, decideOutcome, type Failure, isInfrastructureFailure } from "./outcome.js";
 import type { ClaimedRow, Statements } from "./sql.js";
 
 /** How long a timed-out or aborted handler gets to settle before its query is cancelled, then its backend terminated. */
@@ -39,6 +40,8 @@ export interface ChunkEnv {
   eager: ReadonlySet<HandlerDefinition>;
   events: CatalogLike | undefined;
   handlerTimeoutMs: number;
+  /** Idle, statement and lock timeout of a chunk transaction (bounds.ts), set by its first statement. */
+  sessionMs: number;
   maxAttemptsFor(topic: string, handler: HandlerDefinition | null): number;
   backoffMs(attempt: number): number;
   logger: Logger;
@@ -561,7 +564,7 @@ export async function processChunk(
     if (names.length > 0) {
       const insert = corked(client).query<{ handler_name: string; idempotency_key: string }>(
         env.sql.insertHandled,
-        [names, keys, ids, env.generation],
+        [names, keys, ids, env.generation, env.workerId, String(env.sessionMs)],
       );
       setAhead(state, insert);
       recorded = insert.then((res) => {
@@ -703,17 +706,17 @@ export async function processChunk(
       } else {
         const permanent = failures.find((f) => f.permanent);
         const culprit = permanent ?? first;
-        const limit = env.maxAttemptsFor(event.topic, culprit.handler);
-        const dead = permanent !== undefined || event.attempt >= limit;
-        outcomes.push({
-          kind: dead ? "dead" : "retry",
-          event,
-          handler: culprit.handler.name,
-          error: `${culprit.handler.name}: ${culprit.error}`,
-          retryInMs: dead ? null : env.backoffMs(event.attempt),
-          succeeded: ran,
-          failedHandlers: failures.map((f) => f.handler.name),
-        });
+        outcomes.push(
+          failedOutcome(
+            env,
+            event,
+            { by: "handler", permanent: permanent !== undefined },
+            culprit.handler,
+            `${culprit.handler.name}: ${culprit.error}`,
+            ran,
+            failures.map((f) => f.handler.name),
+          ),
+        );
       }
     }
     outcomes.push(...invalid);
@@ -753,17 +756,18 @@ export async function processChunk(
     if (client) {
       const c = client;
       client = undefined;
-      // A failed ROLLBACK means the connection is unusable: destroy it.
-      await c.query("ROLLBACK").then(
-        () => {
-          c.off("error", onClientError);
-          c.release();
-        },
-        (e: unknown) => {
-          c.off("error", onClientError);
-          c.release(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
+      c.off("error", onClientError);
+      if (connectionUnusable(err)) {
+        // Gone, or no reply in time (a partition): a ROLLBACK would only
+        // wait. The server rolls the transaction back when the session ends.
+        c.release(err instanceof Error ? err : new Error(String(err)));
+      } else {
+        // A failed ROLLBACK means the connection is unusable: destroy it.
+        await c.query("ROLLBACK").then(
+          () => c.release(),
+          (e: unknown) => c.release(e instanceof Error ? e : new Error(String(e))),
+        );
+      }
     }
     const stuck = destroyed instanceof StuckHandler ? destroyed : undefined;
     if (stuck && !env.forced.aborted) {
@@ -776,23 +780,36 @@ export async function processChunk(
       if (isolated) return isolated;
     }
     // Nothing of this chunk committed: release every row it holds (fenced;
-    // if the database is unreachable the lease expires and a reaper re-pends).
+    // if the database is unreachable the lease expires and a reaper
+    // re-pends). Only a stuck handler's own event is charged; a lost
+    // connection, a timeout or a shutdown costs no attempt (outcome.ts).
+    const chunkFailure: Failure = env.forced.aborted
+      ? { by: "shutdown" }
+      : isInfrastructureFailure(err)
+        ? { by: "infrastructure" }
+        : { by: "unknown" };
     const failedOutcomes: Outcome[] = events.map((event) => {
-      if (stuck && stuck.eventId !== event.id) {
-        return { kind: "released", event, error: null };
+      if (stuck && stuck.eventId === event.id) {
+        const handler = env.handlersFor(event.topic).find((h) => h.name === stuck.handler) ?? null;
+        return failedOutcome(
+          env,
+          event,
+          { by: "handler", permanent: false },
+          handler,
+          stuck.message,
+          [],
+          [stuck.handler],
+        );
       }
-      if (env.forced.aborted && !stuck) return { kind: "released", event, error: null };
-      const limit = env.maxAttemptsFor(event.topic, null);
-      const dead = event.attempt >= limit;
-      return {
-        kind: dead ? "dead" : "retry",
+      return failedOutcome(
+        env,
         event,
-        handler: stuck?.handler ?? null,
-        error: stuck ? stuck.message : `chunk failed: ${message(err)}`,
-        retryInMs: dead ? null : env.backoffMs(event.attempt),
-        succeeded: [],
-        failedHandlers: stuck ? [stuck.handler] : [],
-      };
+        stuck ? { by: "infrastructure" } : chunkFailure,
+        null,
+        `chunk failed: ${message(err)}`,
+        [],
+        [],
+      );
     });
     let releasedIds: string[] = [];
     try {
@@ -847,17 +864,15 @@ async function isolateStuck(
   if (!row) return null;
   const event = toEvent(row);
   const handler = env.handlersFor(event.topic).find((h) => h.name === stuck.handler) ?? null;
-  const limit = env.maxAttemptsFor(event.topic, handler);
-  const dead = event.attempt >= limit;
-  const outcome: Outcome = {
-    kind: dead ? "dead" : "retry",
+  const outcome = failedOutcome(
+    env,
     event,
-    handler: stuck.handler,
-    error: stuck.message,
-    retryInMs: dead ? null : env.backoffMs(event.attempt),
-    succeeded: [],
-    failedHandlers: [stuck.handler],
-  };
+    { by: "handler", permanent: false },
+    handler,
+    stuck.message,
+    [],
+    [stuck.handler],
+  );
   let released: string[];
   try {
     released = await release(env, env.pool, [outcome]);
@@ -886,6 +901,39 @@ async function isolateStuck(
     e.outcomes = [...own, ...(e.outcomes ?? [])];
     throw err;
   }
+}
+
+/**
+ * The outcome of an event that did not end done: charged (retry after a
+ * backoff, or dead at its limit) only when a handler failed; otherwise
+ * released with its attempt given back (decideOutcome).
+ */
+function failedOutcome(
+  env: ChunkEnv,
+  event: OutboxEvent,
+  failure: Failure,
+  handler: HandlerDefinition | null,
+  error: string,
+  succeeded: string[],
+  failedHandlers: string[],
+): Outcome {
+  const d = decideOutcome(failure, event.attempt, {
+    maxAttempts: env.maxAttemptsFor(event.topic, handler),
+    backoffMs: env.backoffMs,
+  });
+  if (d.kind === "released") {
+    // A shutdown's release records no error: nothing went wrong with the event.
+    return { kind: "released", event, error: failure.by === "shutdown" ? null : error };
+  }
+  return {
+    kind: d.kind,
+    event,
+    handler: handler?.name ?? null,
+    error,
+    retryInMs: d.kind === "retry" ? d.retryInMs : null,
+    succeeded,
+    failedHandlers,
+  };
 }
 
 async function release(env: ChunkEnv, db: pg.PoolClient | pg.Pool, outcomes: Outcome[]): Promise<string[]> {

@@ -9,6 +9,7 @@ import { channelFor, quoteIdent } from "../identifiers.js";
 import { silentLogger } from "../logger.js";
 import { assertSchemaCurrent } from "../migrate.js";
 import { isConnectionError } from "../sqlstate.js";
+import { type SessionBounds, sessionBounds } from "./bounds.js";
 import {
   CHUNK_TIME_BUDGET_MS,
   type ChunkEnv,
@@ -20,7 +21,7 @@ import {
   SAVEPOINT_BUDGET,
 } from "./chunk.js";
 import { type ConsumerEvents, type ConsumerState, TypedEmitter } from "./events.js";
-import { Listener } from "./listener.js";
+import { LISTEN_QUERY_TIMEOUT_MS, Listener } from "./listener.js";
 import { Loop } from "./loop.js";
 import { type ConsumerMetrics, MetricsRecorder } from "./metrics.js";
 import { type ConsumerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -96,6 +97,8 @@ class OutboxConsumer implements Consumer {
   private readonly emitter = new TypedEmitter();
   private readonly recorder = new MetricsRecorder();
   private readonly sql: Statements;
+  /** Timeouts of every connection this consumer opens (bounds.ts). */
+  private readonly bounds: SessionBounds;
   /** The claim's topic filter; null when some handler subscribes to `*`. */
   private readonly topics: TopicFilter | null;
   /** Every distinct subscription of the handler set, sorted. */
@@ -190,6 +193,25 @@ class OutboxConsumer implements Consumer {
       names: eager.map((h) => h.name),
     };
     this.sql = statements(consumerSql(o.schema, this.topics), o.preparedStatements);
+    this.bounds = sessionBounds(o);
+  }
+
+  /**
+   * Connection settings that keep a frozen peer or a partition from making
+   * anything wait without end (bounds.ts): the server ends an idle or long
+   * transaction of ours, pg fails a statement whose reply never comes, TCP
+   * keepalive finds a dead idle connection.
+   */
+  private connectionBounds(): pg.ClientConfig {
+    const b = this.bounds;
+    return {
+      idle_in_transaction_session_timeout: b.sessionMs,
+      statement_timeout: b.sessionMs,
+      lock_timeout: b.sessionMs,
+      query_timeout: b.queryMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: b.keepAliveMs,
+    };
   }
 
   /** The handlers whose subscriptions match `topic`, in handler order. */
@@ -285,6 +307,7 @@ class OutboxConsumer implements Consumer {
           max: o.concurrency + 3,
           application_name: `cutover:${this.workerId}`.slice(0, 63),
           connectionTimeoutMillis: 10_000,
+          ...this.connectionBounds(),
         });
         this.ownPool = true;
       }
@@ -301,6 +324,12 @@ class OutboxConsumer implements Consumer {
             ...base,
             application_name: `cutover-listen:${this.workerId}`.slice(0, 63),
             connectionTimeoutMillis: 10_000,
+            // A LISTEN connection that stopped answering (a partition, a
+            // frozen proxy) fails pg-listen's periodic check (every
+            // LISTEN_CHECK_MS) within LISTEN_QUERY_TIMEOUT_MS and reconnects;
+            // the poll covers meanwhile. It only ever runs trivial statements.
+            ...this.connectionBounds(),
+            query_timeout: LISTEN_QUERY_TIMEOUT_MS,
           },
           channelFor(o.schema, this.generation),
           {
@@ -610,6 +639,7 @@ class OutboxConsumer implements Consumer {
       eager: this.eager.handlers,
       events: o.events,
       handlerTimeoutMs: o.handlerTimeoutMs,
+      sessionMs: this.bounds.sessionMs,
       maxAttemptsFor: (topic, handler) => {
         if (handler?.maxAttempts !== undefined) return handler.maxAttempts;
         const hs = this.handlersFor(topic);

@@ -6,6 +6,11 @@ import pgListen, { type Subscriber } from "pg-listen";
 const createSubscriber = ((pgListen as unknown as { default?: typeof pgListen }).default ??
   pgListen) as unknown as typeof import("pg-listen").default;
 
+/** How often pg-listen checks the LISTEN connection with a query. */
+export const LISTEN_CHECK_MS = 15_000;
+/** The LISTEN connection's query_timeout: a check with no reply by then means the connection is dead. */
+export const LISTEN_QUERY_TIMEOUT_MS = 5000;
+
 export interface ListenerHooks {
   /** A notification arrived (a hint only: its payload is ignored). */
   onNotify(): void;
@@ -63,7 +68,7 @@ export class Listener {
         if (this.stopping) throw new Error("listener stopped");
         return this.delay(attempt);
       },
-      paranoidChecking: 15_000,
+      paranoidChecking: LISTEN_CHECK_MS,
       parse: (s: string) => s,
     });
     this.sub = sub;

@@ -102,10 +102,29 @@ RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.
      * pairs it did NOT insert (recorded before: that handler ran already).
      * Returning the exceptions instead of the inserted rows keeps the usual
      * answer empty instead of one row per event.
+     *
+     * The chunk's first statement, so it also bounds the transaction
+     * (bounds.ts): `cfg` sets this transaction's idle, statement and lock
+     * timeouts to $6 ms (for a pool the consumer did not open, whose sessions
+     * lack them), and `lk` takes a KEY SHARE lock on the chunk's rows still
+     * in flight under worker $5. The reaper skips locked rows, so it never
+     * re-pends a row whose chunk transaction, with its uncommitted keys, is
+     * still open: a worker frozen mid-chunk delays no one on its keys, and
+     * loses its rows once the server ended its transaction. KEY SHARE does
+     * not block the lease extension or the fenced updates (no key changes).
+     * The InitPlans run before the first insert, so lock_timeout applies to it.
      */
-    insertHandled: `WITH ins AS (
+    insertHandled: `WITH cfg AS MATERIALIZED (
+  SELECT set_config('idle_in_transaction_session_timeout', $6, true) AS a,
+    set_config('statement_timeout', $6, true) AS b, set_config('lock_timeout', $6, true) AS c
+), lk AS MATERIALIZED (
+  SELECT o.id FROM ${s}.outbox o
+  WHERE o.id = ANY($3::bigint[]) AND o.generation = $4 AND o.status = 'in_flight' AND o.claimed_by = $5
+  FOR KEY SHARE OF o
+), ins AS (
   INSERT INTO ${s}.event_handled (handler_name, idempotency_key, event_id, generation)
   SELECT h, k, e, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, k, e)
+  WHERE (SELECT count(*) FROM cfg) + (SELECT count(*) FROM lk) >= 0
   ORDER BY h, k
   ON CONFLICT (handler_name, idempotency_key) DO NOTHING
   RETURNING handler_name, idempotency_key
@@ -157,7 +176,11 @@ WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND cl
      * Re-pends (or, at the attempt limit, deads) in-flight rows of generation
      * $1 whose lease expired or whose owner is exited, stale or unknown.
      * Attempt limits come as ($4 LIKE patterns, $5 limits): a row's limit is
-     * the largest of the patterns its topic matches, default $3.
+     * the largest of the patterns its topic matches, default $3. A reaped row
+     * keeps its available_at, so it is claimed before the rows published
+     * after it (claims go in (available_at, id) order), not behind the backlog.
+     * Rows a chunk transaction still holds (KEY SHARE, insertHandled) are
+     * skipped until that transaction ends.
      */
     reap: `WITH r AS (
   SELECT o.id, o.claimed_by,
@@ -176,7 +199,7 @@ WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND cl
 )
 UPDATE ${s}.outbox o
 SET status = CASE WHEN o.attempts >= coalesce((SELECT max(m) FROM lim WHERE o.topic LIKE lim.p), $3) THEN 'dead' ELSE 'pending' END,
-    available_at = now(),
+    available_at = least(o.available_at, now()),
     last_error = 'reaped from worker ' || coalesce(r.claimed_by, '?') || ': ' || r.why,
     processed_at = CASE WHEN o.attempts >= coalesce((SELECT max(m) FROM lim WHERE o.topic LIKE lim.p), $3) THEN now() ELSE NULL END,
     claimed_by = NULL, lease_expires_at = NULL
