@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
+import type { ChangeSets } from "./config.js";
 
 /** A path argument that matched nothing, or a --since ref git cannot resolve: exit 2. */
 export class UsageError extends Error {
@@ -133,15 +134,77 @@ export function collectFiles(args: readonly string[], cwd: string): string[] {
       for (const e of entries) found.add(e);
     } else found.add(abs);
   }
-  // Same order as compareMigrationNames on the base names, then the full path; the keys are
-  // computed once per file instead of once per comparison.
-  const keyed = [...found].map((path) => {
-    const name = path.slice(path.lastIndexOf(sep) + 1);
-    return { path, name, prefix: prefixValue(name) };
+  return sortMigrations([...found]);
+}
+
+/**
+ * Migration order. A file named like its siblings in other folders (Prisma's
+ * `<folder>/migration.sql`, Diesel's `<folder>/up.sql`) is ordered by its
+ * folder's name, as those migrators order their folders; other files by their
+ * own name. Names compare by compareMigrationNames, then the full path. Keys
+ * are computed once per file instead of once per comparison.
+ */
+export function sortMigrations(paths: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const p of paths) {
+    const name = p.slice(p.lastIndexOf(sep) + 1);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const keyed = paths.map((path) => {
+    const slash = path.lastIndexOf(sep);
+    let name = path.slice(slash + 1);
+    // Segment-wise, never "folder/name" as one string: "a_b/x" vs "a/x" must compare "a_b" with
+    // "a", or "_" and "/" decide the order (Prisma sorts folder names).
+    let sub = "";
+    if ((counts.get(name) ?? 0) > 1 && slash > 0) {
+      sub = name;
+      name = path.slice(path.lastIndexOf(sep, slash - 1) + 1, slash);
+    }
+    return { path, name, sub, prefix: prefixValue(name) };
   });
-  keyed.sort((a, b) => a.prefix - b.prefix || collate(a.name, b.name) || a.path.localeCompare(b.path));
+  keyed.sort(
+    (a, b) =>
+      a.prefix - b.prefix ||
+      collate(a.name, b.name) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+      collate(a.sub, b.sub) ||
+      a.path.localeCompare(b.path),
+  );
   return keyed.map((k) => k.path);
 }
+
+/**
+ * The change set each file belongs to, as a key (files in migration order;
+ * consecutive files with the same key form one change set; undefined: the
+ * file is a change set of its own). See Config.changeSets.
+ */
+export function changeSetKeys(paths: readonly string[], setting: ChangeSets): (string | undefined)[] {
+  if (setting === "file") return paths.map(() => undefined);
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf(sep) + 1);
+  const nameOf = (p: string) => p.slice(p.lastIndexOf(sep) + 1);
+  if (setting === "folder") return paths.map(dirOf);
+  if (typeof setting === "object") {
+    const re = new RegExp(setting.pattern);
+    return paths.map((p) => {
+      const m = re.exec(nameOf(p));
+      return m ? dirOf(p) + (m[1] ?? m[0]) : undefined;
+    });
+  }
+  const names = new Map<string, number>();
+  for (const p of paths) names.set(nameOf(p), (names.get(nameOf(p)) ?? 0) + 1);
+  return paths.map((p) => {
+    const name = nameOf(p);
+    // popx (Ory): <yyyymmddhhmmss><step:6>_<name>[.<dialect>][.autocommit].up.sql, one version
+    // written as several steps.
+    const popx = POPX.exec(name);
+    if (popx) return dirOf(p) + popx[1];
+    // A folder per migration: the file shares its name with files in other folders.
+    if ((names.get(name) ?? 0) > 1) return dirOf(p);
+    return undefined;
+  });
+}
+
+const POPX = /^(\d{14})\d{6}_[^.]+(?:\.[a-z0-9]+)?(?:\.autocommit)?\.up\.sql$/;
 
 /** Display form of a path: relative to cwd when inside it, with forward slashes. */
 export function displayPath(abs: string, cwd: string): string {
