@@ -140,8 +140,8 @@ export function collectFiles(args: readonly string[], cwd: string): string[] {
 /**
  * Migration order. A file named like its siblings in other folders (Prisma's
  * `<folder>/migration.sql`, Diesel's `<folder>/up.sql`) is ordered by its
- * folder's name, as those migrators order their folders; other files by their
- * own name. Names compare by compareMigrationNames, then the full path. Keys
+ * folder's name in byte order, as those migrators order their folders; other
+ * files by their own name. Names compare by compareMigrationNames, then the full path. Keys
  * are computed once per file instead of once per comparison.
  */
 export function sortMigrations(paths: readonly string[]): string[] {
@@ -160,17 +160,24 @@ export function sortMigrations(paths: readonly string[]): string[] {
       sub = name;
       name = path.slice(path.lastIndexOf(sep, slash - 1) + 1, slash);
     }
-    return { path, name, sub, prefix: prefixValue(name) };
+    // Prisma and Diesel order their folders by name, byte by byte: "20250625_x" runs between
+    // "20250604085536_y" and "20250704170658_z", not first as its shorter number would have it.
+    return { path, name, sub, prefix: sub === "" ? prefixValue(name) : 0 };
   });
-  keyed.sort(
-    (a, b) =>
-      a.prefix - b.prefix ||
-      collate(a.name, b.name) ||
-      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
-      collate(a.sub, b.sub) ||
-      a.path.localeCompare(b.path),
+  keyed.sort((a, b) =>
+    a.sub !== "" && b.sub !== ""
+      ? byteOrder(a.name, b.name) || collate(a.sub, b.sub) || a.path.localeCompare(b.path)
+      : a.prefix - b.prefix ||
+        collate(a.name, b.name) ||
+        byteOrder(a.name, b.name) ||
+        collate(a.sub, b.sub) ||
+        a.path.localeCompare(b.path),
   );
   return keyed.map((k) => k.path);
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

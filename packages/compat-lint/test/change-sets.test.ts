@@ -72,14 +72,19 @@ describe("folder-per-migration order", () => {
       "p/20230101000000_add_more/migration.sql": "SELECT 1;",
       "p/20230101000000_addx/migration.sql": "SELECT 1;",
       "p/20221231000000_first/migration.sql": "SELECT 1;",
+      "p/20230101_short/migration.sql": "SELECT 1;",
+      "p/20230102000000_next/migration.sql": "SELECT 1;",
     });
     const names = collectFiles(["p/*/migration.sql"], dir).map((p) => p.slice(dir.length + 3));
-    // Prisma sorts the folder names: "…_add" < "…_add_more" < "…_addx" (byte order).
+    // Prisma sorts the folder names in byte order: "…_add" < "…_add_more" < "…_addx", and a
+    // shorter timestamp where its characters put it (langfuse's 20250625_add_pivot_table_charttype).
     expect(names).toEqual([
       "20221231000000_first/migration.sql",
       "20230101000000_add/migration.sql",
       "20230101000000_add_more/migration.sql",
       "20230101000000_addx/migration.sql",
+      "20230101_short/migration.sql",
+      "20230102000000_next/migration.sql",
     ]);
   });
 });
