@@ -216,7 +216,8 @@ function judge(d, before, after) {
   let x;
   switch (d.ruleId) {
     case "drop-column": {
-      if (!(x = m(/^dropping column (.+)\.([^.;]+);/))) break;
+      x = m(/^dropping column (.+)\.([^.;]+);/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       const was = column(before, t, c);
       const now = column(after, t, c);
@@ -226,7 +227,8 @@ function judge(d, before, after) {
       return right(`${t}.${c} (${was.type}) is gone after the change set`);
     }
     case "rename-column": {
-      if (!(x = m(/^renaming column (.+)\.([^.]+) to ([^;]+);/))) break;
+      x = m(/^renaming column (.+)\.([^.]+) to ([^;]+);/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       if (!column(before, t, c)) return wrong(`${t}.${c} did not exist before the change set`);
       if (column(after, t, c)) return wrong(`${t}.${c} is still there after the change set`);
@@ -235,7 +237,8 @@ function judge(d, before, after) {
     case "drop-table":
     case "rename-table":
     case "drop-view": {
-      if (!(x = m(/^(?:dropping (?:table|view)|renaming) ([^ ;]+)/))) break;
+      x = m(/^(?:dropping (?:table|view)|renaming) ([^ ;]+)/);
+      if (!x) break;
       const t = unq(x[1]);
       const was = before.relations.get(t);
       const now = after.relations.get(t);
@@ -247,7 +250,8 @@ function judge(d, before, after) {
       return right(`${t} is back after the change set without ${lost.join(", ")} (or with another type)`);
     }
     case "drop-not-null": {
-      if (!(x = m(/^DROP NOT NULL on (.+)\.([^.;]+);/))) break;
+      x = m(/^DROP NOT NULL on (.+)\.([^.;]+);/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       const was = column(before, t, c);
       const now = column(after, t, c);
@@ -258,8 +262,8 @@ function judge(d, before, after) {
     }
     case "set-not-null":
     case "add-required-column": {
-      if (!(x = m(/^(?:SET NOT NULL on (?:existing column )?|adding NOT NULL column )([^ ;,]+)\.([^ .;,]+)/)))
-        break;
+      x = m(/^(?:SET NOT NULL on (?:existing column )?|adding NOT NULL column )([^ ;,]+)\.([^ .;,]+)/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       if (!before.relations.has(t)) return wrong(`${t} did not exist before the change set`);
       const was = column(before, t, c);
@@ -276,7 +280,8 @@ function judge(d, before, after) {
     }
     case "drop-default":
     case "change-default": {
-      if (!(x = m(/^(?:dropping|changing) the default of (.+)\.([^.;]+);/))) break;
+      x = m(/^(?:dropping|changing) the default of (.+)\.([^.;]+);/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       const was = column(before, t, c);
       const now = column(after, t, c);
@@ -287,12 +292,10 @@ function judge(d, before, after) {
     case "drop-unique-constraint": {
       let t;
       let c;
-      if ((x = m(/^dropping unique (?:index|constraint|key) (\S+) on ([^(]+)\(([^)]+)\)/)))
-        [t, c] = [unq(x[2]), cols(x[3])];
-      else if (
-        (x = m(/^dropping (?:PRIMARY KEY|UNIQUE) constraint \S+ of ([^;]+);.*ON CONFLICT \(([^)]+)\)/))
-      )
-        [t, c] = [unq(x[1]), cols(x[2])];
+      const a = m(/^dropping unique (?:index|constraint|key) (\S+) on ([^(]+)\(([^)]+)\)/);
+      const b = m(/^dropping (?:PRIMARY KEY|UNIQUE) constraint \S+ of ([^;]+);.*ON CONFLICT \(([^)]+)\)/);
+      if (a) [t, c] = [unq(a[2]), cols(a[3])];
+      else if (b) [t, c] = [unq(b[1]), cols(b[2])];
       else break;
       const still = (after.uniques.get(t) ?? []).find((u) => sameSet(u.cols, c));
       if (still) return wrong(`${t}(${c.join(", ")}) is still unique after the change set (${still.index})`);
@@ -302,7 +305,8 @@ function judge(d, before, after) {
       );
     }
     case "unique-on-existing-column": {
-      if (!(x = m(/^unique (?:index|constraint|key) on existing columns? ([^(]+)\(([^)]+)\)/))) break;
+      x = m(/^unique (?:index|constraint|key) on existing columns? ([^(]+)\(([^)]+)\)/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), cols(x[2])];
       if (!before.relations.has(t)) return wrong(`${t} did not exist before the change set`);
       if (!c.every((k) => column(before, t, k)))
@@ -313,7 +317,8 @@ function judge(d, before, after) {
       return right(`${t}(${c.join(", ")}) existed and was not unique before the change set`);
     }
     case "foreign-key-on-existing-column": {
-      if ((x = m(/^redefining the FOREIGN KEY on columns? ([^(]+)\(([^)]+)\) referencing ([^ :;]+)/))) {
+      x = m(/^redefining the FOREIGN KEY on columns? ([^(]+)\(([^)]+)\) referencing ([^ :;]+)/);
+      if (x) {
         const [t, c, ref] = [unq(x[1]), cols(x[2]), unq(x[3]).split(".").pop()];
         const find = (cat) => cat.fks.find((f) => f.table === t && sameSet(f.cols, c) && f.ref === ref);
         const [a, b] = [find(before), find(after)];
@@ -321,7 +326,8 @@ function judge(d, before, after) {
         if (b && b.def === a.def) return wrong(`the foreign key is ${a.def} before and after`);
         return right(`the foreign key was ${a.def}, after the change set ${b?.def ?? "gone"}`);
       }
-      if (!(x = m(/^adding FOREIGN KEY on existing columns? ([^(]+)\(([^)]+)\) referencing ([^ ;]+)/))) break;
+      x = m(/^adding FOREIGN KEY on existing columns? ([^(]+)\(([^)]+)\) referencing ([^ ;]+)/);
+      if (!x) break;
       const [t, c, ref] = [unq(x[1]), cols(x[2]), unq(x[3])];
       if (!before.relations.has(t)) return wrong(`${t} did not exist before the change set`);
       if (!c.every((k) => column(before, t, k)))
@@ -333,7 +339,8 @@ function judge(d, before, after) {
       return right(`${t}(${c.join(", ")}) existed without a foreign key to ${ref}`);
     }
     case "incompatible-type-change": {
-      if (!(x = m(/^changing (.+)\.([^. ]+) from (.+) to (.+) breaks/))) break;
+      x = m(/^changing (.+)\.([^. ]+) from (.+) to (.+) breaks/);
+      if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       const was = column(before, t, c);
       const now = column(after, t, c);
@@ -357,14 +364,16 @@ function judge(d, before, after) {
       return right(`${t}.${c} changed from ${was.type} to ${now.type}`);
     }
     case "rename-constraint": {
-      if (!(x = m(/constraint (\S+) of ([^ ;]+) to/))) break;
+      x = m(/constraint (\S+) of ([^ ;]+) to/);
+      if (!x) break;
       const [name, t] = [unq(x[1]), unq(x[2])];
       const now = [...after.constraints.values()].some((cs) => cs.has(name));
       if (now) return wrong(`a constraint ${name} still exists after the change set`);
       return right(`constraint ${name} of ${t} is gone after the change set`);
     }
     case "drop-type": {
-      if (!(x = m(/^(?:dropping type|renaming) ([^ ;]+)/))) break;
+      x = m(/^(?:dropping type|renaming) ([^ ;]+)/);
+      if (!x) break;
       const t = unq(x[1]);
       const was = before.types.get(t);
       const now = after.types.get(t);
@@ -374,7 +383,8 @@ function judge(d, before, after) {
       return right(`type ${t} is gone (or lost labels) after the change set`);
     }
     case "check-on-existing-column": {
-      if (!(x = m(/ on ([^ (.;]+)[(.]/))) break;
+      x = m(/ on ([^ (.;]+)[(.]/);
+      if (!x) break;
       const t = unq(x[1]);
       if (!before.relations.has(t)) return wrong(`${t} did not exist before the change set`);
       const had = new Set([...(before.constraints.get(t)?.values() ?? [])].map((c) => c.def));
