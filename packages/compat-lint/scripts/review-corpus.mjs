@@ -262,13 +262,17 @@ function judge(d, before, after) {
     }
     case "set-not-null":
     case "add-required-column": {
-      x = m(/^(?:SET NOT NULL on (?:existing column )?|adding NOT NULL column )([^ ;,]+)\.([^ .;,]+)/);
+      x = m(
+        /^(?:SET NOT NULL on (?:existing column )?|(?:re-)?adding NOT NULL column )([^ ;,]+)\.([^ .;,]+)/,
+      );
       if (!x) break;
       const [t, c] = [unq(x[1]), unq(x[2])];
       if (!before.relations.has(t)) return wrong(`${t} did not exist before the change set`);
       const was = column(before, t, c);
       const now = column(after, t, c);
       if (!now?.notNull) return wrong(`${t}.${c} is not NOT NULL after the change set`);
+      if (d.message.startsWith("re-adding") && was && now.type !== was.type)
+        return right(`${t}.${c} was ${was.type} and is ${now.type} after the change set`);
       if (was?.notNull) return wrong(`${t}.${c} was NOT NULL before the change set`);
       if (!was && now.def !== null)
         return wrong(`${t}.${c} is new and has a DEFAULT (${now.def}) old INSERTs get`);

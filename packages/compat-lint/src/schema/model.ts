@@ -108,6 +108,12 @@ export interface RelationModel {
    * actions, or under another name) is judged against it.
    */
   droppedConstraints?: { constraint: ConstraintModel; by: Origin }[];
+  /**
+   * Columns old code knew that a file of the change set dropped or renamed away (as they were,
+   * with that file's origin): a column of the same name added back in the change set is one old
+   * code already writes (see replacedColumn).
+   */
+  droppedColumns?: { column: ColumnModel; by: Origin }[];
   /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
   seq: number;
   /** Row-level security policies by name. */
@@ -366,4 +372,22 @@ export function inModel(model: SchemaModel, rel: RelationModel): boolean {
 /** Whether an object is new in this change set (unknown objects are not). */
 export function isNew(o: { origin: Origin } | undefined): boolean {
   return o?.origin.inChangeSet === true;
+}
+
+/**
+ * The column old code knew by `name` on `relation`, when a file of the change set dropped it or
+ * renamed it away (so a column of that name now is a replacement): old INSERTs still write it
+ * by that name, whatever the new column's origin says.
+ */
+export function replacedColumn(relation: RelationModel | undefined, name: string): ColumnModel | undefined {
+  return relation?.droppedColumns?.find((d) => d.by.inChangeSet && d.column.name === name)?.column;
+}
+
+/** Records, for replacedColumn, that `origin` drops or renames away `column` of `relation`. */
+export function noteDroppedColumn(relation: RelationModel, column: ColumnModel, origin: Origin): void {
+  if (!origin.inChangeSet || column.origin.inChangeSet) return;
+  const kept = (relation.droppedColumns ?? []).filter(
+    (d) => d.by.inChangeSet && d.column.name !== column.name,
+  );
+  relation.droppedColumns = [...kept, { column: { ...column }, by: origin }];
 }

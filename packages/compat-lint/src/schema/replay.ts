@@ -40,6 +40,7 @@ import {
   type IndexModel,
   inModel,
   key,
+  noteDroppedColumn,
   type Origin,
   type PolicyClause,
   type PolicyModel,
@@ -52,7 +53,7 @@ import {
   UNKNOWN_TYPE,
   type Volatility,
 } from "./model.js";
-import { isSerial, type SqlType, sqlType } from "./sql-type.js";
+import { isSerial, type SqlType, sameType, sqlType } from "./sql-type.js";
 
 /**
  * Replays one statement into the schema model. Replay is best effort by
@@ -216,11 +217,23 @@ function setConfigSearchPath(body: Record<string, unknown>): string[] | undefine
  * The model's fingerprint of a DEFAULT expression. `DEFAULT NULL` (cast or
  * not) is no default at all: an INSERT that omits the column stores NULL.
  */
-export function defaultKey(node: Node | undefined): string | undefined {
+export function defaultKey(node: Node | undefined, columnType?: SqlType): string | undefined {
   let n = node;
   for (let c = nodeOf<{ arg?: Node }>(n, "TypeCast"); c; c = nodeOf<{ arg?: Node }>(n, "TypeCast")) n = c.arg;
   if (nodeOf<{ isnull?: boolean }>(n, "A_Const")?.isnull) return undefined;
-  return exprKey(node);
+  // Postgres coerces a default to its column's type when it stores it, so a cast to that very
+  // type changes nothing: `SET DEFAULT 'UNKNOWN'::"Severity"` on a "Severity" column restores
+  // `DEFAULT 'UNKNOWN'` (Prisma writes the one, enum rebuilds the other).
+  let e = node;
+  for (
+    let c = nodeOf<{ arg?: Node; typeName?: TypeName }>(e, "TypeCast");
+    c && columnType;
+    c = nodeOf<{ arg?: Node; typeName?: TypeName }>(e, "TypeCast")
+  ) {
+    if (!sameType(sqlType(c.typeName), columnType)) break;
+    e = c.arg;
+  }
+  return exprKey(e);
 }
 
 /** Where an object the model never saw is taken to come from: before the change set. */
@@ -363,6 +376,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.columns.clear();
   rel.constraints.clear();
   rel.droppedConstraints = undefined;
+  rel.droppedColumns = undefined;
   rel.policies.clear();
   rel.rowSecurity = undefined;
   setDependsOn(rel, []);
@@ -669,7 +683,7 @@ function addColumn(
     type: sqlType(def.typeName),
     // serial implies NOT NULL.
     notNull: def.is_not_null === true || serial,
-    defaultKey: serial ? "nextval" : defaultKey(def.raw_default),
+    defaultKey: serial ? "nextval" : defaultKey(def.raw_default, sqlType(def.typeName)),
     nullDefault: def.raw_default !== undefined && defaultKey(def.raw_default) === undefined,
     generated: def.generated !== undefined && def.generated !== "",
     identityAlways: false,
@@ -748,7 +762,7 @@ function dropSequence(model: SchemaModel, col: ColumnModel): void {
 
 /** A column's DEFAULT clause (undefined: DROP DEFAULT). */
 function setDefault(col: ColumnModel, expr: Node | undefined): void {
-  col.defaultKey = defaultKey(expr);
+  col.defaultKey = defaultKey(expr, col.type);
   col.nullDefault = expr !== undefined && col.defaultKey === undefined;
 }
 
@@ -916,6 +930,7 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
       }
       case "AT_DropColumn":
         if (col) {
+          noteDroppedColumn(rel, col, origin);
           rel.columns.delete(col.name);
           dropSequence(model, col);
         }
@@ -1035,9 +1050,13 @@ function renameEntry<T extends { name: string }>(
 function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
   const newname = r.newname ?? "";
   switch (r.renameType) {
-    case "OBJECT_COLUMN":
-      renameEntry(relationFor(model, fromRangeVar(r.relation)).columns, r.subname, newname);
+    case "OBJECT_COLUMN": {
+      const rel = relationFor(model, fromRangeVar(r.relation));
+      const col = r.subname !== undefined ? rel.columns.get(r.subname) : undefined;
+      if (col) noteDroppedColumn(rel, col, origin);
+      renameEntry(rel.columns, r.subname, newname);
       return;
+    }
     case "OBJECT_TABLE":
     case "OBJECT_VIEW":
     case "OBJECT_MATVIEW":
