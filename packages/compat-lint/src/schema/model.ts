@@ -114,6 +114,8 @@ export interface RelationModel {
    * code already writes (see replacedColumn).
    */
   droppedColumns?: { column: ColumnModel; by: Origin }[];
+  /** Unique indexes a file of the change set dropped (like droppedConstraints). */
+  droppedIndexes?: { index: IndexModel; by: Origin }[];
   /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
   seq: number;
   /** Row-level security policies by name. */

@@ -85,7 +85,7 @@ export function replay(
       createIndex(model, b as IndexStmt, origin);
       return;
     case "DropStmt":
-      drop(model, b as DropStmt);
+      drop(model, b as DropStmt, origin);
       return;
     case "CreateEnumStmt":
       addType(
@@ -377,6 +377,7 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.constraints.clear();
   rel.droppedConstraints = undefined;
   rel.droppedColumns = undefined;
+  rel.droppedIndexes = undefined;
   rel.policies.clear();
   rel.rowSecurity = undefined;
   setDependsOn(rel, []);
@@ -1378,7 +1379,7 @@ function dropRelation(model: SchemaModel, rel: RelationModel): void {
     if (idx.relation === k) model.indexes.delete(key(idx.schema, idx.name));
 }
 
-function drop(model: SchemaModel, d: DropStmt): void {
+function drop(model: SchemaModel, d: DropStmt, origin: Origin): void {
   if (d.behavior === "DROP_CASCADE") {
     for (const rel of cascadeDependents(model, droppedRelations(model, d))) dropRelation(model, rel);
   }
@@ -1407,6 +1408,11 @@ function drop(model: SchemaModel, d: DropStmt): void {
       case "OBJECT_INDEX": {
         const idx = model.index(q.schema, q.name);
         if (idx) model.indexes.delete(key(idx.schema, idx.name));
+        const rel = idx?.unique && origin.inChangeSet ? model.relations.get(idx.relation) : undefined;
+        if (rel && idx) {
+          const kept = (rel.droppedIndexes ?? []).filter((x) => x.by.inChangeSet);
+          rel.droppedIndexes = [...kept, { index: idx, by: origin }];
+        }
         break;
       }
       case "OBJECT_TYPE":

@@ -1,0 +1,82 @@
+import { lintSources } from "@cutover/compat-lint";
+import { describe, expect, it } from "vitest";
+import { ids } from "./helpers.js";
+
+/**
+ * Minimal cases of the false-positive classes the real-world corpora showed (issue 17,
+ * test/corpus-real): the first file is the history, the second the change set under review.
+ */
+const files = (...sqls: string[]) =>
+  lintSources(sqls.map((content, i) => ({ path: `${i + 1}.sql`, content, inChangeSet: i > 0 })));
+
+describe("false-positive classes from real histories", () => {
+  it("a unique index swapped for a PRIMARY KEY over the same columns keeps old ON CONFLICT (cols) working", async () => {
+    const base = `CREATE TABLE s (id text NOT NULL, project_id text NOT NULL);
+CREATE UNIQUE INDEX s_id_project_id_key ON s (id, project_id);`;
+    const swapped = await files(
+      base,
+      `DROP INDEX s_id_project_id_key;\nALTER TABLE s ADD CONSTRAINT s_pkey PRIMARY KEY (id, project_id);`,
+    );
+    expect(ids(swapped, "error")).toEqual([]);
+    // Over fewer columns, old ON CONFLICT (id, project_id) has no arbiter any more.
+    const narrowed = await files(
+      base,
+      `DROP INDEX s_id_project_id_key;\nALTER TABLE s ADD PRIMARY KEY (id);`,
+    );
+    expect(ids(narrowed, "error")).toContain("drop-unique-constraint");
+  });
+
+  it("a unique key widened by a column, or an index over a superset of an existing unique index, rejects nothing new", async () => {
+    const base = `CREATE TABLE d (domain text, org text);\nCREATE UNIQUE INDEX d_domain_key ON d (domain);`;
+    const widened = await files(
+      base,
+      `DROP INDEX d_domain_key;\nCREATE UNIQUE INDEX d_org_domain_key ON d (org, domain);\nCREATE UNIQUE INDEX d_domain_verified ON d (domain) WHERE org IS NOT NULL;`,
+    );
+    expect(ids(widened, "error")).toEqual(["drop-unique-constraint"]);
+    const superset = await files(base, `CREATE UNIQUE INDEX d_domain_org_key ON d (domain, org);`);
+    expect(ids(superset, "error")).toEqual([]);
+    // An earlier file's drop does not count: old code may have written duplicates since.
+    const later = await files(
+      `${base}\nDROP INDEX d_domain_key;`,
+      `CREATE UNIQUE INDEX d2 ON d (org, domain);`,
+    );
+    expect(ids(later, "error")).toEqual(["unique-on-existing-column"]);
+  });
+
+  it("a NOT NULL column replaced under its name (type change by drop-and-add) is one old INSERTs write", async () => {
+    const base = "CREATE TABLE p (id int, prompt text NOT NULL, note text);";
+    const replaced = await files(
+      base,
+      `ALTER TABLE p ADD COLUMN j jsonb;\nALTER TABLE p DROP COLUMN prompt;\nALTER TABLE p RENAME COLUMN j TO prompt;\nALTER TABLE p ALTER COLUMN prompt SET NOT NULL;`,
+    );
+    expect(ids(replaced, "error")).toEqual(["drop-column"]);
+    const nullable = await files(
+      base,
+      `ALTER TABLE p DROP COLUMN note;\nALTER TABLE p ADD COLUMN note text;\nALTER TABLE p ALTER COLUMN note SET NOT NULL;`,
+    );
+    expect(ids(nullable, "error")).toEqual(["drop-column", "set-not-null"]);
+  });
+
+  it("a default dropped and set back with a cast to the column's own type is the same default", async () => {
+    const base = `CREATE TYPE sev AS ENUM ('UNKNOWN', 'OK');\nCREATE TABLE m (severity sev NOT NULL DEFAULT 'UNKNOWN');`;
+    const back = await files(
+      base,
+      `ALTER TABLE m ALTER COLUMN severity DROP DEFAULT, ALTER COLUMN severity SET DEFAULT 'UNKNOWN'::sev;`,
+    );
+    expect(ids(back, "error")).toEqual([]);
+    const other = await files(
+      base,
+      `ALTER TABLE m ALTER COLUMN severity DROP DEFAULT, ALTER COLUMN severity SET DEFAULT 'OK'::sev;`,
+    );
+    expect(ids(other, "error")).toEqual(["drop-default"]);
+  });
+
+  it("integer -> double precision keeps every value; the finding names padding for char(n) -> varchar", async () => {
+    const base = "CREATE TABLE sc (v integer, code char(8));";
+    expect(ids(await files(base, "ALTER TABLE sc ALTER COLUMN v TYPE double precision;"), "error")).toEqual(
+      [],
+    );
+    const r = await files(base, "ALTER TABLE sc ALTER COLUMN code TYPE varchar(8);");
+    expect(r.diagnostics.find((d) => d.ruleId === "incompatible-type-change")?.message).toMatch(/padding/);
+  });
+});
