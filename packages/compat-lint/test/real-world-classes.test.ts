@@ -79,4 +79,39 @@ CREATE UNIQUE INDEX s_id_project_id_key ON s (id, project_id);`;
     const r = await files(base, "ALTER TABLE sc ALTER COLUMN code TYPE varchar(8);");
     expect(r.diagnostics.find((d) => d.ruleId === "incompatible-type-change")?.message).toMatch(/padding/);
   });
+
+  it("a foreign key that takes in a column the change set adds and nothing fills never meets an old INSERT", async () => {
+    const base = `CREATE TABLE ds (id text, project_id text, PRIMARY KEY (id, project_id));
+CREATE TABLE it (id text PRIMARY KEY, dataset_id text);`;
+    const widened = await files(
+      base,
+      `ALTER TABLE it ADD COLUMN project_id text;
+ALTER TABLE it ADD FOREIGN KEY (dataset_id, project_id) REFERENCES ds (id, project_id);`,
+    );
+    expect(ids(widened, "error")).toEqual([]);
+    // Filled by a DEFAULT, or MATCH FULL: old rows and writes do meet it.
+    const filled = await files(
+      base,
+      `ALTER TABLE it ADD COLUMN project_id text DEFAULT 'p';
+ALTER TABLE it ADD FOREIGN KEY (dataset_id, project_id) REFERENCES ds (id, project_id);`,
+    );
+    expect(ids(filled, "error")).toEqual(["foreign-key-on-existing-column"]);
+    const full = await files(
+      base,
+      `ALTER TABLE it ADD COLUMN project_id text;
+ALTER TABLE it ADD FOREIGN KEY (dataset_id, project_id) REFERENCES ds (id, project_id) MATCH FULL;`,
+    );
+    expect(ids(full, "error")).toEqual(["foreign-key-on-existing-column"]);
+  });
+
+  it("a unique key over a column the change set adds, backfills and makes NOT NULL is set-not-null's finding alone", async () => {
+    const r = await files(
+      "CREATE TABLE ci (nid uuid, identifier text);",
+      `ALTER TABLE ci ADD COLUMN type_id uuid;
+UPDATE ci SET type_id = nid;
+ALTER TABLE ci ALTER COLUMN type_id SET NOT NULL;
+CREATE UNIQUE INDEX ci_uq ON ci (nid, type_id, identifier);`,
+    );
+    expect(ids(r, "error")).toEqual(["set-not-null"]);
+  });
 });

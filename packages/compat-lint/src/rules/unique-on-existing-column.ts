@@ -13,9 +13,10 @@ import { addedConstraints, columnList, existingColumn, type Finding, type Rule }
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous
- * generation writes. It cannot when one key column is new, nullable and has
- * no default (its own or its domain's): old code leaves it NULL, and NULLs are distinct (unless the
- * index says NULLS NOT DISTINCT).
+ * generation writes. It cannot when one key column is new and has no default
+ * (its own or its domain's): old code leaves it NULL, and NULLs are distinct
+ * (unless the index says NULLS NOT DISTINCT); or, made NOT NULL, old INSERTs
+ * fail on that first (set-not-null's or add-required-column's finding).
  */
 function constrainsOldWrites(
   schema: SchemaModel,
@@ -28,7 +29,7 @@ function constrainsOldWrites(
   if (nullsNotDistinct) return true;
   return !columns.some((c) => {
     const { existing, model } = existingColumn(rel, c);
-    return !existing && model !== undefined && !model.notNull && !filledOnInsert(schema, model);
+    return !existing && model !== undefined && !filledOnInsert(schema, model);
   });
 }
 
