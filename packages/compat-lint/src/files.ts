@@ -90,51 +90,116 @@ function walk(dir: string, out: string[]): void {
 export function collectFiles(args: readonly string[], cwd: string): string[] {
   const found = new Set<string>();
   for (const arg of args) {
-    if (isGlob(arg)) {
-      const parts = arg.split(/[\\/]/);
-      const fixed: string[] = [];
-      for (const part of parts) {
-        if (isGlob(part)) break;
-        fixed.push(part);
-      }
-      const root = resolve(cwd, fixed.join("/") || ".");
-      const pattern = globToRegExp(resolve(cwd, arg).split(sep).join("/"));
-      const all: string[] = [];
-      try {
-        walk(root, all);
-      } catch {
-        // A missing root simply matches nothing.
-      }
-      const matches = all.filter((p) => pattern.test(p.split(sep).join("/")));
-      if (matches.length === 0) throw new UsageError(`no files match ${arg}`);
-      for (const m of matches) found.add(m);
+    // Brace alternatives (migrations/{a,b}/*.sql), as shells and glob libraries expand them: the
+    // argument matches what any alternative matches, and is an error only when none matches.
+    const alternatives = expandBraces(arg);
+    if (alternatives.length === 1) {
+      collectOne(arg, cwd, found);
       continue;
     }
-    const abs = resolve(cwd, arg);
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(abs);
-    } catch (err) {
-      throw new UsageError(`no such file or directory: ${arg}`, { cause: err });
+    let problem: UsageError | undefined;
+    let matched = false;
+    for (const alt of alternatives) {
+      try {
+        collectOne(alt, cwd, found);
+        matched = true;
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        problem ??= err;
+      }
     }
-    if (st.isDirectory()) {
-      const entries = readdirSync(abs, { withFileTypes: true })
-        .filter(
-          (e) =>
-            (e.isFile() || e.isSymbolicLink()) &&
-            e.name.endsWith(".sql") &&
-            !e.name.startsWith(".") &&
-            // golang-migrate / sql-migrate style rollbacks: never run on deploy, not migrations to judge.
-            !e.name.endsWith(".down.sql"),
-        )
-        // abs is resolved (normalized) and a directory entry name has no separator, so
-        // concatenation equals path.join, without normalizing 2,000 paths again.
-        .map((e) => (abs.endsWith(sep) ? abs + e.name : abs + sep + e.name));
-      if (entries.length === 0) throw new UsageError(`no .sql files in ${arg}`);
-      for (const e of entries) found.add(e);
-    } else found.add(abs);
+    if (!matched) throw new UsageError(`no files match ${arg}`, { cause: problem });
   }
   return sortMigrations([...found]);
+}
+
+/**
+ * `a{b,c{d,e}}f` -> [abf, acdf, acef]; a brace without a comma inside, or unbalanced, is literal.
+ * At most 256 alternatives per argument, so a pathological pattern cannot run away.
+ */
+export function expandBraces(pattern: string): string[] {
+  let depth = 0;
+  let open = -1;
+  const commas: number[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "{") {
+      if (depth === 0) {
+        open = i;
+        commas.length = 0;
+      }
+      depth++;
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      if (depth === 0) {
+        if (commas.length === 0) continue;
+        const head = pattern.slice(0, open);
+        const tail = pattern.slice(i + 1);
+        const parts: string[] = [];
+        let from = open + 1;
+        for (const at of [...commas, i]) {
+          parts.push(pattern.slice(from, at));
+          from = at + 1;
+        }
+        const out: string[] = [];
+        for (const part of parts)
+          for (const x of expandBraces(head + part + tail)) if (out.length < 256) out.push(x);
+        return out;
+      }
+    } else if (c === "," && depth === 1) commas.push(i);
+  }
+  return [pattern];
+}
+
+/** One path argument (no braces): a glob's matches, a folder's .sql files, or the file. */
+function collectOne(arg: string, cwd: string, found: Set<string>): void {
+  if (isGlob(arg)) {
+    const parts = arg.split(/[\\/]/);
+    const fixed: string[] = [];
+    for (const part of parts) {
+      if (isGlob(part)) break;
+      fixed.push(part);
+    }
+    const root = resolve(cwd, fixed.join("/") || ".");
+    const pattern = globToRegExp(resolve(cwd, arg).split(sep).join("/"));
+    const all: string[] = [];
+    try {
+      walk(root, all);
+    } catch {
+      // A missing root simply matches nothing.
+    }
+    const matches = all.filter((p) => pattern.test(p.split(sep).join("/")));
+    if (matches.length === 0) throw new UsageError(`no files match ${arg}`);
+    for (const m of matches) found.add(m);
+    return;
+  }
+  const abs = resolve(cwd, arg);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw new UsageError(`no such file or directory: ${arg}`, { cause: err });
+  }
+  if (st.isDirectory()) {
+    const entries = readdirSync(abs, { withFileTypes: true })
+      .filter(
+        (e) =>
+          (e.isFile() || e.isSymbolicLink()) &&
+          e.name.endsWith(".sql") &&
+          !e.name.startsWith(".") &&
+          // golang-migrate / sql-migrate style rollbacks: never run on deploy, not migrations to judge.
+          !e.name.endsWith(".down.sql"),
+      )
+      // abs is resolved (normalized) and a directory entry name has no separator, so
+      // concatenation equals path.join, without normalizing 2,000 paths again.
+      .map((e) => (abs.endsWith(sep) ? abs + e.name : abs + sep + e.name));
+    if (entries.length === 0) throw new UsageError(`no .sql files in ${arg}`);
+    for (const e of entries) found.add(e);
+  } else found.add(abs);
 }
 
 /**

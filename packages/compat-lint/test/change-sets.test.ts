@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lint } from "@cutover/compat-lint";
 import { describe, expect, it } from "vitest";
-import { collectFiles } from "../src/files.js";
+import { collectFiles, expandBraces } from "../src/files.js";
 
 /** Writes files (relative path -> SQL) into a fresh folder and returns it. */
 function tree(files: Record<string, string>): string {
@@ -86,5 +86,23 @@ describe("folder-per-migration order", () => {
       "20230101_short/migration.sql",
       "20230102000000_next/migration.sql",
     ]);
+  });
+});
+
+describe("brace globs", () => {
+  it("expands migrations/{a,b}/*.sql like a shell, nested braces too", () => {
+    const dir = tree({
+      "m/a/1_x.sql": "SELECT 1;",
+      "m/b/2_y.sql": "SELECT 1;",
+      "m/c/3_z.sql": "SELECT 1;",
+    });
+    const names = (arg: string) => collectFiles([arg], dir).map((p) => p.slice(dir.length + 1));
+    expect(names("m/{a,b}/*.sql")).toEqual(["m/a/1_x.sql", "m/b/2_y.sql"]);
+    expect(names("m/{a,{b,c}}/*.sql")).toEqual(["m/a/1_x.sql", "m/b/2_y.sql", "m/c/3_z.sql"]);
+    // An alternative that matches nothing is fine; all of them matching nothing is a usage error.
+    expect(names("m/{a,nope}/*.sql")).toEqual(["m/a/1_x.sql"]);
+    expect(() => names("m/{x,y}/*.sql")).toThrow(/no files match m\/\{x,y\}\/\*\.sql/);
+    expect(expandBraces("a{b}c")).toEqual(["a{b}c"]);
+    expect(expandBraces("a{b,c")).toEqual(["a{b,c"]);
   });
 });
