@@ -114,4 +114,50 @@ CREATE UNIQUE INDEX ci_uq ON ci (nid, type_id, identifier);`,
     );
     expect(ids(r, "error")).toEqual(["set-not-null"]);
   });
+
+  describe("a view dropped and recreated in the change set", () => {
+    const base = "CREATE TABLE t (id int, a text);";
+    // The names PostgreSQL 15 gives these unaliased entries (checked with pg_attribute).
+    const unaliased =
+      "lower(a), a::text, 1+1, now(), CASE WHEN true THEN 1 ELSE id END, '1'::int, (SELECT count(*) FROM t), ARRAY[1], coalesce(a,'x'), current_timestamp, (SELECT 1 AS q), EXISTS(SELECT 1), greatest(1,2)";
+    const pgNames =
+      "lower, a, ?column?, now, id, int4, count, array, coalesce, current_timestamp, q, exists, greatest";
+    const aliased = (names: string[]) =>
+      unaliased
+        .split(/, (?![^(]*\))/)
+        .map((e, i) => `${e} AS "${names[i]}"`)
+        .join(", ");
+
+    it("infers unaliased columns' names as Postgres does", async () => {
+      const names = pgNames.split(", ");
+      const same = await files(
+        `${base}\nCREATE VIEW v AS SELECT ${unaliased} FROM t;`,
+        `DROP VIEW v;\nCREATE VIEW v AS SELECT ${aliased(names)} FROM t;`,
+      );
+      expect(ids(same, "error")).toEqual([]);
+      const renamed = await files(
+        `${base}\nCREATE VIEW v AS SELECT ${unaliased} FROM t;`,
+        `DROP VIEW v;\nCREATE VIEW v AS SELECT ${aliased(names.map((n) => (n === "count" ? "n" : n)))} FROM t;`,
+      );
+      expect(ids(renamed, "error")).toEqual(["drop-view"]);
+    });
+
+    it("expands * over tables, CTEs and subqueries, and accepts a superset", async () => {
+      const star = await files(
+        `${base}\nCREATE VIEW v AS WITH x AS (SELECT t.* FROM t) SELECT x.*, (SELECT 1) FROM x;`,
+        "DROP VIEW v;\nCREATE VIEW v AS WITH x AS (SELECT t.* FROM t) SELECT x.*, (SELECT 1), now() FROM x;",
+      );
+      expect(ids(star, "error")).toEqual([]);
+      const sub = await files(
+        `${base}\nCREATE VIEW v AS SELECT s.* FROM (SELECT id, a FROM t) s;`,
+        "DROP VIEW v;\nCREATE VIEW v AS SELECT *, 1 AS k FROM (SELECT id, a FROM t) s;",
+      );
+      expect(ids(sub, "error")).toEqual([]);
+      const lost = await files(
+        `${base}\nCREATE VIEW v AS WITH x AS (SELECT t.* FROM t) SELECT x.* FROM x;`,
+        "DROP VIEW v;\nCREATE VIEW v AS WITH x AS (SELECT id FROM t) SELECT x.* FROM x;",
+      );
+      expect(ids(lost, "error")).toEqual(["drop-view"]);
+    });
+  });
 });

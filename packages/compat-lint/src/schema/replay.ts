@@ -578,9 +578,25 @@ function queryRelations(
   return out;
 }
 
+/** What a select list can read from a FROM item: a relation, or a CTE's or subquery's derived columns. */
+interface SourceRel {
+  columns: Map<string, { name: string; type: SqlType }>;
+  columnsKnown: boolean;
+}
+
 interface Source {
   alias: string;
-  rel: RelationModel | undefined;
+  rel: SourceRel | undefined;
+}
+
+/** A CTE's or subquery's columns as a source (unknown columns: not columnsKnown). */
+function derivedSource(cols: { name: string; type: SqlType }[] | undefined, aliases: string[]): SourceRel {
+  const columns = new Map<string, { name: string; type: SqlType }>();
+  (cols ?? []).forEach((c, i) => {
+    const name = aliases[i] ?? c.name;
+    columns.set(name, { name, type: c.type });
+  });
+  return { columns, columnsKnown: cols !== undefined };
 }
 
 /** The FROM items a select list resolves against; undefined when a join merges columns (USING, NATURAL). */
@@ -588,18 +604,30 @@ function fromSources(
   model: SchemaModel,
   from: Node[] | undefined,
   ctes: ReadonlySet<string>,
+  cteRels: ReadonlyMap<string, SourceRel> = new Map(),
 ): Source[] | undefined {
   const out: Source[] = [];
   const add = (n: Node | undefined): boolean => {
     const rv = nodeOf<RangeVar>(n, "RangeVar");
     if (rv) {
-      out.push({ alias: rv.alias?.aliasname ?? fromRangeVar(rv).name, rel: fromRelation(model, rv, ctes) });
+      const q = fromRangeVar(rv);
+      const cte = q.schema === undefined ? cteRels.get(q.name) : undefined;
+      out.push({ alias: rv.alias?.aliasname ?? q.name, rel: cte ?? fromRelation(model, rv, ctes) });
       return true;
     }
     const j = nodeOf<{ larg?: Node; rarg?: Node; usingClause?: Node[]; isNatural?: boolean }>(n, "JoinExpr");
     if (j) return !j.isNatural && (j.usingClause ?? []).length === 0 && add(j.larg) && add(j.rarg);
-    const alias = nodeOf<{ alias?: { aliasname?: string } }>(n, "RangeSubselect")?.alias?.aliasname;
-    out.push({ alias: alias ?? "", rel: undefined });
+    const sub = nodeOf<{ subquery?: Node; alias?: { aliasname?: string; colnames?: Node[] } }>(
+      n,
+      "RangeSubselect",
+    );
+    const cols = sub
+      ? selectColumns(model, nodeOf<SelectStmt>(sub.subquery, "SelectStmt"), ctes, cteRels)
+      : undefined;
+    out.push({
+      alias: sub?.alias?.aliasname ?? "",
+      rel: sub ? derivedSource(cols, strings(sub.alias?.colnames)) : undefined,
+    });
     return true;
   };
   for (const n of from ?? []) if (!add(n)) return undefined;
@@ -610,15 +638,30 @@ function selectColumns(
   model: SchemaModel,
   sel: SelectStmt | undefined,
   ctes: ReadonlySet<string>,
+  outer: ReadonlyMap<string, SourceRel> = new Map(),
 ): { name: string; type: SqlType }[] | undefined {
   if (!sel) return undefined;
+  // WITH: each CTE's columns (from its own query, or its column list), visible to the later ones
+  // and to the body, so `WITH x AS (SELECT t.* FROM t) SELECT x.* FROM x` expands.
+  let cteRels = outer;
+  const w = sel.withClause as { ctes?: Node[]; recursive?: boolean } | undefined;
+  if (w?.ctes?.length && !w.recursive) {
+    const m = new Map(outer);
+    for (const c of w.ctes) {
+      const cte = nodeOf<{ ctename?: string; ctequery?: Node; aliascolnames?: Node[] }>(c, "CommonTableExpr");
+      if (!cte?.ctename) continue;
+      const cols = selectColumns(model, nodeOf<SelectStmt>(cte.ctequery, "SelectStmt"), ctes, m);
+      m.set(cte.ctename, derivedSource(cols, strings(cte.aliascolnames)));
+    }
+    cteRels = m;
+  }
   if (sel.op !== undefined && sel.op !== "SETOP_NONE") {
     // UNION / INTERSECT / EXCEPT: the left arm's names; the types are resolved across arms.
-    const left = selectColumns(model, sel.larg, ctes);
+    const left = selectColumns(model, sel.larg, ctes, cteRels);
     return left?.map((c) => ({ name: c.name, type: UNKNOWN_TYPE }));
   }
   if (sel.targetList === undefined) return undefined;
-  const sources = fromSources(model, sel.fromClause, ctes);
+  const sources = fromSources(model, sel.fromClause, ctes, cteRels);
   if (!sources) return undefined;
   const known = (s: Source) => s.rel?.columnsKnown === true;
   const lookup = (qualifier: string | undefined, col: string): SqlType => {
@@ -643,7 +686,6 @@ function selectColumns(
     }
     const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(rt.val, "TypeCast");
     const name = rt.name ?? figureColname(rt.val);
-    if (name === undefined) return undefined;
     let type = UNKNOWN_TYPE;
     if (cast) type = sqlType(cast.typeName);
     else if (ref) {
@@ -655,20 +697,108 @@ function selectColumns(
   return out;
 }
 
-/** The name Postgres gives an unaliased select-list entry (FigureColname), for the shapes it is sure of. */
-function figureColname(n: Node | undefined): string | undefined {
-  const ref = strings(nodeOf<{ fields?: Node[] }>(n, "ColumnRef")?.fields);
-  if (ref.length > 0) return ref[ref.length - 1];
-  const call = strings(nodeOf<{ funcname?: Node[] }>(n, "FuncCall")?.funcname);
-  if (call.length > 0) return call[call.length - 1];
-  const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(n, "TypeCast");
-  if (cast) {
-    const inner = figureColname(cast.arg);
-    if (inner !== undefined) return inner;
-    const tn = strings(cast.typeName?.names);
-    return tn[tn.length - 1];
+/**
+ * The name Postgres gives an unaliased select-list entry (FigureColname in parse_target.c): a
+ * column reference's last field, a function's name, a cast's inner name or else its type's, the
+ * keyword of CASE / ARRAY / ROW / COALESCE / GREATEST / LEAST / NULLIF / EXISTS, a scalar
+ * subquery's own column name, and "?column?" for anything else (a constant, an operator).
+ */
+function figureColname(n: Node | undefined): string {
+  return figure(n)?.name ?? "?column?";
+}
+
+/** FigureColnameInternal: a name and its strength (2: a real name, 1: a type or keyword), or undefined. */
+function figure(n: Node | undefined): { name: string; strength: 1 | 2 } | undefined {
+  if (!n || typeof n !== "object") return undefined;
+  const [kind, body] = Object.entries(n)[0] ?? [];
+  const b = body as Record<string, unknown> | undefined;
+  switch (kind) {
+    case "ColumnRef": {
+      const f = strings(b?.fields as Node[] | undefined);
+      const last = (b?.fields as Node[] | undefined)?.at(-1);
+      return last && nodeOf(last, "A_Star")
+        ? undefined
+        : f.length
+          ? { name: f[f.length - 1]!, strength: 2 }
+          : undefined;
+    }
+    case "A_Indirection": {
+      const ind = (b?.indirection as Node[] | undefined) ?? [];
+      for (let i = ind.length - 1; i >= 0; i--) {
+        const s = strings([ind[i]!]);
+        if (s.length) return { name: s[0]!, strength: 2 };
+        if (nodeOf(ind[i], "A_Star")) return undefined;
+      }
+      return figure(b?.arg as Node | undefined);
+    }
+    case "FuncCall": {
+      const f = strings(b?.funcname as Node[] | undefined);
+      return f.length ? { name: f[f.length - 1]!, strength: 2 } : undefined;
+    }
+    case "A_Expr":
+      return b?.kind === "AEXPR_NULLIF" ? { name: "nullif", strength: 2 } : undefined;
+    case "TypeCast": {
+      const inner = figure(b?.arg as Node | undefined);
+      if (inner && inner.strength > 1) return inner;
+      const tn = strings((b?.typeName as TypeName | undefined)?.names);
+      return tn.length ? { name: tn[tn.length - 1]!, strength: 1 } : inner;
+    }
+    case "CollateClause":
+      return figure(b?.arg as Node | undefined);
+    case "GroupingFunc":
+      return { name: "grouping", strength: 2 };
+    case "MergeSupportFunc":
+      return { name: "merge_action", strength: 2 };
+    case "SubLink": {
+      const t = b?.subLinkType;
+      if (t === "EXISTS_SUBLINK") return { name: "exists", strength: 2 };
+      if (t === "ARRAY_SUBLINK") return { name: "array", strength: 2 };
+      if (t === "EXPR_SUBLINK") {
+        const sub = nodeOf<SelectStmt>(b?.subselect as Node | undefined, "SelectStmt");
+        const rt = nodeOf<ResTarget>(sub?.targetList?.[0], "ResTarget");
+        if (rt?.name) return { name: rt.name, strength: 2 };
+        const inner = figure(rt?.val);
+        return inner ?? undefined;
+      }
+      return undefined;
+    }
+    case "CaseExpr": {
+      // The ELSE result's name when it has a real one (CASE ... ELSE a END is named a).
+      const d = figure(b?.defresult as Node | undefined);
+      return d && d.strength > 1 ? d : { name: "case", strength: 1 };
+    }
+    case "A_ArrayExpr":
+      return { name: "array", strength: 2 };
+    case "RowExpr":
+      return { name: "row", strength: 2 };
+    case "CoalesceExpr":
+      return { name: "coalesce", strength: 2 };
+    case "MinMaxExpr":
+      return { name: b?.op === "IS_LEAST" ? "least" : "greatest", strength: 2 };
+    case "SQLValueFunction": {
+      const op = String(b?.op ?? "");
+      const names: Record<string, string> = {
+        SVFOP_CURRENT_DATE: "current_date",
+        SVFOP_CURRENT_TIME: "current_time",
+        SVFOP_CURRENT_TIME_N: "current_time",
+        SVFOP_CURRENT_TIMESTAMP: "current_timestamp",
+        SVFOP_CURRENT_TIMESTAMP_N: "current_timestamp",
+        SVFOP_LOCALTIME: "localtime",
+        SVFOP_LOCALTIME_N: "localtime",
+        SVFOP_LOCALTIMESTAMP: "localtimestamp",
+        SVFOP_LOCALTIMESTAMP_N: "localtimestamp",
+        SVFOP_CURRENT_ROLE: "current_role",
+        SVFOP_CURRENT_USER: "current_user",
+        SVFOP_USER: "user",
+        SVFOP_SESSION_USER: "session_user",
+        SVFOP_CURRENT_CATALOG: "current_catalog",
+        SVFOP_CURRENT_SCHEMA: "current_schema",
+      };
+      return names[op] ? { name: names[op]!, strength: 2 } : undefined;
+    }
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 function addColumn(
