@@ -160,4 +160,50 @@ CREATE UNIQUE INDEX ci_uq ON ci (nid, type_id, identifier);`,
       expect(ids(lost, "error")).toEqual(["drop-view"]);
     });
   });
+
+  it("a table rebuilt with CREATE TABLE ... AS keeps what old code uses, or is reported", async () => {
+    const base = "CREATE TABLE t (id int PRIMARY KEY, a text DEFAULT 'x');";
+    const rebuild = "CREATE TABLE t2 AS SELECT * FROM t;\nDROP TABLE t;\nALTER TABLE t2 RENAME TO t;";
+    expect(ids(await files(base, rebuild), "error")).toEqual(["drop-table"]);
+    const keys = `${rebuild}\nALTER TABLE t ADD PRIMARY KEY (id);\nALTER TABLE t ALTER COLUMN a SET DEFAULT 'x';`;
+    expect(ids(await files(base, keys), "error")).toEqual([]);
+    const lost =
+      "CREATE TABLE t2 AS SELECT id FROM t;\nDROP TABLE t;\nALTER TABLE t2 RENAME TO t;\nALTER TABLE t ADD PRIMARY KEY (id);";
+    expect(ids(await files(base, lost), "error")).toEqual(["drop-table"]);
+  });
+
+  it("a trigger function renamed, re-pointed or dropped breaks no caller", async () => {
+    const base = `CREATE TABLE t (id int);
+CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();`;
+    const renamed = await files(
+      base,
+      "ALTER FUNCTION f() RENAME TO g;\nDROP TRIGGER tr ON t;\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION g();",
+    );
+    expect(ids(renamed, "error")).toEqual([]);
+    const replaced = await files(
+      base,
+      "CREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\nDROP TRIGGER tr ON t;\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION g();\nDROP FUNCTION f();",
+    );
+    expect(ids(replaced, "error")).toEqual([]);
+    // A function code calls is still reported.
+    const plain = await files(
+      "CREATE FUNCTION h() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+      "DROP FUNCTION h();",
+    );
+    expect(ids(plain, "error")).toEqual(["drop-function"]);
+  });
+
+  it("DROP ... IF EXISTS of a function or type the replayed history does not have is a no-op", async () => {
+    expect(
+      ids(await files("CREATE TABLE t (id int);", "DROP FUNCTION IF EXISTS nope(int);"), "error"),
+    ).toEqual([]);
+    const renamed = await files(
+      "CREATE TYPE e AS ENUM ('a');",
+      "ALTER TYPE e RENAME TO e_old;\nDROP TYPE IF EXISTS e;",
+    );
+    // The rename is what old casts to e meet; the DROP finds nothing.
+    expect(ids(renamed, "error")).toEqual(["drop-type"]);
+    expect(renamed.diagnostics[0]?.message).toMatch(/^renaming e to e_old/);
+  });
 });

@@ -258,6 +258,19 @@ export interface FunctionModel {
   volatility: Volatility;
   /** "sql", "plpgsql", ... */
   language: string;
+  /**
+   * RETURNS trigger (or event_trigger): only a trigger can call it, and a trigger names it by
+   * OID, so renaming it breaks no caller, and Postgres drops it only once no trigger uses it.
+   */
+  trigger?: boolean;
+  origin: Origin;
+}
+
+/** A trigger: which relation it is on and which function (key(schema, name)) it executes. */
+export interface TriggerModel {
+  name: string;
+  relation: string;
+  func: string;
   origin: Origin;
 }
 
@@ -292,6 +305,10 @@ export class SchemaModel {
   readonly indexes = new Map<string, IndexModel>();
   readonly types = new Map<string, TypeModel>();
   readonly functions = new Map<string, FunctionModel>();
+  /** Triggers by key(relation key, trigger name). */
+  readonly triggers = new Map<string, TriggerModel>();
+  /** Triggers a file of the change set dropped, with that file's origin (like droppedConstraints). */
+  droppedTriggers: { trigger: TriggerModel; by: Origin }[] = [];
   /** Extensions the linted files created, by name. */
   readonly extensions = new Map<string, Origin>();
 

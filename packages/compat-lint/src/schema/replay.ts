@@ -141,15 +141,38 @@ export function replay(
     case "CreateSeqStmt":
       addRelation(model, fromRangeVar((b as CreateSeqStmt).sequence), "sequence", origin, false);
       return;
+    case "CreateTrigStmt": {
+      const t = b as { trigname?: string; relation?: RangeVar; funcname?: Node[]; replace?: boolean };
+      const q = fromRangeVar(t.relation);
+      const rel = model.relation(q.schema, q.name);
+      const f = qualified(strings(t.funcname));
+      const fn = model.func(f.schema, f.name);
+      if (!t.trigname) return;
+      const relKey = rel ? key(rel.schema, rel.name) : key(q.schema ?? model.creationSchema, q.name);
+      const func = fn ? key(fn.schema, fn.name) : key(f.schema ?? model.creationSchema, f.name);
+      model.triggers.set(`${relKey}\0${t.trigname}`, { name: t.trigname, relation: relKey, func, origin });
+      return;
+    }
     case "CreateFunctionStmt": {
       const f = b as CreateFunctionStmt;
       const q = qualified(strings(f.funcname));
       const schema = q.schema ?? model.creationSchema;
       const existing = model.functions.get(key(schema, q.name));
       const { volatility, language } = functionOptions(f);
+      const returns = strings(f.returnType?.names);
+      const trigger =
+        ["trigger", "event_trigger"].includes(returns[returns.length - 1] ?? "") && !f.returnType?.setof;
       // CREATE OR REPLACE keeps the original origin: old code may call it already.
-      if (existing) Object.assign(existing, { volatility, language });
-      else model.functions.set(key(schema, q.name), { schema, name: q.name, volatility, language, origin });
+      if (existing) Object.assign(existing, { volatility, language, trigger });
+      else
+        model.functions.set(key(schema, q.name), {
+          schema,
+          name: q.name,
+          volatility,
+          language,
+          trigger,
+          origin,
+        });
       return;
     }
     case "CreateSchemaStmt": {
@@ -1240,7 +1263,10 @@ function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
     case "OBJECT_PROCEDURE":
     case "OBJECT_ROUTINE": {
       const q = objectName(r.object);
-      refile(model.functions, model.func(q.schema, q.name), { name: newname });
+      const f = model.func(q.schema, q.name);
+      const before = f && key(f.schema, f.name);
+      refile(model.functions, f, { name: newname });
+      if (f && before) retargetTriggers(model, before, key(f.schema, f.name));
       return;
     }
     case "OBJECT_SCHEMA": {
@@ -1370,10 +1396,19 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt, origin: Origin
       return;
     case "OBJECT_FUNCTION":
     case "OBJECT_PROCEDURE":
-    case "OBJECT_ROUTINE":
-      refile(model.functions, model.func(q.schema, q.name), to);
+    case "OBJECT_ROUTINE": {
+      const f = model.func(q.schema, q.name);
+      const before = f && key(f.schema, f.name);
+      refile(model.functions, f, to);
+      if (f && before) retargetTriggers(model, before, key(f.schema, f.name));
       return;
+    }
   }
+}
+
+/** A trigger names its function by OID: a renamed or moved function is still the one it runs. */
+function retargetTriggers(model: SchemaModel, from: string, to: string): void {
+  for (const t of model.triggers.values()) if (t.func === from) t.func = to;
 }
 
 function createIndex(model: SchemaModel, i: IndexStmt, origin: Origin): void {
@@ -1535,6 +1570,21 @@ function drop(model: SchemaModel, d: DropStmt, origin: Origin): void {
       case "OBJECT_EXTENSION":
         model.extensions.delete(str(o) ?? q.name);
         break;
+      case "OBJECT_TRIGGER": {
+        // [schema.]table.trigger
+        const parts = strings(nodeOf<{ items?: Node[] }>(o, "List")?.items);
+        const t = qualified(parts.slice(0, -1));
+        const rel = model.relation(t.schema, t.name);
+        const relKey = rel ? key(rel.schema, rel.name) : key(t.schema ?? model.creationSchema, t.name);
+        const k = `${relKey}\0${parts[parts.length - 1] ?? ""}`;
+        const trigger = model.triggers.get(k);
+        model.triggers.delete(k);
+        if (trigger && origin.inChangeSet) {
+          model.droppedTriggers = model.droppedTriggers.filter((d) => d.by.inChangeSet);
+          model.droppedTriggers.push({ trigger, by: origin });
+        }
+        break;
+      }
       case "OBJECT_INDEX": {
         const idx = model.index(q.schema, q.name);
         if (idx) model.indexes.delete(key(idx.schema, idx.name));
