@@ -206,4 +206,24 @@ CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();`;
     expect(ids(renamed, "error")).toEqual(["drop-type"]);
     expect(renamed.diagnostics[0]?.message).toMatch(/^renaming e to e_old/);
   });
+
+  it("a CHECK replaced in the same file by one every old value satisfies is clean; a tighter one is not", async () => {
+    const num = "CREATE TABLE t (x int CONSTRAINT t_x_check CHECK (x > 0));";
+    const swap = (expr: string) =>
+      `ALTER TABLE t DROP CONSTRAINT t_x_check;\nALTER TABLE t ADD CONSTRAINT t_x_check CHECK (${expr});`;
+    expect(ids(await files(num, swap("x >= 0")), "error")).toEqual([]);
+    expect(ids(await files(num, swap("x > 0 AND x > -1")), "error")).toEqual([]);
+    expect(ids(await files(num, swap("x > 5")), "error")).toEqual(["check-on-existing-column"]);
+    const list = "CREATE TABLE f (k text CONSTRAINT f_k_check CHECK (k IN ('a', 'b')));";
+    const swapList = (expr: string) =>
+      `ALTER TABLE f DROP CONSTRAINT f_k_check;\nALTER TABLE f ADD CONSTRAINT f_k_check CHECK (${expr});`;
+    expect(ids(await files(list, swapList("k IN ('a', 'b', 'c')")), "error")).toEqual([]);
+    expect(ids(await files(list, swapList("k IN ('a')")), "error")).toEqual(["check-on-existing-column"]);
+    // Dropped by an earlier file: old code may have written other values since.
+    const later = await files(
+      `${list}\nALTER TABLE f DROP CONSTRAINT f_k_check;`,
+      "ALTER TABLE f ADD CHECK (k IN ('a', 'b', 'c'));",
+    );
+    expect(ids(later, "error")).toEqual(["check-on-existing-column"]);
+  });
 });

@@ -1,3 +1,4 @@
+import type { Node } from "libpg-query";
 import type { SqlType } from "./sql-type.js";
 
 /**
@@ -50,6 +51,8 @@ export interface ConstraintModel {
   columns: string[];
   /** For a FOREIGN KEY: what it references and does (undefined for other kinds). */
   foreignKey?: ForeignKeyModel;
+  /** For a validated CHECK: its expression (what every stored row and every old write satisfied). */
+  check?: Node;
   origin: Origin;
 }
 

@@ -1001,6 +1001,8 @@ function addConstraint(
   const name = con.conname ?? defaultConstraintName(rel.name, kind, columns);
   const model: ConstraintModel = { name, kind, columns, origin };
   if (kind === "foreign") model.foreignKey = foreignKeyOf(schema, rel, con);
+  // Validated only when it is not NOT VALID: then old rows and old writes satisfied it.
+  if (kind === "check" && con.raw_expr && !con.skip_validation) model.check = con.raw_expr;
   rel.constraints.set(name, model);
   if (kind === "primary") {
     for (const c of columns) {
@@ -1144,7 +1146,7 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
           // Its index goes with it (ADD ... USING INDEX filed the index under the constraint's name).
           if (con && indexKinds.has(con.kind)) model.indexes.delete(key(rel.schema, con.name));
           rel.constraints.delete(cmd.name);
-          if (con && con.kind !== "check" && con.kind !== "exclusion" && origin.inChangeSet) {
+          if (con && con.kind !== "exclusion" && (con.kind !== "check" || con.check) && origin.inChangeSet) {
             // Only this change set's drops matter (a key redefined in it); older ones are let go.
             const kept = (rel.droppedConstraints ?? []).filter((d) => d.by.inChangeSet);
             rel.droppedConstraints = [...kept, { constraint: con, by: origin }];
