@@ -226,4 +226,22 @@ CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();`;
     );
     expect(ids(later, "error")).toEqual(["check-on-existing-column"]);
   });
+
+  it("a column renamed in the change set is judged once, by its rename", async () => {
+    const r = await files(
+      "CREATE TABLE inv (id int, role text NOT NULL, sender_id int);",
+      `ALTER TABLE inv RENAME COLUMN role TO project_role;
+ALTER TABLE inv ALTER COLUMN project_role DROP NOT NULL;
+ALTER TABLE inv DROP COLUMN project_role;
+ALTER TABLE inv RENAME COLUMN sender_id TO invited_by;
+CREATE UNIQUE INDEX inv_invited_by ON inv (invited_by);`,
+    );
+    expect(ids(r, "error")).toEqual(["rename-column", "rename-column"]);
+    // Renamed back, it is the column old code knows again.
+    const back = await files(
+      "CREATE TABLE inv (id int, role text);",
+      "ALTER TABLE inv RENAME COLUMN role TO r;\nALTER TABLE inv RENAME COLUMN r TO role;\nALTER TABLE inv DROP COLUMN role;",
+    );
+    expect(ids(back, "error")).toContain("drop-column");
+  });
 });

@@ -40,6 +40,11 @@ export interface ColumnModel {
    * column or table); undefined for none, or one the model does not know.
    */
   sequence?: RelationModel;
+  /**
+   * Set by RENAME COLUMN in the change set (with the name old code knows it by): under its new
+   * name no old code uses it, so only the rename is judged (rules see it as not existing).
+   */
+  renamed?: { by: Origin; from: string };
   origin: Origin;
 }
 

@@ -1209,7 +1209,14 @@ function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
     case "OBJECT_COLUMN": {
       const rel = relationFor(model, fromRangeVar(r.relation));
       const col = r.subname !== undefined ? rel.columns.get(r.subname) : undefined;
-      if (col) noteDroppedColumn(rel, col, origin);
+      if (col) {
+        noteDroppedColumn(rel, col, origin);
+        if (col.renamed?.by.inChangeSet) {
+          // Renamed back to the name old code knows: it is that column again.
+          if (col.renamed.from === newname) col.renamed = undefined;
+        } else if (origin.inChangeSet && !col.origin.inChangeSet)
+          col.renamed = { by: origin, from: col.name };
+      }
       renameEntry(rel.columns, r.subname, newname);
       return;
     }
