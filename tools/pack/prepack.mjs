@@ -37,7 +37,9 @@ const out = join(pkgDir, "docs");
 rmSync(out, { recursive: true, force: true });
 for (const rel of DOCS[name]) {
   const from = join(root, "docs", rel);
-  const to = join(out, rel === "compat-lint" ? "" : rel);
+  // Same relative path as in the repository: compat-lint reads docs/compat-lint/rules/*.md at run
+  // time (SARIF help text), so its folder keeps its name.
+  const to = join(out, rel);
   mkdirSync(dirname(to), { recursive: true });
   cpSync(from, to, { recursive: true });
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // Bundles the CLI into bin/ (the package's `bin`), straight from src/ with esbuild:
@@ -28,6 +28,15 @@ const cachePath = join(bin, "compat-lint-main.cache");
 mkdirSync(bin, { recursive: true });
 // Never leave a cache next to a script it was not made for (the loader checks the tag too).
 rmSync(cachePath, { force: true });
+
+// The rule docs ship inside the package (its `files` lists "docs"), at the same relative path
+// as in the repository, docs/compat-lint/: SARIF output embeds each rule's page and links to it
+// on a CDN that serves published packages (src/format/rule-docs.ts). Copied, not kept twice in git.
+const repoDocs = join(pkg, "../../docs/compat-lint");
+if (existsSync(repoDocs)) {
+  rmSync(join(pkg, "docs"), { recursive: true, force: true });
+  cpSync(repoDocs, join(pkg, "docs/compat-lint"), { recursive: true });
+}
 
 const result = await build({
   absWorkingDir: pkg,

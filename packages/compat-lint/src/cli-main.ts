@@ -1,5 +1,12 @@
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, checkRule, checkVersion, type RuleSetting } from "./config.js";
+import {
+  type Config,
+  ConfigError,
+  checkChangeSets,
+  checkRule,
+  checkVersion,
+  type RuleSetting,
+} from "./config.js";
 import { UsageError } from "./files.js";
 import { formatGithub } from "./format/github.js";
 import { formatJson } from "./format/json.js";
@@ -13,7 +20,8 @@ const usage = `Usage: compat-lint [options] [paths...]
 
 Checks that SQL migrations keep the previous deployment generation working
 (expand/contract). Paths are folders (their .sql files), files or globs;
-default: migrations/. Files run in node-pg-migrate order.
+default: migrations/. Files run in node-pg-migrate order; files named alike in
+several folders (Prisma's */migration.sql) in their folders' order.
 
 Options:
   -f, --format <fmt>       text (default), json, github, sarif
@@ -22,6 +30,9 @@ Options:
       --rule <id=level>    override a rule: error, warning or off (repeatable)
       --pg-version <n>     target Postgres major version (default 17)
       --search-path <a,b>  schema search path (default public)
+      --change-sets <how>  without --since, which files form one change set: auto (default:
+                           popx split versions and folder-per-migration layouts), file, folder,
+                           or a regex whose first group (or match) names the change set
   -h, --help               show this help
   -v, --version            print the version
 
@@ -77,6 +88,12 @@ export async function main(argv: string[]): Promise<number> {
       if (path.length === 0) throw new ConfigError("--search-path needs at least one schema name");
       flags.searchPath = path;
     }
+    const cs = values["change-sets"];
+    if (cs !== undefined)
+      flags.changeSets = checkChangeSets(
+        cs === "auto" || cs === "file" || cs === "folder" ? cs : { pattern: cs },
+        "--change-sets",
+      );
     const result = await lint({
       paths: positionals,
       since: values.since,
@@ -116,6 +133,7 @@ function parse(argv: string[]) {
       rule: { type: "string", multiple: true },
       "pg-version": { type: "string" },
       "search-path": { type: "string" },
+      "change-sets": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

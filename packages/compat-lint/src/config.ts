@@ -12,12 +12,27 @@ export interface Config {
   searchPath: string[];
   /** Postgres major version the migrations run on; changes lock findings. Default: 17. */
   pgVersion: number;
+  /**
+   * Which files form one change set when no --since ref says so (what a change set creates,
+   * it may also change or drop). Default: "auto".
+   * - "auto": popx's split versions (`<14-digit timestamp><6-digit step>_name...up.sql`: the files
+   *   sharing a timestamp), a folder per migration (Prisma's `<folder>/migration.sql`, Diesel's
+   *   `<folder>/up.sql`); any other file is a change set of its own.
+   * - "file": every file is its own change set.
+   * - "folder": the files of one folder form a change set.
+   * - { "pattern": "<regex>" }: files whose names give the same first capture group (or the
+   *   same match, without a group) form a change set; a file the pattern does not match is its own.
+   */
+  changeSets: ChangeSets;
 }
+
+export type ChangeSets = "auto" | "file" | "folder" | { pattern: string };
 
 export const defaultConfig: Readonly<Config> = Object.freeze({
   rules: {},
   searchPath: ["public"],
   pgVersion: 17,
+  changeSets: "auto",
 });
 
 /** Config files looked for in the working directory when --config is not given. */
@@ -66,8 +81,12 @@ export function validateConfig(raw: unknown, where: string): Partial<Config> {
         );
       }
       out.pgVersion = checkVersion(v, `${where}: "pgVersion"`);
+    } else if (k === "changeSets") {
+      out.changeSets = checkChangeSets(v, `${where}: "changeSets"`);
     } else {
-      throw new ConfigError(`${where}: unknown option "${k}" (known: rules, searchPath, pgVersion)`);
+      throw new ConfigError(
+        `${where}: unknown option "${k}" (known: rules, searchPath, pgVersion, changeSets)`,
+      );
     }
   }
   return out;
@@ -80,6 +99,31 @@ export function checkRule(id: string, setting: unknown, where: string): void {
       `${where}: rule "${id}" must be "error", "warning" or "off", got ${JSON.stringify(setting)}`,
     );
   }
+}
+
+/** Validates a changeSets setting (config file or --change-sets). */
+export function checkChangeSets(v: unknown, where: string): ChangeSets {
+  if (v === "auto" || v === "file" || v === "folder") return v;
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    const pattern = (v as { pattern?: unknown }).pattern;
+    const extra = Object.keys(v).filter((k) => k !== "pattern");
+    if (typeof pattern === "string" && pattern !== "" && extra.length === 0) {
+      try {
+        new RegExp(pattern);
+      } catch (err) {
+        throw new ConfigError(
+          `${where}: invalid pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      return { pattern };
+    }
+  }
+  throw new ConfigError(
+    `${where} must be "auto", "file", "folder" or { "pattern": "<regex>" }, got ${JSON.stringify(v)}`,
+  );
 }
 
 export function checkVersion(v: unknown, where: string): number {
@@ -222,11 +266,13 @@ export function mergeConfig(...layers: Partial<Config>[]): Config {
     rules: {},
     searchPath: [...defaultConfig.searchPath],
     pgVersion: defaultConfig.pgVersion,
+    changeSets: defaultConfig.changeSets,
   };
   for (const l of layers) {
     if (l.rules) out.rules = { ...out.rules, ...l.rules };
     if (l.searchPath) out.searchPath = [...l.searchPath];
     if (l.pgVersion !== undefined) out.pgVersion = l.pgVersion;
+    if (l.changeSets !== undefined) out.changeSets = l.changeSets;
   }
   return out;
 }

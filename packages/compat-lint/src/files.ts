@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
+import type { ChangeSets } from "./config.js";
 
 /** A path argument that matched nothing, or a --since ref git cannot resolve: exit 2. */
 export class UsageError extends Error {
@@ -89,59 +90,193 @@ function walk(dir: string, out: string[]): void {
 export function collectFiles(args: readonly string[], cwd: string): string[] {
   const found = new Set<string>();
   for (const arg of args) {
-    if (isGlob(arg)) {
-      const parts = arg.split(/[\\/]/);
-      const fixed: string[] = [];
-      for (const part of parts) {
-        if (isGlob(part)) break;
-        fixed.push(part);
-      }
-      const root = resolve(cwd, fixed.join("/") || ".");
-      const pattern = globToRegExp(resolve(cwd, arg).split(sep).join("/"));
-      const all: string[] = [];
-      try {
-        walk(root, all);
-      } catch {
-        // A missing root simply matches nothing.
-      }
-      const matches = all.filter((p) => pattern.test(p.split(sep).join("/")));
-      if (matches.length === 0) throw new UsageError(`no files match ${arg}`);
-      for (const m of matches) found.add(m);
+    // Brace alternatives (migrations/{a,b}/*.sql), as shells and glob libraries expand them: the
+    // argument matches what any alternative matches, and is an error only when none matches.
+    const alternatives = expandBraces(arg);
+    if (alternatives.length === 1) {
+      collectOne(arg, cwd, found);
       continue;
     }
-    const abs = resolve(cwd, arg);
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(abs);
-    } catch (err) {
-      throw new UsageError(`no such file or directory: ${arg}`, { cause: err });
+    let problem: UsageError | undefined;
+    let matched = false;
+    for (const alt of alternatives) {
+      try {
+        collectOne(alt, cwd, found);
+        matched = true;
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        problem ??= err;
+      }
     }
-    if (st.isDirectory()) {
-      const entries = readdirSync(abs, { withFileTypes: true })
-        .filter(
-          (e) =>
-            (e.isFile() || e.isSymbolicLink()) &&
-            e.name.endsWith(".sql") &&
-            !e.name.startsWith(".") &&
-            // golang-migrate / sql-migrate style rollbacks: never run on deploy, not migrations to judge.
-            !e.name.endsWith(".down.sql"),
-        )
-        // abs is resolved (normalized) and a directory entry name has no separator, so
-        // concatenation equals path.join, without normalizing 2,000 paths again.
-        .map((e) => (abs.endsWith(sep) ? abs + e.name : abs + sep + e.name));
-      if (entries.length === 0) throw new UsageError(`no .sql files in ${arg}`);
-      for (const e of entries) found.add(e);
-    } else found.add(abs);
+    if (!matched) throw new UsageError(`no files match ${arg}`, { cause: problem });
   }
-  // Same order as compareMigrationNames on the base names, then the full path; the keys are
-  // computed once per file instead of once per comparison.
-  const keyed = [...found].map((path) => {
-    const name = path.slice(path.lastIndexOf(sep) + 1);
-    return { path, name, prefix: prefixValue(name) };
+  return sortMigrations([...found]);
+}
+
+/**
+ * `a{b,c{d,e}}f` -> [abf, acdf, acef]; a brace without a comma inside, or unbalanced, is literal.
+ * At most 256 alternatives per argument, so a pathological pattern cannot run away.
+ */
+export function expandBraces(pattern: string): string[] {
+  let depth = 0;
+  let open = -1;
+  const commas: number[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "{") {
+      if (depth === 0) {
+        open = i;
+        commas.length = 0;
+      }
+      depth++;
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      if (depth === 0) {
+        if (commas.length === 0) continue;
+        const head = pattern.slice(0, open);
+        const tail = pattern.slice(i + 1);
+        const parts: string[] = [];
+        let from = open + 1;
+        for (const at of [...commas, i]) {
+          parts.push(pattern.slice(from, at));
+          from = at + 1;
+        }
+        const out: string[] = [];
+        for (const part of parts)
+          for (const x of expandBraces(head + part + tail)) if (out.length < 256) out.push(x);
+        return out;
+      }
+    } else if (c === "," && depth === 1) commas.push(i);
+  }
+  return [pattern];
+}
+
+/** One path argument (no braces): a glob's matches, a folder's .sql files, or the file. */
+function collectOne(arg: string, cwd: string, found: Set<string>): void {
+  if (isGlob(arg)) {
+    const parts = arg.split(/[\\/]/);
+    const fixed: string[] = [];
+    for (const part of parts) {
+      if (isGlob(part)) break;
+      fixed.push(part);
+    }
+    const root = resolve(cwd, fixed.join("/") || ".");
+    const pattern = globToRegExp(resolve(cwd, arg).split(sep).join("/"));
+    const all: string[] = [];
+    try {
+      walk(root, all);
+    } catch {
+      // A missing root simply matches nothing.
+    }
+    const matches = all.filter((p) => pattern.test(p.split(sep).join("/")));
+    if (matches.length === 0) throw new UsageError(`no files match ${arg}`);
+    for (const m of matches) found.add(m);
+    return;
+  }
+  const abs = resolve(cwd, arg);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw new UsageError(`no such file or directory: ${arg}`, { cause: err });
+  }
+  if (st.isDirectory()) {
+    const entries = readdirSync(abs, { withFileTypes: true })
+      .filter(
+        (e) =>
+          (e.isFile() || e.isSymbolicLink()) &&
+          e.name.endsWith(".sql") &&
+          !e.name.startsWith(".") &&
+          // golang-migrate / sql-migrate style rollbacks: never run on deploy, not migrations to judge.
+          !e.name.endsWith(".down.sql"),
+      )
+      // abs is resolved (normalized) and a directory entry name has no separator, so
+      // concatenation equals path.join, without normalizing 2,000 paths again.
+      .map((e) => (abs.endsWith(sep) ? abs + e.name : abs + sep + e.name));
+    if (entries.length === 0) throw new UsageError(`no .sql files in ${arg}`);
+    for (const e of entries) found.add(e);
+  } else found.add(abs);
+}
+
+/**
+ * Migration order. A file named like its siblings in other folders (Prisma's
+ * `<folder>/migration.sql`, Diesel's `<folder>/up.sql`) is ordered by its
+ * folder's name in byte order, as those migrators order their folders; other
+ * files by their own name. Names compare by compareMigrationNames, then the full path. Keys
+ * are computed once per file instead of once per comparison.
+ */
+export function sortMigrations(paths: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const p of paths) {
+    const name = p.slice(p.lastIndexOf(sep) + 1);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const keyed = paths.map((path) => {
+    const slash = path.lastIndexOf(sep);
+    let name = path.slice(slash + 1);
+    // Segment-wise, never "folder/name" as one string: "a_b/x" vs "a/x" must compare "a_b" with
+    // "a", or "_" and "/" decide the order (Prisma sorts folder names).
+    let sub = "";
+    if ((counts.get(name) ?? 0) > 1 && slash > 0) {
+      sub = name;
+      name = path.slice(path.lastIndexOf(sep, slash - 1) + 1, slash);
+    }
+    // Prisma and Diesel order their folders by name, byte by byte: "20250625_x" runs between
+    // "20250604085536_y" and "20250704170658_z", not first as its shorter number would have it.
+    return { path, name, sub, prefix: sub === "" ? prefixValue(name) : 0 };
   });
-  keyed.sort((a, b) => a.prefix - b.prefix || collate(a.name, b.name) || a.path.localeCompare(b.path));
+  keyed.sort((a, b) =>
+    a.sub !== "" && b.sub !== ""
+      ? byteOrder(a.name, b.name) || collate(a.sub, b.sub) || a.path.localeCompare(b.path)
+      : a.prefix - b.prefix ||
+        collate(a.name, b.name) ||
+        byteOrder(a.name, b.name) ||
+        collate(a.sub, b.sub) ||
+        a.path.localeCompare(b.path),
+  );
   return keyed.map((k) => k.path);
 }
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The change set each file belongs to, as a key (files in migration order;
+ * consecutive files with the same key form one change set; undefined: the
+ * file is a change set of its own). See Config.changeSets.
+ */
+export function changeSetKeys(paths: readonly string[], setting: ChangeSets): (string | undefined)[] {
+  if (setting === "file") return paths.map(() => undefined);
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf(sep) + 1);
+  const nameOf = (p: string) => p.slice(p.lastIndexOf(sep) + 1);
+  if (setting === "folder") return paths.map(dirOf);
+  if (typeof setting === "object") {
+    const re = new RegExp(setting.pattern);
+    return paths.map((p) => {
+      const m = re.exec(nameOf(p));
+      return m ? dirOf(p) + (m[1] ?? m[0]) : undefined;
+    });
+  }
+  const names = new Map<string, number>();
+  for (const p of paths) names.set(nameOf(p), (names.get(nameOf(p)) ?? 0) + 1);
+  return paths.map((p) => {
+    const name = nameOf(p);
+    // popx (Ory): <yyyymmddhhmmss><step:6>_<name>[.<dialect>][.autocommit].up.sql, one version
+    // written as several steps.
+    const popx = POPX.exec(name);
+    if (popx) return dirOf(p) + popx[1];
+    // A folder per migration: the file shares its name with files in other folders.
+    if ((names.get(name) ?? 0) > 1) return dirOf(p);
+    return undefined;
+  });
+}
+
+const POPX = /^(\d{14})\d{6}_[^.]+(?:\.[a-z0-9]+)?(?:\.autocommit)?\.up\.sql$/;
 
 /** Display form of a path: relative to cwd when inside it, with forward slashes. */
 export function displayPath(abs: string, cwd: string): string {

@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
-import { changesSince, collectFiles, displayPath, readFiles, UsageError } from "./files.js";
+import { changeSetKeys, changesSince, collectFiles, displayPath, readFiles, UsageError } from "./files.js";
 import { lintSources, type SourceInput } from "./linter.js";
 import { initParser } from "./parser.js";
 
@@ -35,6 +35,7 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   const since = reals && changesSince(options.since!, cwd, new Set(reals));
   const changeSet = since && canonical(since.added);
   const contents = readFiles(files);
+  const keys = changeSet === undefined ? changeSetKeys(files, config.changeSets) : undefined;
   const inputs: SourceInput[] = files.map((abs, i) => {
     const read = contents[i]!;
     const previous = since?.edited.get(reals![i]!);
@@ -43,6 +44,7 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
       content: read.ok ? read.bytes : Buffer.alloc(0),
       readError: read.ok ? undefined : read.message,
       inChangeSet: changeSet === undefined || changeSet.has(reals![i]!),
+      ...(keys?.[i] !== undefined ? { changeSetKey: keys[i] } : {}),
       ...(previous !== undefined ? { previous: { content: previous, ref: options.since! } } : {}),
     };
   });

@@ -28,13 +28,19 @@ export interface SourceInput {
    * --since): its statements are compared with the current ones (edited-migration).
    */
   previous?: { content: Buffer | string; ref: string };
+  /**
+   * With changeSet "file": consecutive inputs carrying the same key form one change set (one
+   * migration written as several files); undefined, the file is a change set of its own.
+   */
+  changeSetKey?: string;
 }
 
 export interface LintSourcesOptions {
   config?: Partial<Config>;
   /**
-   * "file" (default): each file is its own change set, so an object is exempt
-   * only inside the file that creates it. "inputs": all inputs flagged
+   * "file" (default): each file is its own change set (or, with changeSetKey,
+   * each run of files sharing a key), so an object is exempt only inside the
+   * change set that creates it. "inputs": all inputs flagged
    * inChangeSet form one change set (what --since does).
    */
   changeSet?: "file" | "inputs";
@@ -56,15 +62,63 @@ export async function lintSources(
   const diagnostics: Diagnostic[] = [];
   const lines = new Map<string, (line: number) => string>();
   const dispatch = new RuleDispatch();
+  // The open change set (per-file mode): its files' origins, where its diagnostics start, and
+  // the findings a later statement of the same change set may withdraw.
+  let group: { key: string | undefined; origins: Origin[]; first: number } | undefined;
+  const conditional = new Map<Diagnostic, (end: SchemaModel) => boolean>();
+  const close = () => {
+    if (group === undefined) return;
+    withdraw(model, diagnostics, group.first, conditional);
+    conditional.clear();
+    // Once a change set is done, what it created is "existing" for the next one.
+    for (const o of group.origins) o.inChangeSet = false;
+    group = undefined;
+  };
   for (const input of inputs) {
+    if (
+      perFile &&
+      (group === undefined || input.changeSetKey === undefined || input.changeSetKey !== group.key)
+    )
+      close();
+    if (perFile) group ??= { key: input.changeSetKey, origins: [], first: diagnostics.length };
     // Each migration may run in its own session: a SET search_path lasts to the end of its file only.
     model.searchPath = [...config.searchPath];
     const origin: Origin = { file: input.path, inChangeSet: input.inChangeSet };
-    lintOne(input, origin, model, config, diagnostics, lines, dispatch);
-    // Per-file change sets: once a file is done, what it created is "existing" for the next file.
-    if (perFile) origin.inChangeSet = false;
+    group?.origins.push(origin);
+    lintOne(input, origin, model, config, diagnostics, lines, dispatch, conditional);
+    // A finding withdrawn by the end of its own file stays withdrawn (a later file of the change
+    // set does not bring it back); the rest wait for the end of the change set.
+    withdraw(model, diagnostics, group?.first ?? 0, conditional);
   }
+  if (perFile) close();
+  else withdraw(model, diagnostics, 0, conditional);
   return { diagnostics, files: inputs.map((i) => i.path), exitCode: exitCodeOf(diagnostics), lines };
+}
+
+/** Drops, from diagnostics[first..], the findings whose withdrawal test holds on the model now. */
+function withdraw(
+  model: SchemaModel,
+  diagnostics: Diagnostic[],
+  first: number,
+  conditional: Map<Diagnostic, (end: SchemaModel) => boolean>,
+): void {
+  if (conditional.size === 0) return;
+  const withdrawn = new Set<Diagnostic>();
+  for (const [d, test] of conditional) {
+    try {
+      if (test(model)) withdrawn.add(d);
+    } catch {
+      // A failing test keeps the finding: when in doubt, report.
+    }
+  }
+  for (const d of withdrawn) conditional.delete(d);
+  if (withdrawn.size === 0) return;
+  let w = first;
+  for (let i = first; i < diagnostics.length; i++) {
+    const d = diagnostics[i]!;
+    if (!withdrawn.has(d)) diagnostics[w++] = d;
+  }
+  diagnostics.length = w;
 }
 
 function decode(content: Buffer | string): {
@@ -119,9 +173,8 @@ function lintOne(
   diagnostics: Diagnostic[],
   lines: Map<string, (line: number) => string>,
   dispatch: RuleDispatch,
+  conditional: Map<Diagnostic, (end: SchemaModel) => boolean>,
 ): void {
-  // This file's diagnostics start here (withdrawals below only look at them).
-  const first = diagnostics.length;
   const { text, bytes, invalidAt } = decode(input.readError === undefined ? input.content : "");
   const source = new SourceText(text, bytes);
   lines.set(input.path, (n) => source.lineText(n));
@@ -172,7 +225,6 @@ function lintOne(
   }
 
   // Findings the end of the file may withdraw (Finding.withdrawnIf), with their diagnostics.
-  const conditional = new Map<Diagnostic, (end: SchemaModel) => boolean>();
   const report = (rule: Rule, finding: Finding, span: Span, stmt: Statement | undefined) => {
     const setting = config.rules[rule.id] ?? rule.defaultSeverity;
     if (setting === "off") return;
@@ -246,25 +298,6 @@ function lintOne(
       } catch {
         // Replay is best effort; an unexpected AST shape leaves the model as it was.
       }
-    }
-  }
-
-  if (conditional.size > 0) {
-    const withdrawn = new Set<Diagnostic>();
-    for (const [d, test] of conditional) {
-      try {
-        if (test(model)) withdrawn.add(d);
-      } catch {
-        // A failing test keeps the finding: when in doubt, report.
-      }
-    }
-    if (withdrawn.size > 0) {
-      let w = first;
-      for (let i = first; i < diagnostics.length; i++) {
-        const d = diagnostics[i]!;
-        if (!withdrawn.has(d)) diagnostics[w++] = d;
-      }
-      diagnostics.length = w;
     }
   }
 }

@@ -120,8 +120,10 @@ describe("a view dropped and recreated", () => {
 
   it("is kept when the model could not name the old view's columns", async () => {
     const r = await files(
-      "CREATE TABLE accounts (id bigint, email text);\nCREATE VIEW labels AS SELECT id, email || '!' FROM accounts;",
-      "DROP VIEW labels;\nCREATE VIEW labels AS SELECT id, email || '!' FROM accounts;",
+      // `*` over a table created outside the linted files: its columns are unknown. (An unnamed
+      // expression such as email || '!' is named "?column?", as Postgres names it, since issue 17.)
+      "CREATE VIEW labels AS SELECT * FROM legacy_accounts;",
+      "DROP VIEW labels;\nCREATE VIEW labels AS SELECT * FROM legacy_accounts;",
     );
     expect(ids(r)).toEqual(["drop-view"]);
   });

@@ -1,9 +1,14 @@
 import { pathToFileURL } from "node:url";
-import { docsPath, type LintResult, READ_ERROR, SYNTAX_ERROR } from "../diagnostic.js";
+import { type LintResult, READ_ERROR, SYNTAX_ERROR } from "../diagnostic.js";
 import { rules } from "../rules/index.js";
+import { ruleDoc, ruleDocPath } from "./rule-docs.js";
 
-/** Where the docs are published; SARIF requires absolute URIs for informationUri and helpUri. */
-const docsBase = "https://github.com/cutover/cutover/blob/main/";
+/**
+ * SARIF wants absolute URIs for helpUri. The docs ship inside the npm package (docs/compat-lint/),
+ * so a CDN that serves published packages' files resolves them for exactly the version that
+ * produced the report; the full page is in each rule's `help` too, for a viewer offline.
+ */
+const docsBase = (version: string) => `https://cdn.jsdelivr.net/npm/@cutover/compat-lint@${version}/`;
 
 /**
  * SARIF 2.1.0, for code-scanning dashboards. Allowed findings carry an in-source suppression.
@@ -25,17 +30,18 @@ export function formatSarif(
           driver: {
             name: "compat-lint",
             version,
-            informationUri: "https://github.com/cutover/cutover/tree/main/docs/compat-lint",
+            informationUri: `${docsBase(version)}docs/compat-lint/README.md`,
             rules: [
               ...rules.map((r) => ({
                 id: r.id,
                 shortDescription: { text: r.summary },
-                help: { text: r.hint },
-                helpUri: `${docsBase}${docsPath(r.id)}`,
+                fullDescription: { text: r.summary },
+                help: helpOf(r.id, r.summary, r.hint),
+                helpUri: `${docsBase(version)}${ruleDocPath(r.id)}`,
                 defaultConfiguration: { level: r.defaultSeverity === "error" ? "error" : "warning" },
                 properties: { category: r.category },
               })),
-              ...fileProblems,
+              ...fileProblems(version),
             ],
           },
         },
@@ -71,14 +77,14 @@ export function formatSarif(
  * The two results that are not rules' findings: every result's ruleId must have a driver.rules
  * entry (code scanning shows its description). Both are errors that cannot be configured off.
  */
-const fileProblems = [
+const fileProblems = (version: string) => [
   {
     id: SYNTAX_ERROR,
     shortDescription: {
       text: "A migration that Postgres's parser rejects; it cannot be linted (exit status 2), and the migrator would fail on it too.",
     },
     help: { text: "Fix the SQL at the reported position; the message is the parser's." },
-    helpUri: `${docsBase}docs/compat-lint/README.md#exit-status`,
+    helpUri: `${docsBase(version)}docs/compat-lint/README.md#exit-status`,
     defaultConfiguration: { level: "error" },
     properties: { category: "syntax" },
   },
@@ -88,11 +94,21 @@ const fileProblems = [
       text: "A migration that cannot be read as UTF-8 text (invalid UTF-8, or a file that cannot be opened such as a dangling symbolic link); it cannot be linted (exit status 2).",
     },
     help: { text: "Save the file as UTF-8, or fix the path it points to." },
-    helpUri: `${docsBase}docs/compat-lint/README.md#exit-status`,
+    helpUri: `${docsBase(version)}docs/compat-lint/README.md#exit-status`,
     defaultConfiguration: { level: "error" },
     properties: { category: "syntax" },
   },
 ];
+
+/**
+ * A rule's help: its whole docs page (what breaks, why, the expand/contract recipe) as Markdown,
+ * and as text the summary and hint; or the summary and hint alone without the shipped docs.
+ */
+function helpOf(id: string, summary: string, hint: string): { text: string; markdown?: string } {
+  const page = ruleDoc(id);
+  const text = `${summary}\n\n${hint}`;
+  return page === undefined ? { text } : { text: `${text}\n\n${page}`, markdown: page };
+}
 
 /**
  * A relative path as a relative URI reference, every segment percent-encoded (encodeURI would

@@ -1,6 +1,7 @@
 import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf, qualified, strings } from "../ast.js";
-import { isNew } from "../schema/model.js";
+import { filledOnInsert, isNew, replacedColumn } from "../schema/model.js";
+import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
 import {
   alterCommands,
   columnDefFilled,
@@ -39,6 +40,18 @@ export const addRequiredColumn: Rule = {
         viaDomain;
       // DEFAULT NULL is no default: old INSERTs that omit the column still write NULL.
       if (!notNull || columnDefFilled(ctx.schema, def)) continue;
+      // Re-adding a NOT NULL column old code knew by this name (dropped earlier in the change
+      // set, to change its type): old INSERTs write it; the drop is drop-column's finding.
+      const old = replacedColumn(relation, def.colname);
+      if (old?.notNull && !filledOnInsert(ctx.schema, old)) {
+        const change = typeChange(old.type, sqlType(def.typeName));
+        if (change.compatible) continue;
+        out.push({
+          message: `re-adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT as ${formatType(sqlType(def.typeName))} (it was ${formatType(old.type)}); INSERTs from the previous generation still write it, but ${change.why}`,
+          span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
+        });
+        continue;
+      }
       out.push({
         message: `adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT${def.is_not_null !== true && !cons.includes("CONSTR_NOTNULL") && !cons.includes("CONSTR_PRIMARY") ? ` (its domain ${domain?.name} is NOT NULL)` : ""}; INSERTs from the previous generation omit it and fail`,
         span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),

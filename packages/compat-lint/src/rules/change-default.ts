@@ -14,7 +14,8 @@ export const changeDefault: Rule = {
       if (cmd.def === undefined) continue;
       // Adding a default where there was none is the expand step; only a replaced default changes old writes.
       // A column the model never saw may have one: unknown means old.
-      if (model && (model.defaultKey === undefined || model.defaultKey === defaultKey(cmd.def))) continue;
+      if (model && (model.defaultKey === undefined || model.defaultKey === defaultKey(cmd.def, model.type)))
+        continue;
       out.push({
         message: model
           ? `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`

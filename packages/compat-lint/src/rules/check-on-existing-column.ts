@@ -1,5 +1,5 @@
-import type { AlterDomainStmt, ColumnDef, Constraint } from "libpg-query";
-import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
+import type { AlterDomainStmt, ColumnDef, Constraint, Node } from "libpg-query";
+import { display, exprKey, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
 import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { constraintColumns } from "../schema/replay.js";
 import {
@@ -298,6 +298,91 @@ function domainCheck(ctx: RuleContext): Finding[] {
   ];
 }
 
+/**
+ * Whether a validated CHECK old writes already meet implies `expr`: one on the table now, or
+ * one this very file dropped (a CHECK replaced by a looser one: `x > 0` by `x >= 0`, an IN list
+ * by a longer one). Stored rows and old writes satisfied it, so they satisfy `expr`. One an
+ * earlier file dropped does not count: old code may have written other values since.
+ */
+function impliedByOldCheck(relation: RelationModel, expr: Node, file: RuleContext["origin"]): boolean {
+  const dropped = (relation.droppedConstraints ?? []).filter((d) => d.by === file).map((d) => d.constraint);
+  // A CHECK of this change set's making does not count: old writes never met it (unless dropped here).
+  const olds = [...[...relation.constraints.values()].filter((c) => !isNew(c)), ...dropped];
+  const wanted = conjuncts(expr);
+  for (const c of olds) {
+    if (!c.check) continue;
+    if (exprKey(c.check) === exprKey(expr)) return true;
+    const have = conjuncts(c.check);
+    if (wanted.every((w) => exprKey(w) !== undefined && have.some((h) => implies(h, w)))) return true;
+  }
+  return false;
+}
+
+function conjuncts(n: Node): Node[] {
+  const b = nodeOf<{ boolop?: string; args?: Node[] }>(n, "BoolExpr");
+  return b?.boolop === "AND_EXPR" ? (b.args ?? []).flatMap(conjuncts) : [n];
+}
+
+/** col IN (consts), col = const, or col <op> number; undefined for anything else. */
+interface Atom {
+  col: string;
+  op: string;
+  values: (number | string)[];
+}
+
+function atomOf(n: Node): Atom | undefined {
+  const e = nodeOf<{ kind?: string; name?: Node[]; lexpr?: Node; rexpr?: Node }>(n, "A_Expr");
+  if (!e) return undefined;
+  const col = strings(nodeOf<{ fields?: Node[] }>(e.lexpr, "ColumnRef")?.fields);
+  if (col.length === 0) return undefined;
+  const op = strings(e.name)[0] ?? "";
+  const constOf = (x: Node | undefined): number | string | undefined => {
+    const c = nodeOf<{ ival?: { ival?: number }; fval?: { fval?: string }; sval?: { sval?: string } }>(
+      nodeOf<{ arg?: Node }>(x, "TypeCast")?.arg ?? x,
+      "A_Const",
+    );
+    if (!c) return undefined;
+    if (c.ival) return c.ival.ival ?? 0;
+    if (c.fval?.fval !== undefined) return numberOf(c.fval.fval);
+    if (c.sval) return c.sval.sval ?? "";
+    return undefined;
+  };
+  if (e.kind === "AEXPR_IN" && op === "=") {
+    const items = nodeOf<{ items?: Node[] }>(e.rexpr, "List")?.items ?? [];
+    const values = items.map(constOf);
+    return values.every((v) => v !== undefined)
+      ? { col: col[col.length - 1]!, op: "in", values: values as (number | string)[] }
+      : undefined;
+  }
+  if (e.kind !== "AEXPR_OP") return undefined;
+  const v = constOf(e.rexpr);
+  if (v === undefined) return undefined;
+  if (op === "=") return { col: col[col.length - 1]!, op: "in", values: [v] };
+  return ["<", "<=", ">", ">="].includes(op) && typeof v === "number"
+    ? { col: col[col.length - 1]!, op, values: [v] }
+    : undefined;
+}
+
+/** Whether every non-NULL value satisfying `a` satisfies `b` (both NULL-tolerant in a CHECK). */
+function implies(a: Node, b: Node): boolean {
+  const x = atomOf(a);
+  const y = atomOf(b);
+  if (!x || !y || x.col !== y.col) return false;
+  const holds = (v: number | string, atom: Atom): boolean => {
+    if (atom.op === "in") return atom.values.includes(v);
+    if (typeof v !== "number") return false;
+    const c = atom.values[0] as number;
+    return atom.op === "<" ? v < c : atom.op === "<=" ? v <= c : atom.op === ">" ? v > c : v >= c;
+  };
+  if (x.op === "in") return x.values.every((v) => holds(v, y));
+  if (y.op === "in") return false;
+  const [a0, b0] = [x.values[0] as number, y.values[0] as number];
+  const lower = (op: string) => op === ">" || op === ">=";
+  if (lower(x.op) !== lower(y.op)) return false;
+  if (lower(x.op)) return a0 > b0 || (a0 === b0 && (y.op === ">=" || x.op === ">"));
+  return a0 < b0 || (a0 === b0 && (y.op === "<=" || x.op === "<"));
+}
+
 export const checkOnExistingColumn: Rule = {
   id: "check-on-existing-column",
   category: "contract",
@@ -321,6 +406,7 @@ export const checkOnExistingColumn: Rule = {
           out.push(rejectsNull(ctx, con, target, nulls));
         continue;
       }
+      if (relation && con.raw_expr && impliedByOldCheck(relation, con.raw_expr, ctx.origin)) continue;
       out.push({
         message:
           `adding CHECK ${con.conname ?? ""} over existing ${columnList(target, cols)}; writes from the previous generation that violate it start failing${con.skip_validation ? " (NOT VALID does not exempt new writes)" : ""}`.replace(

@@ -96,7 +96,9 @@ export const dropType: Rule = {
     }
     return droppedObjects(ctx, typeTypes, (q, d: DropStmt) => {
       const t = ctx.schema.type(q.schema, q.name);
-      if (isNew(t)) return undefined;
+      // IF EXISTS of a name no type has now in the replayed history (never created, or renamed
+      // away earlier in the file: `ALTER TYPE e RENAME TO e_old; ... DROP TYPE IF EXISTS e`).
+      if (isNew(t) || (t === undefined && d.missing_ok)) return undefined;
       // x_old of the enum rebuild: the rename's finding speaks for the name old code uses.
       // CASCADE would drop the columns still of this type, so that is still reported.
       if (renamedHere(t) && d.behavior !== "DROP_CASCADE") return undefined;

@@ -24,7 +24,9 @@ const sameColumns = (a: readonly string[], b: readonly string[]) =>
  * unique index of the same name and the same shape (the index rebuild:
  * CREATE UNIQUE INDEX CONCURRENTLY new, DROP INDEX old, ALTER INDEX new
  * RENAME TO old): the same columns are not enough, a partial index or one
- * over an expression cannot serve the old ON CONFLICT (cols).
+ * over an expression cannot serve the old ON CONFLICT (cols). A dropped
+ * unique index is also withdrawn when any key or unique index of its shape
+ * stands at the end of the change set (servedBy).
  */
 function restored(
   schema: string,
@@ -34,16 +36,37 @@ function restored(
 ) {
   return (end: SchemaModel) => {
     const owner = indexConstraint(end, { schema, name });
-    if (owner) {
-      if (key(owner.relation.schema, owner.relation.name) !== relation) return false;
-      if ("shape" in same) return columnsShape(owner.constraint.columns) === same.shape;
-      return same.columns === undefined || sameColumns(owner.constraint.columns, same.columns);
+    if (owner && key(owner.relation.schema, owner.relation.name) === relation) {
+      if (
+        "shape" in same ? columnsShape(owner.constraint.columns) === same.shape : same.columns === undefined
+      )
+        return true;
+      if (!("shape" in same) && sameColumns(owner.constraint.columns, same.columns!)) return true;
     }
-    // ON CONFLICT ON CONSTRAINT cannot name a plain unique index.
-    if (!("shape" in same)) return false;
     const idx = end.indexes.get(key(schema, name));
-    return idx?.unique === true && idx.relation === relation && idx.shape === same.shape;
+    if ("shape" in same && idx?.unique === true && idx.relation === relation && idx.shape === same.shape)
+      return true;
+    // A constraint may be named by an old ON CONFLICT ON CONSTRAINT: only its name brings it
+    // back. A plain unique index cannot be named there: any key of its shape serves.
+    return "shape" in same && servedBy(end, relation, same.shape);
   };
+}
+
+/**
+ * Whether a key or unique index of `shape` on the relation stands, under any name: the
+ * previous generation's ON CONFLICT (cols) infers its arbiter from the columns, so a unique
+ * index (which ON CONFLICT ON CONSTRAINT cannot name) swapped for a PRIMARY KEY over the same
+ * columns serves it as before.
+ */
+function servedBy(end: SchemaModel, relation: string, shape: string): boolean {
+  const rel = end.relations.get(relation);
+  for (const c of rel?.constraints.values() ?? []) {
+    if ((c.kind === "primary" || c.kind === "unique") && columnsShape(c.columns) === shape) return true;
+  }
+  for (const idx of end.indexes.values()) {
+    if (idx.unique && idx.relation === relation && idx.shape === shape) return true;
+  }
+  return false;
 }
 
 export const dropUniqueConstraint: Rule = {

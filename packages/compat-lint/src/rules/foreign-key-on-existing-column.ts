@@ -1,6 +1,6 @@
 import type { Constraint } from "libpg-query";
 import { fromRangeVar, strings } from "../ast.js";
-import { type ForeignKeyModel, isNew, type RelationModel } from "../schema/model.js";
+import { type ForeignKeyModel, filledOnInsert, isNew, type RelationModel } from "../schema/model.js";
 import { foreignKeyOf } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumns, type Finding, type Rule, tableName } from "./rule.js";
 
@@ -138,6 +138,15 @@ export const foreignKeyOnExistingColumn: Rule = {
           continue;
         }
       }
+      // MATCH SIMPLE skips a row with a NULL in any key column. A key column added in this change
+      // set that nothing fills is NULL in every row old code inserts (or, NOT NULL, fails its
+      // INSERT first, set-not-null's finding): old inserts never meet this key.
+      const all = strings(con.fk_attrs);
+      const unfilled = all.some((c) => {
+        const model = relation?.columns.get(c);
+        return !cols.includes(c) && model !== undefined && !filledOnInsert(ctx.schema, model);
+      });
+      if (unfilled && con.fk_matchtype !== "f") continue;
       out.push({
         message: `adding FOREIGN KEY on existing ${columnList(target, cols)} referencing ${parent}; writes from the previous generation with unmatched values start failing`,
         span,

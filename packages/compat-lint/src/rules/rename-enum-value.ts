@@ -8,7 +8,7 @@ export const renameEnumValue: Rule = {
   category: "contract",
   defaultSeverity: "error",
   summary: "Renaming an enum value the previous generation writes or compares against.",
-  hint: "ADD VALUE the new label, make every generation accept both and write the new one, migrate rows, and stop using the old label; enum values cannot be dropped, so consider a lookup table.",
+  hint: "Expand: ADD VALUE the new label and ship code that accepts both and writes the new one; contract in a later change set, once no generation writes the old label: migrate the rows to the new one. Enum values cannot be dropped, so consider a lookup table.",
   kinds: ["AlterEnumStmt"],
   check(ctx) {
     if (ctx.stmt.kind !== "AlterEnumStmt") return [];

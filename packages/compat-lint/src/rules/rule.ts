@@ -243,6 +243,9 @@ export function existingColumn(
 ): { existing: boolean; model: ColumnModel | undefined } {
   if (relation && isNew(relation)) return { existing: false, model: relation.columns.get(column) };
   const model = relation?.columns.get(column);
+  // Renamed in this change set: old code knows it only by its old name, where the rename is
+  // judged (rename-column); a later change under the new name breaks nothing more.
+  if (model?.renamed?.by.inChangeSet) return { existing: false, model: undefined };
   return { existing: !isNew(model), model };
 }
 

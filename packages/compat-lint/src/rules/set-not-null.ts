@@ -1,6 +1,12 @@
 import type { AlterDomainStmt, Constraint } from "libpg-query";
 import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
-import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
+import {
+  filledOnInsert,
+  isNew,
+  type RelationModel,
+  replacedColumn,
+  type SchemaModel,
+} from "../schema/model.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 
 const newColumnHint =
@@ -30,6 +36,10 @@ function whyItBreaks(
     };
   }
   if (model === undefined || filled) return undefined;
+  // A replacement for a NOT NULL column old code knew by this name (dropped or renamed away in
+  // this change set, as Prisma and hand-written type changes do): old INSERTs already write it.
+  const old = replacedColumn(relation, column);
+  if (old?.notNull && !filledOnInsert(schema, old)) return undefined;
   return {
     why: "INSERTs from the previous generation, which do not know the column, leave it NULL and",
     added: true,

@@ -13,9 +13,10 @@ import { addedConstraints, columnList, existingColumn, type Finding, type Rule }
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous
- * generation writes. It cannot when one key column is new, nullable and has
- * no default (its own or its domain's): old code leaves it NULL, and NULLs are distinct (unless the
- * index says NULLS NOT DISTINCT).
+ * generation writes. It cannot when one key column is new and has no default
+ * (its own or its domain's): old code leaves it NULL, and NULLs are distinct
+ * (unless the index says NULLS NOT DISTINCT); or, made NOT NULL, old INSERTs
+ * fail on that first (set-not-null's or add-required-column's finding).
  */
 function constrainsOldWrites(
   schema: SchemaModel,
@@ -28,35 +29,52 @@ function constrainsOldWrites(
   if (nullsNotDistinct) return true;
   return !columns.some((c) => {
     const { existing, model } = existingColumn(rel, c);
-    return !existing && model !== undefined && !model.notNull && !filledOnInsert(schema, model);
+    return !existing && model !== undefined && !filledOnInsert(schema, model);
   });
 }
 
 /**
- * Whether a PRIMARY KEY / UNIQUE constraint already on the table covers a
- * subset of these plain columns: then the new key cannot reject a row the old
- * one accepts (rebuilding a key: CREATE UNIQUE INDEX CONCURRENTLY over the
- * primary key's columns, then swap). Only constraints count: an existing
- * unique index may be partial or over expressions, which the model does not keep.
- * A key this very file dropped counts too (dropped and re-added, under the
- * same name or another): the stored values satisfied it, and within one
- * migration (one transaction) old code wrote nothing in between. A key an
+ * Whether a PRIMARY KEY / UNIQUE constraint or a plain (non-partial, column-only)
+ * unique index already on the table covers a subset of these plain columns:
+ * then the new key cannot reject a row the old one accepts (rebuilding a key:
+ * CREATE UNIQUE INDEX CONCURRENTLY over the primary key's columns, then swap;
+ * widening a key with a column, as a tenant id). A key or unique index this
+ * very file dropped counts too (dropped and re-added, under the same name or
+ * another, or widened): the stored values satisfied it, and within one
+ * migration (one transaction) old code wrote nothing in between. One an
  * earlier file dropped does not: old code may have written duplicates since.
  */
 function impliedByExistingKey(
+  schema: SchemaModel,
   rel: RelationModel | undefined,
   columns: string[],
   nullsNotDistinct: boolean,
   file: Origin,
 ) {
   if (!rel || columns.length === 0) return false;
+  const covers = (cols: readonly string[]) => cols.length > 0 && cols.every((col) => columns.includes(col));
   const dropped = (rel.droppedConstraints ?? []).filter((d) => d.by === file).map((d) => d.constraint);
   for (const c of [...rel.constraints.values(), ...dropped]) {
     if (c.kind !== "primary" && c.kind !== "unique") continue;
     if (nullsNotDistinct && c.kind !== "primary") continue;
-    if (c.columns.length > 0 && c.columns.every((col) => columns.includes(col))) return true;
+    if (covers(c.columns)) return true;
+  }
+  if (nullsNotDistinct) return false;
+  const k = key(rel.schema, rel.name);
+  const indexes = [...schema.indexes.values()].filter((i) => i.unique && i.relation === k);
+  for (const d of rel.droppedIndexes ?? []) if (d.by === file) indexes.push(d.index);
+  for (const i of indexes) {
+    const plain = plainColumns(i.shape);
+    if (plain && covers(plain)) return true;
   }
   return false;
+}
+
+/** The key columns of an index shape (indexShape) keyed on plain columns only, without a WHERE; else undefined. */
+function plainColumns(shape: string): string[] | undefined {
+  const [keys, where] = JSON.parse(shape) as [string[], unknown, boolean];
+  if (where !== null || !keys.every((k) => k.startsWith("col:"))) return undefined;
+  return keys.map((k) => k.slice(4));
 }
 
 /**
@@ -97,7 +115,8 @@ export const uniqueOnExistingColumn: Rule = {
       const cols = indexColumns(i);
       if (!constrainsOldWrites(ctx.schema, rel, cols, i.nulls_not_distinct === true)) return [];
       const plain = (i.indexParams ?? []).every((p) => nodeOf<IndexElem>(p, "IndexElem")?.name !== undefined);
-      if (plain && impliedByExistingKey(rel, cols, i.nulls_not_distinct === true, ctx.origin)) return [];
+      if (plain && impliedByExistingKey(ctx.schema, rel, cols, i.nulls_not_distinct === true, ctx.origin))
+        return [];
       if (duplicatesUniqueIndex(ctx.schema, rel, indexShape(i))) return [];
       out.push({
         message: `unique index on existing ${columnList(q, cols)}; INSERTs and UPDATEs from the previous generation that write duplicates start failing`,
@@ -115,7 +134,7 @@ export const uniqueOnExistingColumn: Rule = {
       if (!constrainsOldWrites(ctx.schema, relation, cols, con.nulls_not_distinct === true)) continue;
       if (
         kind !== "EXCLUDE" &&
-        impliedByExistingKey(relation, cols, con.nulls_not_distinct === true, ctx.origin)
+        impliedByExistingKey(ctx.schema, relation, cols, con.nulls_not_distinct === true, ctx.origin)
       )
         continue;
       out.push({

@@ -1,3 +1,4 @@
+import type { Node } from "libpg-query";
 import type { SqlType } from "./sql-type.js";
 
 /**
@@ -39,6 +40,11 @@ export interface ColumnModel {
    * column or table); undefined for none, or one the model does not know.
    */
   sequence?: RelationModel;
+  /**
+   * Set by RENAME COLUMN in the change set (with the name old code knows it by): under its new
+   * name no old code uses it, so only the rename is judged (rules see it as not existing).
+   */
+  renamed?: { by: Origin; from: string };
   origin: Origin;
 }
 
@@ -50,6 +56,8 @@ export interface ConstraintModel {
   columns: string[];
   /** For a FOREIGN KEY: what it references and does (undefined for other kinds). */
   foreignKey?: ForeignKeyModel;
+  /** For a validated CHECK: its expression (what every stored row and every old write satisfied). */
+  check?: Node;
   origin: Origin;
 }
 
@@ -108,6 +116,14 @@ export interface RelationModel {
    * actions, or under another name) is judged against it.
    */
   droppedConstraints?: { constraint: ConstraintModel; by: Origin }[];
+  /**
+   * Columns old code knew that a file of the change set dropped or renamed away (as they were,
+   * with that file's origin): a column of the same name added back in the change set is one old
+   * code already writes (see replacedColumn).
+   */
+  droppedColumns?: { column: ColumnModel; by: Origin }[];
+  /** Unique indexes a file of the change set dropped (like droppedConstraints). */
+  droppedIndexes?: { index: IndexModel; by: Origin }[];
   /** Position in SchemaModel.relations (insertion order, as a Map keeps it). */
   seq: number;
   /** Row-level security policies by name. */
@@ -250,6 +266,19 @@ export interface FunctionModel {
   volatility: Volatility;
   /** "sql", "plpgsql", ... */
   language: string;
+  /**
+   * RETURNS trigger (or event_trigger): only a trigger can call it, and a trigger names it by
+   * OID, so renaming it breaks no caller, and Postgres drops it only once no trigger uses it.
+   */
+  trigger?: boolean;
+  origin: Origin;
+}
+
+/** A trigger: which relation it is on and which function (key(schema, name)) it executes. */
+export interface TriggerModel {
+  name: string;
+  relation: string;
+  func: string;
   origin: Origin;
 }
 
@@ -284,6 +313,10 @@ export class SchemaModel {
   readonly indexes = new Map<string, IndexModel>();
   readonly types = new Map<string, TypeModel>();
   readonly functions = new Map<string, FunctionModel>();
+  /** Triggers by key(relation key, trigger name). */
+  readonly triggers = new Map<string, TriggerModel>();
+  /** Triggers a file of the change set dropped, with that file's origin (like droppedConstraints). */
+  droppedTriggers: { trigger: TriggerModel; by: Origin }[] = [];
   /** Extensions the linted files created, by name. */
   readonly extensions = new Map<string, Origin>();
 
@@ -366,4 +399,22 @@ export function inModel(model: SchemaModel, rel: RelationModel): boolean {
 /** Whether an object is new in this change set (unknown objects are not). */
 export function isNew(o: { origin: Origin } | undefined): boolean {
   return o?.origin.inChangeSet === true;
+}
+
+/**
+ * The column old code knew by `name` on `relation`, when a file of the change set dropped it or
+ * renamed it away (so a column of that name now is a replacement): old INSERTs still write it
+ * by that name, whatever the new column's origin says.
+ */
+export function replacedColumn(relation: RelationModel | undefined, name: string): ColumnModel | undefined {
+  return relation?.droppedColumns?.find((d) => d.by.inChangeSet && d.column.name === name)?.column;
+}
+
+/** Records, for replacedColumn, that `origin` drops or renames away `column` of `relation`. */
+export function noteDroppedColumn(relation: RelationModel, column: ColumnModel, origin: Origin): void {
+  if (!origin.inChangeSet || column.origin.inChangeSet) return;
+  const kept = (relation.droppedColumns ?? []).filter(
+    (d) => d.by.inChangeSet && d.column.name !== column.name,
+  );
+  relation.droppedColumns = [...kept, { column: { ...column }, by: origin }];
 }

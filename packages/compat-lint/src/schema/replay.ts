@@ -40,6 +40,7 @@ import {
   type IndexModel,
   inModel,
   key,
+  noteDroppedColumn,
   type Origin,
   type PolicyClause,
   type PolicyModel,
@@ -52,7 +53,7 @@ import {
   UNKNOWN_TYPE,
   type Volatility,
 } from "./model.js";
-import { isSerial, type SqlType, sqlType } from "./sql-type.js";
+import { isSerial, type SqlType, sameType, sqlType } from "./sql-type.js";
 
 /**
  * Replays one statement into the schema model. Replay is best effort by
@@ -84,7 +85,7 @@ export function replay(
       createIndex(model, b as IndexStmt, origin);
       return;
     case "DropStmt":
-      drop(model, b as DropStmt);
+      drop(model, b as DropStmt, origin);
       return;
     case "CreateEnumStmt":
       addType(
@@ -140,15 +141,38 @@ export function replay(
     case "CreateSeqStmt":
       addRelation(model, fromRangeVar((b as CreateSeqStmt).sequence), "sequence", origin, false);
       return;
+    case "CreateTrigStmt": {
+      const t = b as { trigname?: string; relation?: RangeVar; funcname?: Node[]; replace?: boolean };
+      const q = fromRangeVar(t.relation);
+      const rel = model.relation(q.schema, q.name);
+      const f = qualified(strings(t.funcname));
+      const fn = model.func(f.schema, f.name);
+      if (!t.trigname) return;
+      const relKey = rel ? key(rel.schema, rel.name) : key(q.schema ?? model.creationSchema, q.name);
+      const func = fn ? key(fn.schema, fn.name) : key(f.schema ?? model.creationSchema, f.name);
+      model.triggers.set(`${relKey}\0${t.trigname}`, { name: t.trigname, relation: relKey, func, origin });
+      return;
+    }
     case "CreateFunctionStmt": {
       const f = b as CreateFunctionStmt;
       const q = qualified(strings(f.funcname));
       const schema = q.schema ?? model.creationSchema;
       const existing = model.functions.get(key(schema, q.name));
       const { volatility, language } = functionOptions(f);
+      const returns = strings(f.returnType?.names);
+      const trigger =
+        ["trigger", "event_trigger"].includes(returns[returns.length - 1] ?? "") && !f.returnType?.setof;
       // CREATE OR REPLACE keeps the original origin: old code may call it already.
-      if (existing) Object.assign(existing, { volatility, language });
-      else model.functions.set(key(schema, q.name), { schema, name: q.name, volatility, language, origin });
+      if (existing) Object.assign(existing, { volatility, language, trigger });
+      else
+        model.functions.set(key(schema, q.name), {
+          schema,
+          name: q.name,
+          volatility,
+          language,
+          trigger,
+          origin,
+        });
       return;
     }
     case "CreateSchemaStmt": {
@@ -216,11 +240,23 @@ function setConfigSearchPath(body: Record<string, unknown>): string[] | undefine
  * The model's fingerprint of a DEFAULT expression. `DEFAULT NULL` (cast or
  * not) is no default at all: an INSERT that omits the column stores NULL.
  */
-export function defaultKey(node: Node | undefined): string | undefined {
+export function defaultKey(node: Node | undefined, columnType?: SqlType): string | undefined {
   let n = node;
   for (let c = nodeOf<{ arg?: Node }>(n, "TypeCast"); c; c = nodeOf<{ arg?: Node }>(n, "TypeCast")) n = c.arg;
   if (nodeOf<{ isnull?: boolean }>(n, "A_Const")?.isnull) return undefined;
-  return exprKey(node);
+  // Postgres coerces a default to its column's type when it stores it, so a cast to that very
+  // type changes nothing: `SET DEFAULT 'UNKNOWN'::"Severity"` on a "Severity" column restores
+  // `DEFAULT 'UNKNOWN'` (Prisma writes the one, enum rebuilds the other).
+  let e = node;
+  for (
+    let c = nodeOf<{ arg?: Node; typeName?: TypeName }>(e, "TypeCast");
+    c && columnType;
+    c = nodeOf<{ arg?: Node; typeName?: TypeName }>(e, "TypeCast")
+  ) {
+    if (!sameType(sqlType(c.typeName), columnType)) break;
+    e = c.arg;
+  }
+  return exprKey(e);
 }
 
 /** Where an object the model never saw is taken to come from: before the change set. */
@@ -363,6 +399,8 @@ function createTable(model: SchemaModel, c: CreateStmt, origin: Origin): void {
   rel.columns.clear();
   rel.constraints.clear();
   rel.droppedConstraints = undefined;
+  rel.droppedColumns = undefined;
+  rel.droppedIndexes = undefined;
   rel.policies.clear();
   rel.rowSecurity = undefined;
   setDependsOn(rel, []);
@@ -563,9 +601,25 @@ function queryRelations(
   return out;
 }
 
+/** What a select list can read from a FROM item: a relation, or a CTE's or subquery's derived columns. */
+interface SourceRel {
+  columns: Map<string, { name: string; type: SqlType }>;
+  columnsKnown: boolean;
+}
+
 interface Source {
   alias: string;
-  rel: RelationModel | undefined;
+  rel: SourceRel | undefined;
+}
+
+/** A CTE's or subquery's columns as a source (unknown columns: not columnsKnown). */
+function derivedSource(cols: { name: string; type: SqlType }[] | undefined, aliases: string[]): SourceRel {
+  const columns = new Map<string, { name: string; type: SqlType }>();
+  (cols ?? []).forEach((c, i) => {
+    const name = aliases[i] ?? c.name;
+    columns.set(name, { name, type: c.type });
+  });
+  return { columns, columnsKnown: cols !== undefined };
 }
 
 /** The FROM items a select list resolves against; undefined when a join merges columns (USING, NATURAL). */
@@ -573,18 +627,30 @@ function fromSources(
   model: SchemaModel,
   from: Node[] | undefined,
   ctes: ReadonlySet<string>,
+  cteRels: ReadonlyMap<string, SourceRel> = new Map(),
 ): Source[] | undefined {
   const out: Source[] = [];
   const add = (n: Node | undefined): boolean => {
     const rv = nodeOf<RangeVar>(n, "RangeVar");
     if (rv) {
-      out.push({ alias: rv.alias?.aliasname ?? fromRangeVar(rv).name, rel: fromRelation(model, rv, ctes) });
+      const q = fromRangeVar(rv);
+      const cte = q.schema === undefined ? cteRels.get(q.name) : undefined;
+      out.push({ alias: rv.alias?.aliasname ?? q.name, rel: cte ?? fromRelation(model, rv, ctes) });
       return true;
     }
     const j = nodeOf<{ larg?: Node; rarg?: Node; usingClause?: Node[]; isNatural?: boolean }>(n, "JoinExpr");
     if (j) return !j.isNatural && (j.usingClause ?? []).length === 0 && add(j.larg) && add(j.rarg);
-    const alias = nodeOf<{ alias?: { aliasname?: string } }>(n, "RangeSubselect")?.alias?.aliasname;
-    out.push({ alias: alias ?? "", rel: undefined });
+    const sub = nodeOf<{ subquery?: Node; alias?: { aliasname?: string; colnames?: Node[] } }>(
+      n,
+      "RangeSubselect",
+    );
+    const cols = sub
+      ? selectColumns(model, nodeOf<SelectStmt>(sub.subquery, "SelectStmt"), ctes, cteRels)
+      : undefined;
+    out.push({
+      alias: sub?.alias?.aliasname ?? "",
+      rel: sub ? derivedSource(cols, strings(sub.alias?.colnames)) : undefined,
+    });
     return true;
   };
   for (const n of from ?? []) if (!add(n)) return undefined;
@@ -595,15 +661,30 @@ function selectColumns(
   model: SchemaModel,
   sel: SelectStmt | undefined,
   ctes: ReadonlySet<string>,
+  outer: ReadonlyMap<string, SourceRel> = new Map(),
 ): { name: string; type: SqlType }[] | undefined {
   if (!sel) return undefined;
+  // WITH: each CTE's columns (from its own query, or its column list), visible to the later ones
+  // and to the body, so `WITH x AS (SELECT t.* FROM t) SELECT x.* FROM x` expands.
+  let cteRels = outer;
+  const w = sel.withClause as { ctes?: Node[]; recursive?: boolean } | undefined;
+  if (w?.ctes?.length && !w.recursive) {
+    const m = new Map(outer);
+    for (const c of w.ctes) {
+      const cte = nodeOf<{ ctename?: string; ctequery?: Node; aliascolnames?: Node[] }>(c, "CommonTableExpr");
+      if (!cte?.ctename) continue;
+      const cols = selectColumns(model, nodeOf<SelectStmt>(cte.ctequery, "SelectStmt"), ctes, m);
+      m.set(cte.ctename, derivedSource(cols, strings(cte.aliascolnames)));
+    }
+    cteRels = m;
+  }
   if (sel.op !== undefined && sel.op !== "SETOP_NONE") {
     // UNION / INTERSECT / EXCEPT: the left arm's names; the types are resolved across arms.
-    const left = selectColumns(model, sel.larg, ctes);
+    const left = selectColumns(model, sel.larg, ctes, cteRels);
     return left?.map((c) => ({ name: c.name, type: UNKNOWN_TYPE }));
   }
   if (sel.targetList === undefined) return undefined;
-  const sources = fromSources(model, sel.fromClause, ctes);
+  const sources = fromSources(model, sel.fromClause, ctes, cteRels);
   if (!sources) return undefined;
   const known = (s: Source) => s.rel?.columnsKnown === true;
   const lookup = (qualifier: string | undefined, col: string): SqlType => {
@@ -628,7 +709,6 @@ function selectColumns(
     }
     const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(rt.val, "TypeCast");
     const name = rt.name ?? figureColname(rt.val);
-    if (name === undefined) return undefined;
     let type = UNKNOWN_TYPE;
     if (cast) type = sqlType(cast.typeName);
     else if (ref) {
@@ -640,20 +720,108 @@ function selectColumns(
   return out;
 }
 
-/** The name Postgres gives an unaliased select-list entry (FigureColname), for the shapes it is sure of. */
-function figureColname(n: Node | undefined): string | undefined {
-  const ref = strings(nodeOf<{ fields?: Node[] }>(n, "ColumnRef")?.fields);
-  if (ref.length > 0) return ref[ref.length - 1];
-  const call = strings(nodeOf<{ funcname?: Node[] }>(n, "FuncCall")?.funcname);
-  if (call.length > 0) return call[call.length - 1];
-  const cast = nodeOf<{ arg?: Node; typeName?: TypeName }>(n, "TypeCast");
-  if (cast) {
-    const inner = figureColname(cast.arg);
-    if (inner !== undefined) return inner;
-    const tn = strings(cast.typeName?.names);
-    return tn[tn.length - 1];
+/**
+ * The name Postgres gives an unaliased select-list entry (FigureColname in parse_target.c): a
+ * column reference's last field, a function's name, a cast's inner name or else its type's, the
+ * keyword of CASE / ARRAY / ROW / COALESCE / GREATEST / LEAST / NULLIF / EXISTS, a scalar
+ * subquery's own column name, and "?column?" for anything else (a constant, an operator).
+ */
+function figureColname(n: Node | undefined): string {
+  return figure(n)?.name ?? "?column?";
+}
+
+/** FigureColnameInternal: a name and its strength (2: a real name, 1: a type or keyword), or undefined. */
+function figure(n: Node | undefined): { name: string; strength: 1 | 2 } | undefined {
+  if (!n || typeof n !== "object") return undefined;
+  const [kind, body] = Object.entries(n)[0] ?? [];
+  const b = body as Record<string, unknown> | undefined;
+  switch (kind) {
+    case "ColumnRef": {
+      const f = strings(b?.fields as Node[] | undefined);
+      const last = (b?.fields as Node[] | undefined)?.at(-1);
+      return last && nodeOf(last, "A_Star")
+        ? undefined
+        : f.length
+          ? { name: f[f.length - 1]!, strength: 2 }
+          : undefined;
+    }
+    case "A_Indirection": {
+      const ind = (b?.indirection as Node[] | undefined) ?? [];
+      for (let i = ind.length - 1; i >= 0; i--) {
+        const s = strings([ind[i]!]);
+        if (s.length) return { name: s[0]!, strength: 2 };
+        if (nodeOf(ind[i], "A_Star")) return undefined;
+      }
+      return figure(b?.arg as Node | undefined);
+    }
+    case "FuncCall": {
+      const f = strings(b?.funcname as Node[] | undefined);
+      return f.length ? { name: f[f.length - 1]!, strength: 2 } : undefined;
+    }
+    case "A_Expr":
+      return b?.kind === "AEXPR_NULLIF" ? { name: "nullif", strength: 2 } : undefined;
+    case "TypeCast": {
+      const inner = figure(b?.arg as Node | undefined);
+      if (inner && inner.strength > 1) return inner;
+      const tn = strings((b?.typeName as TypeName | undefined)?.names);
+      return tn.length ? { name: tn[tn.length - 1]!, strength: 1 } : inner;
+    }
+    case "CollateClause":
+      return figure(b?.arg as Node | undefined);
+    case "GroupingFunc":
+      return { name: "grouping", strength: 2 };
+    case "MergeSupportFunc":
+      return { name: "merge_action", strength: 2 };
+    case "SubLink": {
+      const t = b?.subLinkType;
+      if (t === "EXISTS_SUBLINK") return { name: "exists", strength: 2 };
+      if (t === "ARRAY_SUBLINK") return { name: "array", strength: 2 };
+      if (t === "EXPR_SUBLINK") {
+        const sub = nodeOf<SelectStmt>(b?.subselect as Node | undefined, "SelectStmt");
+        const rt = nodeOf<ResTarget>(sub?.targetList?.[0], "ResTarget");
+        if (rt?.name) return { name: rt.name, strength: 2 };
+        const inner = figure(rt?.val);
+        return inner ?? undefined;
+      }
+      return undefined;
+    }
+    case "CaseExpr": {
+      // The ELSE result's name when it has a real one (CASE ... ELSE a END is named a).
+      const d = figure(b?.defresult as Node | undefined);
+      return d && d.strength > 1 ? d : { name: "case", strength: 1 };
+    }
+    case "A_ArrayExpr":
+      return { name: "array", strength: 2 };
+    case "RowExpr":
+      return { name: "row", strength: 2 };
+    case "CoalesceExpr":
+      return { name: "coalesce", strength: 2 };
+    case "MinMaxExpr":
+      return { name: b?.op === "IS_LEAST" ? "least" : "greatest", strength: 2 };
+    case "SQLValueFunction": {
+      const op = String(b?.op ?? "");
+      const names: Record<string, string> = {
+        SVFOP_CURRENT_DATE: "current_date",
+        SVFOP_CURRENT_TIME: "current_time",
+        SVFOP_CURRENT_TIME_N: "current_time",
+        SVFOP_CURRENT_TIMESTAMP: "current_timestamp",
+        SVFOP_CURRENT_TIMESTAMP_N: "current_timestamp",
+        SVFOP_LOCALTIME: "localtime",
+        SVFOP_LOCALTIME_N: "localtime",
+        SVFOP_LOCALTIMESTAMP: "localtimestamp",
+        SVFOP_LOCALTIMESTAMP_N: "localtimestamp",
+        SVFOP_CURRENT_ROLE: "current_role",
+        SVFOP_CURRENT_USER: "current_user",
+        SVFOP_USER: "user",
+        SVFOP_SESSION_USER: "session_user",
+        SVFOP_CURRENT_CATALOG: "current_catalog",
+        SVFOP_CURRENT_SCHEMA: "current_schema",
+      };
+      return names[op] ? { name: names[op]!, strength: 2 } : undefined;
+    }
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 function addColumn(
@@ -669,7 +837,7 @@ function addColumn(
     type: sqlType(def.typeName),
     // serial implies NOT NULL.
     notNull: def.is_not_null === true || serial,
-    defaultKey: serial ? "nextval" : defaultKey(def.raw_default),
+    defaultKey: serial ? "nextval" : defaultKey(def.raw_default, sqlType(def.typeName)),
     nullDefault: def.raw_default !== undefined && defaultKey(def.raw_default) === undefined,
     generated: def.generated !== undefined && def.generated !== "",
     identityAlways: false,
@@ -748,7 +916,7 @@ function dropSequence(model: SchemaModel, col: ColumnModel): void {
 
 /** A column's DEFAULT clause (undefined: DROP DEFAULT). */
 function setDefault(col: ColumnModel, expr: Node | undefined): void {
-  col.defaultKey = defaultKey(expr);
+  col.defaultKey = defaultKey(expr, col.type);
   col.nullDefault = expr !== undefined && col.defaultKey === undefined;
 }
 
@@ -833,6 +1001,8 @@ function addConstraint(
   const name = con.conname ?? defaultConstraintName(rel.name, kind, columns);
   const model: ConstraintModel = { name, kind, columns, origin };
   if (kind === "foreign") model.foreignKey = foreignKeyOf(schema, rel, con);
+  // Validated only when it is not NOT VALID: then old rows and old writes satisfied it.
+  if (kind === "check" && con.raw_expr && !con.skip_validation) model.check = con.raw_expr;
   rel.constraints.set(name, model);
   if (kind === "primary") {
     for (const c of columns) {
@@ -916,6 +1086,7 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
       }
       case "AT_DropColumn":
         if (col) {
+          noteDroppedColumn(rel, col, origin);
           rel.columns.delete(col.name);
           dropSequence(model, col);
         }
@@ -975,7 +1146,7 @@ function alterCommands(model: SchemaModel, rel: RelationModel, a: AlterTableStmt
           // Its index goes with it (ADD ... USING INDEX filed the index under the constraint's name).
           if (con && indexKinds.has(con.kind)) model.indexes.delete(key(rel.schema, con.name));
           rel.constraints.delete(cmd.name);
-          if (con && con.kind !== "check" && con.kind !== "exclusion" && origin.inChangeSet) {
+          if (con && con.kind !== "exclusion" && (con.kind !== "check" || con.check) && origin.inChangeSet) {
             // Only this change set's drops matter (a key redefined in it); older ones are let go.
             const kept = (rel.droppedConstraints ?? []).filter((d) => d.by.inChangeSet);
             rel.droppedConstraints = [...kept, { constraint: con, by: origin }];
@@ -1035,9 +1206,20 @@ function renameEntry<T extends { name: string }>(
 function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
   const newname = r.newname ?? "";
   switch (r.renameType) {
-    case "OBJECT_COLUMN":
-      renameEntry(relationFor(model, fromRangeVar(r.relation)).columns, r.subname, newname);
+    case "OBJECT_COLUMN": {
+      const rel = relationFor(model, fromRangeVar(r.relation));
+      const col = r.subname !== undefined ? rel.columns.get(r.subname) : undefined;
+      if (col) {
+        noteDroppedColumn(rel, col, origin);
+        if (col.renamed?.by.inChangeSet) {
+          // Renamed back to the name old code knows: it is that column again.
+          if (col.renamed.from === newname) col.renamed = undefined;
+        } else if (origin.inChangeSet && !col.origin.inChangeSet)
+          col.renamed = { by: origin, from: col.name };
+      }
+      renameEntry(rel.columns, r.subname, newname);
       return;
+    }
     case "OBJECT_TABLE":
     case "OBJECT_VIEW":
     case "OBJECT_MATVIEW":
@@ -1090,7 +1272,10 @@ function rename(model: SchemaModel, r: RenameStmt, origin: Origin): void {
     case "OBJECT_PROCEDURE":
     case "OBJECT_ROUTINE": {
       const q = objectName(r.object);
-      refile(model.functions, model.func(q.schema, q.name), { name: newname });
+      const f = model.func(q.schema, q.name);
+      const before = f && key(f.schema, f.name);
+      refile(model.functions, f, { name: newname });
+      if (f && before) retargetTriggers(model, before, key(f.schema, f.name));
       return;
     }
     case "OBJECT_SCHEMA": {
@@ -1220,10 +1405,19 @@ function moveSchema(model: SchemaModel, a: AlterObjectSchemaStmt, origin: Origin
       return;
     case "OBJECT_FUNCTION":
     case "OBJECT_PROCEDURE":
-    case "OBJECT_ROUTINE":
-      refile(model.functions, model.func(q.schema, q.name), to);
+    case "OBJECT_ROUTINE": {
+      const f = model.func(q.schema, q.name);
+      const before = f && key(f.schema, f.name);
+      refile(model.functions, f, to);
+      if (f && before) retargetTriggers(model, before, key(f.schema, f.name));
       return;
+    }
   }
+}
+
+/** A trigger names its function by OID: a renamed or moved function is still the one it runs. */
+function retargetTriggers(model: SchemaModel, from: string, to: string): void {
+  for (const t of model.triggers.values()) if (t.func === from) t.func = to;
 }
 
 function createIndex(model: SchemaModel, i: IndexStmt, origin: Origin): void {
@@ -1359,7 +1553,7 @@ function dropRelation(model: SchemaModel, rel: RelationModel): void {
     if (idx.relation === k) model.indexes.delete(key(idx.schema, idx.name));
 }
 
-function drop(model: SchemaModel, d: DropStmt): void {
+function drop(model: SchemaModel, d: DropStmt, origin: Origin): void {
   if (d.behavior === "DROP_CASCADE") {
     for (const rel of cascadeDependents(model, droppedRelations(model, d))) dropRelation(model, rel);
   }
@@ -1385,9 +1579,29 @@ function drop(model: SchemaModel, d: DropStmt): void {
       case "OBJECT_EXTENSION":
         model.extensions.delete(str(o) ?? q.name);
         break;
+      case "OBJECT_TRIGGER": {
+        // [schema.]table.trigger
+        const parts = strings(nodeOf<{ items?: Node[] }>(o, "List")?.items);
+        const t = qualified(parts.slice(0, -1));
+        const rel = model.relation(t.schema, t.name);
+        const relKey = rel ? key(rel.schema, rel.name) : key(t.schema ?? model.creationSchema, t.name);
+        const k = `${relKey}\0${parts[parts.length - 1] ?? ""}`;
+        const trigger = model.triggers.get(k);
+        model.triggers.delete(k);
+        if (trigger && origin.inChangeSet) {
+          model.droppedTriggers = model.droppedTriggers.filter((d) => d.by.inChangeSet);
+          model.droppedTriggers.push({ trigger, by: origin });
+        }
+        break;
+      }
       case "OBJECT_INDEX": {
         const idx = model.index(q.schema, q.name);
         if (idx) model.indexes.delete(key(idx.schema, idx.name));
+        const rel = idx?.unique && origin.inChangeSet ? model.relations.get(idx.relation) : undefined;
+        if (rel && idx) {
+          const kept = (rel.droppedIndexes ?? []).filter((x) => x.by.inChangeSet);
+          rel.droppedIndexes = [...kept, { index: idx, by: origin }];
+        }
         break;
       }
       case "OBJECT_TYPE":

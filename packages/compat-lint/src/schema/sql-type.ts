@@ -151,6 +151,16 @@ export function typeChange(from: SqlType, to: SqlType): TypeChangeVerdict {
       true,
     );
   }
+  // Every int2/int4 is exactly a float8 (53-bit mantissa), and node-postgres returns both as a
+  // JavaScript number: old code writes and reads the same values. Not int8 (beyond 2^53, and
+  // read as a string) nor float4 (24 bits).
+  if ((f === "int2" || f === "int4") && t === "float8") return ok(true);
+  if (f === "bpchar" && (t === "varchar" || t === "text")) {
+    return bad(
+      `changes ${formatType(from)} to ${formatType(to)}: the cast strips the blank padding char kept, so old code reads (and compares) different strings`,
+      true,
+    );
+  }
   if (f === t && precisionTypes.has(f)) {
     // No precision means the maximum, 6 fractional digits.
     if ((tm[0] ?? 6) >= (fm[0] ?? 6)) return ok(false);

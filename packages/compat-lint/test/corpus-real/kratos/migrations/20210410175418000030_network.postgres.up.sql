@@ -1,0 +1,1 @@
+ALTER TABLE "identities" ADD COLUMN "nid" UUID;

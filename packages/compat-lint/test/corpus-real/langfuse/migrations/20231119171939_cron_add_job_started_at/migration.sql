@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "cron_jobs" ADD COLUMN     "job_started_at" TIMESTAMP(3);
