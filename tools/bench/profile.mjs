@@ -212,7 +212,7 @@ async function explainClaim(env, label, n) {
 async function profileClaim() {
   out("## claim statement plans");
   const env = await fresh("claim");
-  await limit.prefill(env.ctx, env.url, N);
+  await limit.prefillFast(env.ctx, env.url, N);
   await settle(env.url);
   await explainClaim(env, `fresh backlog of ${N}, vacuumed`, 200);
   // Drain everything (as the consumer would leave it) without vacuuming.
@@ -230,7 +230,7 @@ async function profileClaim() {
 
 async function burnOnce(procs) {
   const env = await fresh(`burn${procs}`);
-  await limit.prefill(env.ctx, env.url, N);
+  await limit.prefillFast(env.ctx, env.url, N);
   await settle(env.url);
   await reset(env.pool);
   const workers = await startWorkers("cutover", env.url, env.ctx.workerConfig, TUNING, procs, "count");

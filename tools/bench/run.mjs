@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `npm run bench`: Cutover against graphile-worker, pg-boss and the plain-SQL
-// limit, on the same machine and Postgres server in one run. Every system
-// gets a fresh database per workload. Prints a table and writes BENCHMARKS.md
-// (full run, medians of 3) or, with --quick, a small smoke run that touches
-// every system and workload and writes its table to a temp file instead.
+// database-work limit, on the same machine and Postgres server in one run.
+// Every system gets a fresh database per workload; runs are interleaved (run
+// 1 of every system, then run 2, ...) with the order rotated per run, and
+// every ratio is taken pair by pair (Cutover's run k against the peer's run
+// k), reported as min / median / max. Writes BENCHMARKS.md (full run) or,
+// with --quick, a small smoke run's table to a temp file.
 //
 //   node tools/bench/run.mjs [--quick] [--runs N] [--only enqueue,burndown,latency,steady]
-//                            [--systems cutover,plain,graphile,pgboss,limit]
-//                            [--cutover|--graphile|--pgboss '{json tuning}'] [--burndown N] [--out FILE]
+//                            [--systems cutover,plain,graphile,graphileDefault,pgboss,limit]
+//                            [--cutover|--graphile|--pgboss|--limit '{json tuning}'] [--burndown N] [--out FILE]
+//   node tools/bench/run.mjs --only pgboss-sweep   (pg-boss loops x batchSize until doubling stops helping)
 //   node tools/bench/run.mjs --render   (re-render BENCHMARKS.md from results.json + notes.md)
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -31,6 +34,7 @@ import { imageNodeOptions, startWorkers as startWorkerProcs } from "./lib/worker
 import * as cutover from "./systems/cutover.mjs";
 import * as cutoverQuiet from "./systems/cutover-quiet.mjs";
 import * as graphile from "./systems/graphile.mjs";
+import * as graphileDefault from "./systems/graphile-default.mjs";
 import * as limit from "./systems/limit.mjs";
 import * as pgboss from "./systems/pgboss.mjs";
 import * as plain from "./systems/plain.mjs";
@@ -47,6 +51,7 @@ const { values: args } = parseArgs({
     cutover: { type: "string" },
     graphile: { type: "string" },
     pgboss: { type: "string" },
+    limit: { type: "string" },
     burndown: { type: "string" },
     render: { type: "boolean", default: false },
     out: { type: "string" },
@@ -57,30 +62,36 @@ const QUICK = args.quick;
 const FULL = {
   clients: 4,
   enqueue: { single: 3_000, b100: 50_000, b1000: 100_000 },
-  // Scaled from the issue's 100,000 so 3 runs of every system fit in ~25 min
-  // on 2 shared cores (graphile-worker burns ~500-1,500/s here); Cutover's
-  // RSS goal is still measured on a 100,000-event backlog (run 1).
-  burndown: 30_000,
-  rssBacklog: 100_000,
-  latency: 1_000,
+  burndown: 100_000,
+  // graphile-worker at its library defaults handles one job at a time
+  // (~1,000/s): a smaller backlog keeps five runs of it in a few minutes.
+  burndownDefault: 10_000,
+  latency: 500,
+  latencyWarmup: 100, // handled first and not counted: connections, JIT, plans
   latencyPolling: 50, // pg-boss polls (>= 0.5 s per sample): fewer samples
-  steady: { rate: 2_000, seconds: 30 },
-  runs: 3,
+  latencyPollingWarmup: 5,
+  // Rate: half the slowest steady-state system's 1-process burn-down rate in
+  // run 1 (so every system has headroom), at most maxRate. The first
+  // warmupS seconds of lag samples are not counted.
+  steady: { maxRate: 2_000, seconds: 30, warmupS: 3 },
+  runs: 5,
 };
 const SMOKE = {
   clients: 4,
   enqueue: { single: 200, b100: 2_000, b1000: 4_000 },
   burndown: 1_000,
-  rssBacklog: 500,
+  burndownDefault: 300,
   latency: 10,
+  latencyWarmup: 3,
   latencyPolling: 3,
-  steady: { rate: 200, seconds: 2 },
+  latencyPollingWarmup: 1,
+  steady: { maxRate: 200, seconds: 2, warmupS: 0.5 },
   runs: 1,
 };
 const C = QUICK ? SMOKE : FULL;
 const RUNS = args.runs ? Number(args.runs) : C.runs;
 const WORKLOADS = (args.only ?? "enqueue,burndown,latency,steady").split(",");
-const ALL = { cutover, cutoverQuiet, plain, graphile, pgboss, limit };
+const ALL = { cutover, cutoverQuiet, plain, graphile, graphileDefault, pgboss, limit };
 const SYSTEMS = (args.systems ?? Object.keys(ALL).join(",")).split(",").map((s) => {
   if (!ALL[s]) throw new Error(`unknown system ${s}; known: ${Object.keys(ALL).join(", ")}`);
   return ALL[s];
@@ -90,6 +101,7 @@ const TUNING = {
   cutover: CUTOVER_TUNING,
   graphile: args.graphile ? JSON.parse(args.graphile) : {},
   pgboss: args.pgboss ? JSON.parse(args.pgboss) : {},
+  limit: args.limit ? JSON.parse(args.limit) : {},
 };
 if (args.burndown) C.burndown = Number(args.burndown);
 const pgbenchVersion = hasPgbench();
@@ -247,6 +259,7 @@ async function burndown(system, procs, count = C.burndown) {
 
 async function latency(system) {
   const n = system === pgboss ? C.latencyPolling : C.latency;
+  const warmup = system === pgboss ? C.latencyPollingWarmup : C.latencyWarmup;
   return withDb(system, "lat", async (env) => {
     const seen = new Map();
     let wake;
@@ -257,7 +270,7 @@ async function latency(system) {
     const samples = [];
     try {
       await sleep(500);
-      for (let seq = 0; seq < n; seq++) {
+      for (let seq = 0; seq < warmup + n; seq++) {
         await inTx(env.pool, (c) => system.insert(env.ctx, c, [payloadFor(seq)]));
         const tc = nowMs();
         const deadline = tc + 15_000;
@@ -270,7 +283,7 @@ async function latency(system) {
             setTimeout(r, 50);
           });
         }
-        samples.push(seen.get(seq) - tc);
+        if (seq >= warmup) samples.push(seen.get(seq) - tc);
       }
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
@@ -279,8 +292,12 @@ async function latency(system) {
   });
 }
 
+/** The steady-state rate, fixed after run 1's burn-downs (steadyRate()). */
+let steadyRateFixed;
+
 async function steady(system) {
-  const { rate, seconds } = C.steady;
+  const { seconds, warmupS } = C.steady;
+  const rate = steadyRateFixed;
   return withDb(system, "steady", async (env) => {
     const handledAt = new Map();
     const workers = await startWorkers(system, env, 1, "trace", (pairs) => {
@@ -319,11 +336,12 @@ async function steady(system) {
       const lags = [];
       for (let s = 0; s < published; s++) {
         const th = handledAt.get(s);
-        if (th !== undefined) lags.push(th - committedAt[s]);
+        if (th !== undefined && committedAt[s] - t0 >= warmupS * 1000) lags.push(th - committedAt[s]);
       }
       const lag = latencySummary(lags);
       return {
         rate: (published / publishMs) * 1000,
+        targetRate: rate,
         published,
         handled: handledAt.size,
         lagP50: lag.p50,
@@ -348,32 +366,70 @@ function plan() {
       for (const mode of ENQUEUE_MODES)
         for (const s of SYSTEMS) {
           if (s === limit && !pgbenchVersion) continue;
+          if (s === graphileDefault) continue; // the same add_job SQL as graphile
           jobs.push({ key: `enqueue.${mode.key}`, system: s, run: () => enqueue(s, mode) });
         }
     } else if (w === "burndown") {
       for (const procs of [1, 4])
         for (const s of consumers) {
-          if (s === limit && !pgbenchVersion) continue;
           if (s === cutover && consumerMissing) continue;
-          jobs.push({ key: `burndown.p${procs}`, system: s, run: () => burndown(s, procs) });
+          // graphile-worker at its defaults: the 1-process figure only, on a smaller backlog.
+          if (s === graphileDefault && procs !== 1) continue;
+          const count = s === graphileDefault ? C.burndownDefault : C.burndown;
+          jobs.push({ key: `burndown.p${procs}`, system: s, run: () => burndown(s, procs, count) });
         }
-      if (C.rssBacklog > 0 && SYSTEMS.includes(cutover) && !consumerMissing)
-        jobs.push({
-          key: "burndown.rss",
-          system: cutover,
-          onlyRun: 1,
-          run: () => burndown(cutover, 1, C.rssBacklog),
-        });
     } else if (w === "latency" || w === "steady") {
       for (const s of consumers) {
-        if (!s.createWorker || (s === cutover && consumerMissing)) continue;
+        if (!s.createWorker || (s === cutover && consumerMissing) || s === limit) continue;
+        if (w === "steady" && s === graphileDefault) continue;
         jobs.push({ key: w, system: s, run: () => (w === "latency" ? latency(s) : steady(s)) });
       }
+    } else if (w === "pgboss-sweep") {
+      for (const t of PGBOSS_SWEEP)
+        jobs.push({
+          key: `sweep.${t.loops}x${t.batchSize}`,
+          system: pgboss,
+          run: () => withTuning("pgboss", t, () => burndown(pgboss, 1)),
+        });
     } else {
       throw new Error(`unknown workload ${w}`);
     }
   }
   return jobs;
+}
+
+// pg-boss tunings for --only pgboss-sweep: loops and batchSize doubled in turn.
+const PGBOSS_SWEEP = [
+  { loops: 4, batchSize: 1000 },
+  { loops: 8, batchSize: 1000 },
+  { loops: 16, batchSize: 1000 },
+  { loops: 8, batchSize: 2000 },
+  { loops: 16, batchSize: 2000 },
+];
+
+async function withTuning(system, tuning, fn) {
+  const saved = TUNING[system];
+  TUNING[system] = { ...saved, ...tuning };
+  try {
+    return await fn();
+  } finally {
+    TUNING[system] = saved;
+  }
+}
+
+/**
+ * Half the 1-process burn-down rate of the slowest system that also runs the
+ * steady workload, from the results so far (run 1), capped at maxRate.
+ */
+function steadyRate(results) {
+  const rates = [];
+  for (const s of SYSTEMS) {
+    if (!s.createWorker || s === limit || s === graphileDefault) continue;
+    const r = results["burndown.p1"]?.[s.name]?.find((x) => !x.error)?.eventsPerSec;
+    if (r !== undefined) rates.push(r);
+  }
+  const slowest = rates.length ? Math.min(...rates) : 2 * C.steady.maxRate;
+  return Math.max(50, Math.min(C.steady.maxRate, Math.floor(slowest / 2 / 50) * 50));
 }
 
 function loadNow() {
@@ -401,16 +457,19 @@ async function main() {
       for (const [key, group] of byKey) {
         const rot = (run - 1) % group.length;
         for (const j of [...group.slice(rot), ...group.slice(0, rot)]) {
-          if (j.onlyRun && j.onlyRun !== run) continue;
+          if (key === "steady" && steadyRateFixed === undefined) {
+            steadyRateFixed = steadyRate(results);
+            log(`steady-state rate: ${steadyRateFixed} events/s (half the slowest 1-process burn-down)`);
+          }
           const label = `run ${run}/${RUNS} ${key} ${j.system.name}`;
           const ts = nowMs();
           try {
             const r = await j.run();
-            record(results, key, j.system.name, r);
+            record(results, key, j.system.name, { ...r, run });
             log(`${label}: ${summarize(r)} (${((nowMs() - ts) / 1000).toFixed(1)} s)`);
           } catch (err) {
             failures++;
-            record(results, key, j.system.name, { error: String(err.message ?? err) });
+            record(results, key, j.system.name, { error: String(err.message ?? err), run });
             log(`${label}: FAILED ${err.stack ?? err}`);
           }
           loads.push(Number(os.loadavg()[0]));
@@ -426,6 +485,7 @@ async function main() {
         for (const field of Object.keys(ok[0] ?? {})) {
           if (typeof ok[0][field] === "number") m[field] = median(ok.map((r) => r[field]));
         }
+        delete m.run;
         m.runs = ok.length;
         if (ok.length < runs.length) m.errors = runs.filter((r) => r.error).map((r) => r.error);
         medians[key][sys] = m;
@@ -458,20 +518,30 @@ async function main() {
         pgbench: pgbenchVersion ?? "not installed",
       },
       tuning: TUNING,
-      defaults: { graphile: graphile.DEFAULT_TUNING, pgboss: pgboss.DEFAULT_TUNING },
+      defaults: {
+        graphile: graphile.DEFAULT_TUNING,
+        graphileDefault: graphileDefault.DEFAULT_TUNING,
+        pgboss: pgboss.DEFAULT_TUNING,
+        limit: limit.DEFAULT_TUNING,
+      },
+      steadyRate: steadyRateFixed,
       cutoverConsumer: cutover.consumerMissing() ?? "available",
     };
     let notes = "";
     try {
       notes = readFileSync(join(here, "notes.md"), "utf8");
     } catch {}
-    const md = renderReport({ meta, medians, notes });
+    const paired = pairedRatios(results);
+    const md = renderReport({ meta, medians, paired, notes });
     process.stdout.write(`\n${md}\n`);
     const out =
       args.out ?? (QUICK ? join(os.tmpdir(), "cutover-bench-quick.md") : join(repoRoot, "BENCHMARKS.md"));
     writeFileSync(out, md);
     if (!QUICK && !args.out)
-      writeFileSync(join(here, "results.json"), `${JSON.stringify({ meta, results, medians }, null, 2)}\n`);
+      writeFileSync(
+        join(here, "results.json"),
+        `${JSON.stringify({ meta, results, medians, paired }, null, 2)}\n`,
+      );
     log(`wrote ${out} (${((nowMs() - t0) / 1000).toFixed(0)} s)`);
   } finally {
     await server.stop();
@@ -480,6 +550,51 @@ async function main() {
     log(`${failures} workload(s) failed`);
     process.exitCode = 1;
   }
+}
+
+// Which field is "the" figure of a workload, and whether higher is better.
+const FIGURE = {
+  enqueue: { field: "rowsPerSec", higher: true },
+  burndown: { field: "eventsPerSec", higher: true },
+  sweep: { field: "eventsPerSec", higher: true },
+  latency: { field: "p50", higher: false, also: ["p99"] },
+  steady: { field: "lagP50", higher: false, also: ["lagP99"] },
+};
+
+/**
+ * Cutover / peer per run, pair by pair: for each workload and peer, the
+ * ratios of the runs where both succeeded, as { n, min, median, max }. For
+ * rates the ratio is Cutover / peer (>1: Cutover faster); for latencies it is
+ * peer / Cutover (>1: Cutover's latency lower).
+ */
+function pairedRatios(results) {
+  const out = {};
+  for (const [key, bySys] of Object.entries(results)) {
+    const fig = FIGURE[key.split(".")[0]];
+    const mine = bySys.cutover;
+    if (!fig || !mine) continue;
+    for (const [sys, runs] of Object.entries(bySys)) {
+      if (sys === "cutover") continue;
+      for (const field of [fig.field, ...(fig.also ?? [])]) {
+        const ratios = [];
+        for (const a of mine) {
+          const b = runs.find((x) => x.run === a.run);
+          if (!b || a.error || b.error || !a[field] || !b[field]) continue;
+          ratios.push(fig.higher ? a[field] / b[field] : b[field] / a[field]);
+        }
+        if (!ratios.length) continue;
+        out[key] ??= {};
+        out[key][sys] ??= {};
+        out[key][sys][field] = {
+          n: ratios.length,
+          min: Math.min(...ratios),
+          median: median(ratios),
+          max: Math.max(...ratios),
+        };
+      }
+    }
+  }
+  return out;
 }
 
 function record(results, key, system, r) {
@@ -497,10 +612,10 @@ function summarize(r) {
 
 /** Re-renders BENCHMARKS.md from tools/bench/results.json (e.g. after editing notes.md); no measuring. */
 function render() {
-  const { meta, medians } = JSON.parse(readFileSync(join(here, "results.json"), "utf8"));
+  const { meta, medians, paired } = JSON.parse(readFileSync(join(here, "results.json"), "utf8"));
   const notes = readFileSync(join(here, "notes.md"), "utf8");
   const out = args.out ?? join(repoRoot, "BENCHMARKS.md");
-  writeFileSync(out, renderReport({ meta, medians, notes }));
+  writeFileSync(out, renderReport({ meta, medians, paired: paired ?? {}, notes }));
   log(`re-rendered ${out} from results.json`);
 }
 

@@ -54,7 +54,8 @@ function fail(err) {
 process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
 
-const mod = await import(`./systems/${system}.mjs`);
+// System names are camelCase (graphileDefault); their files kebab-case.
+const mod = await import(`./systems/${system.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.mjs`);
 const worker = await mod.createWorker(url, config, tuning ?? {}, onHandle);
 let timer;
 

@@ -77,7 +77,7 @@ function spawnWorker(system, url, config, tuning, mode, onEvent, log) {
     send: (m) => child.send(m),
     async stop() {
       let stopped;
-      if (!state.exited) {
+      if (!state.exited && child.connected) {
         const p = waitFor("stopped", 30_000);
         child.send({ type: "stop" });
         stopped = await p.catch((err) => {

@@ -1,54 +1,52 @@
-// The plain-SQL limit: pgbench (no Node) doing the same per-event database
-// work as Cutover, perfectly batched, on Cutover's own tables and indexes.
-//   enqueue:   INSERT of the same rows (one per transaction, or a batch per
-//              statement built with generate_series)
-//   burn-down: per batch, one claim transaction (UPDATE ... FOR UPDATE SKIP
-//              LOCKED -> in_flight) then one transaction that inserts the
-//              event_handled rows and marks the batch done.
+// The database-work limit for Cutover's design: the consumer's own statements
+// (the same text, imported from packages/outbox's build, prepared, with the
+// same parameters and the same RETURNING), run back to back on raw `pg`
+// connections with nothing else in the process: no handler dispatch, no
+// payload validation, no LISTEN, heartbeat, reaper or lease timers. Per batch:
+//
+//   claim         one autocommit statement (FOR UPDATE SKIP LOCKED, RETURNING
+//                 the rows, synchronous_commit off for its transaction)
+//   BEGIN; insertHandled (an event_handled row per event); complete (fenced
+//   done update); COMMIT
+//
+// i.e. two commits per batch, exactly what a Cutover chunk does when every
+// handler succeeds. Cutover cannot do less database work per event than this
+// without changing its statements, so the ratio Cutover / limit is how much of
+// the design's own ceiling the library reaches. `lanes` connections per
+// process (default 2, one claiming while the other commits: measured faster
+// than 1 here) and `batchSize` rows per claim (default 500, Cutover's default)
+// are tunable with --limit '{"lanes":1,"batchSize":1000}'.
+//
+// For enqueue the limit is pgbench running a multi-row INSERT of the same rows
+// into the same table with no client at all (no NOTIFY, no RETURNING): a floor
+// for a single INSERT, labelled as such in the report.
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { consumerSql, statements } from "../../../packages/outbox/dist/consumer/sql.js";
 import { HANDLER, TOPIC } from "../lib/payload.mjs";
-import { setup as cutoverSetup, SCHEMA } from "./cutover.mjs";
+import { insert as cutoverInsert, setup as cutoverSetup, SCHEMA } from "./cutover.mjs";
 
 export const name = "limit";
-export const label = "plain-SQL limit (pgbench)";
+export const label = "database-work limit";
+export const DEFAULT_TUNING = { lanes: 2, batchSize: 500 };
 
 export async function setup(url, pool) {
   return cutoverSetup(url, pool);
 }
 
+/** Backlogs are published by Cutover's publisher, so both burn down the same rows. */
+export const insert = cutoverInsert;
+
 const PAYLOAD_SQL = `jsonb_build_object('seq', g, 'orderId', 'ord-' || g, 'amount', 4200, 'currency', 'EUR')`;
 
 function enqueueScript(batch) {
-  if (batch === 1) {
-    return `BEGIN;
-INSERT INTO ${SCHEMA}.outbox (generation, topic, payload, idempotency_key)
-SELECT :gen::int, '${TOPIC}', ${PAYLOAD_SQL}, gen_random_uuid()::text FROM (SELECT 1 AS g) s;
-END;
-`;
-  }
   return `BEGIN;
 INSERT INTO ${SCHEMA}.outbox (generation, topic, payload, idempotency_key)
 SELECT :gen::int, '${TOPIC}', ${PAYLOAD_SQL}, gen_random_uuid()::text FROM generate_series(1, ${batch}) AS g;
-END;
-`;
-}
-
-function burnScript(batch) {
-  return `UPDATE ${SCHEMA}.outbox SET status = 'in_flight', attempts = attempts + 1,
-  claimed_by = 'w' || :client_id::text, lease_expires_at = now() + interval '30 seconds'
-WHERE id IN (SELECT id FROM ${SCHEMA}.outbox
-  WHERE generation = :gen::int AND status = 'pending' AND available_at <= now()
-  ORDER BY id LIMIT ${batch} FOR UPDATE SKIP LOCKED);
-BEGIN;
-INSERT INTO ${SCHEMA}.event_handled (handler_name, idempotency_key, event_id, generation)
-SELECT '${HANDLER}', idempotency_key, id, generation FROM ${SCHEMA}.outbox
-WHERE generation = :gen::int AND status = 'in_flight' AND claimed_by = 'w' || :client_id::text;
-UPDATE ${SCHEMA}.outbox SET status = 'done', processed_at = now(), lease_expires_at = NULL
-WHERE generation = :gen::int AND status = 'in_flight' AND claimed_by = 'w' || :client_id::text;
 END;
 `;
 }
@@ -57,22 +55,8 @@ function pgbench(url, script, { clients, transactions, gen }) {
   const dir = mkdtempSync(join(tmpdir(), "cutover-pgbench-"));
   const file = join(dir, "script.sql");
   writeFileSync(file, script);
-  const args = [
-    "-n",
-    "-M",
-    "prepared",
-    "-c",
-    String(clients),
-    "-j",
-    String(Math.min(clients, 2)),
-    "-t",
-    String(transactions),
-    "-D",
-    `gen=${gen}`,
-    "-f",
-    file,
-    url,
-  ];
+  const args = ["-n", "-M", "prepared", "-c", String(clients), "-j", String(Math.min(clients, 2))];
+  args.push("-t", String(transactions), "-D", `gen=${gen}`, "-f", file, url);
   return new Promise((resolve, reject) => {
     const child = spawn("pgbench", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -92,15 +76,72 @@ function pgbench(url, script, { clients, transactions, gen }) {
   });
 }
 
-/** Enqueue `count` rows in transactions of `batch` from `clients` connections. */
+/** Enqueue `count` rows in transactions of `batch` from `clients` pgbench connections. */
 export async function enqueue(ctx, url, { count, batch, clients }) {
   const transactions = Math.ceil(count / batch / clients);
   await pgbench(url, enqueueScript(batch), { clients, transactions, gen: ctx.generation });
   return transactions * clients * batch;
 }
 
-/** Fills the outbox with `count` pending rows in one statement (not timed). */
-export async function prefill(ctx, url, count) {
+/**
+ * Worker side (a child process, like every system's): `lanes` connections,
+ * each looping claim -> BEGIN; insertHandled; complete; COMMIT until stopped.
+ */
+export async function createWorker(url, config, tuning, onHandle) {
+  const opts = { ...DEFAULT_TUNING, ...tuning };
+  const sql = statements(consumerSql(SCHEMA, { exact: [TOPIC], likes: [] }), true);
+  const workerId = `limit-${randomUUID()}`;
+  const gen = config.generation;
+  let stopping = false;
+  const lanes = [];
+
+  async function lane(client) {
+    const claimParams = [gen, opts.batchSize, workerId, 60_000, [TOPIC], [HANDLER], [TOPIC], []];
+    while (!stopping) {
+      const { rows } = await client.query(sql.claim, claimParams);
+      if (rows.length === 0) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      const ids = rows.map((r) => r.id);
+      await client.query("BEGIN");
+      await client.query(sql.insertHandled, [
+        rows.map(() => HANDLER),
+        rows.map((r) => r.idempotency_key),
+        ids,
+        gen,
+      ]);
+      for (const r of rows) onHandle(r.payload.seq);
+      const done = await client.query(sql.complete, [ids, gen, workerId]);
+      if (done.rows[0].n !== ids.length) throw new Error("limit: a claimed row was not completed (fence)");
+      await client.query("COMMIT");
+    }
+  }
+
+  return {
+    async start() {
+      for (let i = 0; i < opts.lanes; i++) {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        lanes.push({ client, run: lane(client) });
+      }
+    },
+    async stop() {
+      stopping = true;
+      for (const l of lanes) {
+        await l.run;
+        await l.client.end();
+      }
+    },
+  };
+}
+
+/**
+ * Fills the outbox with `count` pending rows in one statement (profile.mjs;
+ * run.mjs publishes the limit's backlog through Cutover's publisher instead,
+ * so both burn down rows written the same way).
+ */
+export async function prefillFast(ctx, url, count) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -112,15 +153,4 @@ export async function prefill(ctx, url, count) {
   } finally {
     await c.end();
   }
-}
-
-/** Burns the backlog down with `clients` pgbench connections; resolves when it is empty. */
-export async function burnDown(ctx, url, { count, batch, clients, remaining }) {
-  let left = count;
-  for (let round = 0; left > 0 && round < 10; round++) {
-    const transactions = Math.ceil(left / batch / clients) + 1;
-    await pgbench(url, burnScript(batch), { clients, transactions, gen: ctx.generation });
-    left = await remaining();
-  }
-  if (left > 0) throw new Error(`limit burn-down left ${left} rows`);
 }

@@ -3,8 +3,10 @@
 // complete a batch per round trip; pg-boss has no LISTEN, it polls, 0.5 s at
 // the least). No exactly-once bookkeeping. A work() loop waits out the polling
 // interval after every fetch, even a full one (src/worker.js), so throughput
-// is capped at loops x batchSize per interval: batchSize 1,000 lets the
-// database, not the poll, set the pace (batchSize 100 capped it at ~800/s).
+// is capped at loops x batchSize per interval. The tuning below is the
+// smallest one past which doubling loops or batchSize no longer speeds up a
+// burn-down here (`node tools/bench/run.mjs --only pgboss-sweep` measures
+// that; its table is in BENCHMARKS.md). The pool gets a connection per loop.
 import { createRequire } from "node:module";
 import PgBoss from "pg-boss";
 
@@ -59,7 +61,7 @@ export async function createWorker(url, _config, tuning, onHandle) {
     schedule: false,
     supervise: false,
     migrate: false,
-    ...(opts.max ? { max: opts.max } : {}),
+    max: opts.max ?? Math.max(10, opts.loops + 2),
   });
   boss.on("error", () => {});
   return {
