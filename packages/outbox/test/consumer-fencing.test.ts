@@ -56,6 +56,12 @@ describe("generation fencing", () => {
     expect(after).toEqual(before);
     expect(c1.metrics().reaped.total).toBe(0);
 
+    // drain() has returned, but the workers row says so only at the next heartbeat (50 ms here):
+    // on a loaded machine the read below can still see 'draining'.
+    await waitFor(async () => {
+      const s = await outboxStatus(pool, { staleAfterMs: 5000 });
+      return s.workers.find((w) => w.id === c1.workerId)?.status === "running";
+    });
     const status = await outboxStatus(pool, { staleAfterMs: 5000 });
     const g2 = status.generations.find((g) => g.generation === gen2)!;
     expect(g2).toMatchObject({ pending: 19, inFlight: 1, liveWorkers: 0, orphaned: true, version: "two" });
