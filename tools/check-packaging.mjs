@@ -246,7 +246,8 @@ function checkChart() {
       if (!chart[k]) problem(`${dir}/Chart.yaml`, `needs ${k}`);
   }
   if (values.image?.tag === "latest") problem(`${dir}/values.yaml`, "image.tag must be pinned, not latest");
-  if (!("generation" in values)) problem(`${dir}/values.yaml`, "must declare generation (set per deploy)");
+  if (!("generations" in values))
+    problem(`${dir}/values.yaml`, "must declare generations (the generations to run, set per deploy)");
 
   const tdir = join(root, dir, "templates");
   if (!existsSync(tdir)) {
@@ -259,7 +260,9 @@ function checkChart() {
       .map((f) => [f, readFileSync(join(tdir, f), "utf8")]),
   );
   for (const f of [
-    "deployment.yaml",
+    "worker-job.yaml",
+    "pdb.yaml",
+    "networkpolicy.yaml",
     "migrate-job.yaml",
     "drain-job.yaml",
     "servicemonitor.yaml",
@@ -281,8 +284,10 @@ function checkChart() {
     const ends = (text.match(/\{\{-?\s*end\b/g) ?? []).length;
     if (opens !== ends) problem(`${dir}/templates/${f}`, `${opens} block(s) opened, ${ends} closed`);
   }
-  for (const v of ["generation", "database.existingSecret", "drain.generation", "image.tag"]) {
-    if (!new RegExp(`required\\s+"[^"]+"\\s+\\$?\\.Values\\.${v.replace(".", "\\.")}\\b`).test(allText)) {
+  for (const v of ["generations", "database.existingSecret", "drain.generation"]) {
+    // The worker Job is where a generation is served: its own guard, not only a helper's.
+    const text = v === "generations" ? (templates["worker-job.yaml"] ?? "") : allText;
+    if (!new RegExp(`required\\s+"[^"]+"\\s+\\$?\\.Values\\.${v.replace(".", "\\.")}\\b`).test(text)) {
       problem(`${dir}/templates`, `.Values.${v} must be guarded by required "<message>"`);
     }
   }
@@ -301,18 +306,19 @@ function checkChart() {
       );
     }
   }
-  const deployment = docs["deployment.yaml"]?.find((d) => d.kind === "Deployment");
-  const container = deployment?.spec?.template?.spec?.containers?.[0];
-  if (!container) problem(`${dir}/templates/deployment.yaml`, "needs a Deployment with a container");
+  // One worker Job per generation (docs/kubernetes.md: it completes when its generation retires).
+  const workerJob = docs["worker-job.yaml"]?.find((d) => d.kind === "Job");
+  const container = workerJob?.spec?.template?.spec?.containers?.[0];
+  if (!container) problem(`${dir}/templates/worker-job.yaml`, "needs a Job with a container");
   else {
     if (container.livenessProbe?.httpGet?.path !== "/health")
-      problem(`${dir}/templates/deployment.yaml`, "livenessProbe must GET /health");
+      problem(`${dir}/templates/worker-job.yaml`, "livenessProbe must GET /health");
     if (container.readinessProbe?.httpGet?.path !== "/ready")
-      problem(`${dir}/templates/deployment.yaml`, "readinessProbe must GET /ready");
+      problem(`${dir}/templates/worker-job.yaml`, "readinessProbe must GET /ready");
     const envNames = (container.env ?? []).map((e) => e.name);
     for (const k of ["DATABASE_URL", "CUTOVER_GENERATION", "OUTBOX_HANDLERS"]) {
       if (!envNames.includes(k) && !templates["_helpers.tpl"]?.includes(`name: ${k}`))
-        problem(`${dir}/templates/deployment.yaml`, `container env needs ${k}`);
+        problem(`${dir}/templates/worker-job.yaml`, `container env needs ${k}`);
     }
     const dbEnv = templates["_helpers.tpl"] ?? "";
     if (!/name: DATABASE_URL\s+valueFrom:\s+secretKeyRef:/.test(dbEnv))

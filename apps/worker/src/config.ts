@@ -135,6 +135,9 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false; got ${shown(raw)}`);
 }
 
+/** The integer and boolean readers, for variables read outside loadConfig (retire.ts); same messages. */
+export { bool as readBool, int as readInt };
+
 function text(env: Env, name: string, max = 200): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return undefined;

@@ -45,7 +45,11 @@ ${CONFIG}
   OUTBOX_HANDLERS      path of a module exporting \`handlers\` (and optionally \`events\`)
   OUTBOX_RELAYS        relays: inline JSON or the path of a JSON file
   OUTBOX_STARTUP_TIMEOUT_MS
-                       how long to retry an unreachable database at start (default 60000; 0 = no retry)`,
+                       how long to retry an unreachable database at start (default 60000; 0 = no retry)
+  OUTBOX_RETIRE_WHEN_SUPERSEDED
+                       true: exit 0 once a newer generation is live and this one is drained with no
+                       publishers left; a signal before that exits 143 (one Job per generation,
+                       docs/kubernetes.md; default false; OUTBOX_RETIRE_QUIET_MS, OUTBOX_RETIRE_TIMEOUT_MS)`,
 
   migrate: `Usage: outbox-worker migrate [--schema NAME]
 

@@ -1,5 +1,6 @@
 import type { Consumer, OutboxStatus } from "@cutover/outbox";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RetireState } from "./retire.js";
 
 /**
  * The worker's Prometheus registry. Event counters and histograms follow the
@@ -17,9 +18,14 @@ export function createMetrics(opts: {
   labels: { generation: number; worker_id: string };
   /** Handlers served: their counters start at 0, so dashboards see every series from the first scrape. */
   handlers?: ReadonlyArray<{ name: string; topics: readonly string[] }>;
+  /** The retire watch (OUTBOX_RETIRE_WHEN_SUPERSEDED), when on: its gauges are exported. */
+  retire?: () => RetireState;
 }): WorkerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ worker_generation: String(opts.labels.generation) });
+  // Node's process metrics (CPU, resident memory, heap, event-loop lag, GC, handles), under their
+  // standard names (process_*, nodejs_*), so the usual Node dashboards work unchanged.
+  collectDefaultMetrics({ register: registry });
   const c = opts.consumer;
 
   const handled = new Counter({
@@ -74,6 +80,12 @@ export function createMetrics(opts: {
     },
   });
   void lag;
+  const lagHistogram = new Histogram({
+    name: "outbox_claim_wait_seconds",
+    help: "now() - available_at of the oldest row of each non-empty claim: how long events wait to be claimed",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
   new Gauge({
     name: "outbox_worker_in_flight",
     help: "Events this worker has claimed and not yet released",
@@ -111,9 +123,53 @@ export function createMetrics(opts: {
     (g) => (g.oldestPendingAgeMs ?? 0) / 1000,
   );
   byGeneration("outbox_live_workers", "Live workers, by generation", (g) => g.liveWorkers);
+  new Gauge({
+    name: "outbox_stale_workers",
+    help: "Workers not exited whose heartbeat is older than OUTBOX_STALE_AFTER_MS (crashed or stalled), by generation",
+    labelNames: ["generation"],
+    registers: [registry],
+    collect() {
+      const s = opts.status();
+      if (!s) return;
+      this.reset();
+      for (const g of s.generations) this.set({ generation: String(g.generation) }, 0);
+      for (const w of s.workers) if (w.stale) this.inc({ generation: String(w.generation) });
+    },
+  });
+  new Gauge({
+    name: "outbox_generation_latest",
+    help: "The newest allocated generation (what publishers of the current release should stamp)",
+    registers: [registry],
+    collect() {
+      const s = opts.status();
+      const allocated = s?.generations.filter((g) => g.version !== null) ?? [];
+      if (allocated.length > 0) this.set(Math.max(...allocated.map((g) => g.generation)));
+    },
+  });
   byGeneration("outbox_generation_orphaned", "1 when a generation has open rows and no live worker", (g) =>
     g.orphaned ? 1 : 0,
   );
+
+  const retire = opts.retire;
+  if (retire) {
+    new Gauge({
+      name: "outbox_retire_superseded_seconds",
+      help: "How long a newer generation has been live while this worker's generation is still served (0: not superseded)",
+      registers: [registry],
+      collect() {
+        const since = retire().supersededSince;
+        this.set(since === null ? 0 : Math.max(0, Date.now() - since.getTime()) / 1000);
+      },
+    });
+    new Gauge({
+      name: "outbox_retire_overdue",
+      help: "1 when this generation is superseded for longer than OUTBOX_RETIRE_TIMEOUT_MS and still not drained",
+      registers: [registry],
+      collect() {
+        this.set(retire().overdue ? 1 : 0);
+      },
+    });
+  }
 
   for (const h of opts.handlers ?? []) {
     for (const topic of h.topics) {
@@ -132,7 +188,10 @@ export function createMetrics(opts: {
   c.on("failed", (e) => failed.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
   c.on("dead", (e) => dead.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
   c.on("reaped", (e) => reaped.inc(e.count));
-  c.on("claimed", (e) => batch.observe(e.count));
+  c.on("claimed", (e) => {
+    batch.observe(e.count);
+    lagHistogram.observe(Math.max(0, e.lagMs) / 1000);
+  });
   c.on("reconnected", (e) => reconnects.inc({ connection: e.connection }));
 
   return {

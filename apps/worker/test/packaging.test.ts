@@ -116,7 +116,7 @@ describe("tools/check-packaging.mjs", () => {
     ],
     [
       "readiness on /health",
-      "charts/outbox-worker/templates/deployment.yaml",
+      "charts/outbox-worker/templates/worker-job.yaml",
       (t) => t.replace("path: /ready", "path: /health"),
       /readinessProbe must GET \/ready/,
     ],
@@ -127,14 +127,11 @@ describe("tools/check-packaging.mjs", () => {
       /uses \.Values\.shutdownTimeoutMs, which values\.yaml does not declare/,
     ],
     [
-      "an unguarded generation",
-      "charts/outbox-worker/templates/deployment.yaml",
+      "unguarded generations",
+      "charts/outbox-worker/templates/worker-job.yaml",
       (t) =>
-        t.replace(
-          /\{\{ required "generation is required[^"]*" \.Values\.generation/,
-          "{{ .Values.generation",
-        ),
-      /\.Values\.generation must be guarded by required/,
+        t.replace(/required "generations is required[^"]*" \.Values\.generations/, ".Values.generations"),
+      /\.Values\.generations must be guarded by required/,
     ],
     [
       "migrations not a pre-upgrade hook",
@@ -145,7 +142,8 @@ describe("tools/check-packaging.mjs", () => {
     [
       "a broken template YAML shape",
       "charts/outbox-worker/templates/service.yaml",
-      (t) => t.replace("  type: {{ .Values.service.type }}", "type: {{ .Values.service.type }}\n  - broken"),
+      (t) =>
+        t.replace("  type: {{ $.Values.service.type }}", "type: {{ $.Values.service.type }}\n  - broken"),
       /valid YAML shape/,
     ],
     [
@@ -172,6 +170,7 @@ describe("tools/deploy-manifest-check.mjs", () => {
     "Dockerfile",
     "deploy/compose.yaml",
     "charts/outbox-worker/Chart.yaml",
+    "deploy/k8s/base/kustomization.yaml",
     "packages/outbox/package.json",
     "packages/compat-lint/package.json",
     "apps/worker/package.json",
@@ -206,6 +205,21 @@ describe("tools/deploy-manifest-check.mjs", () => {
     const r = run("deploy-manifest-check.mjs", dir);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/Dockerfile has no COPY of packages\/outbox/);
+  });
+
+  it("fails on a worker variable a deploy manifest misspells (it would be silently ignored)", () => {
+    const dir = copy([...MANIFEST_PATHS, "apps/worker/src", "deploy/k8s/base", "charts/outbox-worker"]);
+    expect(run("deploy-manifest-check.mjs", dir).code).toBe(0);
+    edit(dir, "deploy/k8s/base/worker-job.yaml", (t) =>
+      t.replace("name: OUTBOX_RETIRE_QUIET_MS", "name: OUTBOX_RETIRE_QUIET"),
+    );
+    edit(dir, "deploy/compose.yaml", (t) => t.replace("LOG_LEVEL: ", "OUTBOX_LOGLEVEL: "));
+    const r = run("deploy-manifest-check.mjs", dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^deploy-manifest: deploy\/k8s\/base\/worker-job\.yaml:\d+: OUTBOX_RETIRE_QUIET is not a variable the worker reads/m,
+    );
+    expect(r.err).toMatch(/^deploy-manifest: deploy\/compose\.yaml:\d+: OUTBOX_LOGLEVEL is not a variable/m);
   });
 
   it("fails on a stale entry and on a reasonless declaration", () => {

@@ -19,11 +19,13 @@ app.kubernetes.io/name: {{ include "outbox-worker.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The image of the newest generation listed (migrations ship with the newest code). */}}
 {{- define "outbox-worker.image" -}}
-{{- if .Values.image.digest -}}
-{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- $g := last (required "generations is required" .Values.generations) -}}
+{{- if $g.digest -}}
+{{ .Values.image.repository }}@{{ $g.digest }}
 {{- else -}}
-{{ .Values.image.repository }}:{{ required "image.tag is required (pin a version)" .Values.image.tag }}
+{{ .Values.image.repository }}:{{ required "each generations[] entry needs version:" $g.version }}
 {{- end -}}
 {{- end -}}
 

@@ -6,6 +6,7 @@ import { createLogger, type LineSink, type WorkerLogger } from "../logging.js";
 import { createMetrics } from "../metrics.js";
 import { redactText, redactUrl } from "../redact.js";
 import type { Relay } from "../relay-host.js";
+import { loadRetireConfig, RetireWatch } from "../retire.js";
 import { type StartupState, startupExitCode, waitForDatabase } from "../startup.js";
 import { StatusSampler } from "../status-sampler.js";
 import { WORKER_VERSION } from "../version.js";
@@ -145,6 +146,7 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
   let serving: ServingRoutes | undefined;
   let started = false;
   let exitCode = 0;
+  let retireWatch: RetireWatch | undefined;
   const startedAt = Date.now();
   const startup: StartupState = { attempt: 0, lastError: undefined, nextDelayMs: undefined };
   const startupMeta = {
@@ -154,6 +156,7 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
     workerId,
   };
   try {
+    const retireConfig = loadRetireConfig(opts.env);
     // A missing handler module or bad OUTBOX_RELAYS fails now, not after the database wait.
     checkWorkload(config, opts.env);
     // HTTP first: while the database is awaited, /health answers "starting"
@@ -216,8 +219,18 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
         generation: consumer.generation,
         workerId,
       };
+      const watch = new RetireWatch(pool, {
+        schema: config.schema,
+        generation: consumer.generation,
+        staleAfterMs: config.consumer.staleAfterMs,
+        intervalMs: config.statusIntervalMs,
+        config: retireConfig,
+        logger,
+      });
+      retireWatch = watch;
       const metrics = createMetrics({
         consumer,
+        ...(retireConfig.enabled ? { retire: () => watch.state() } : {}),
         status: () => sampler.latest,
         labels: { generation: consumer.generation, worker_id: workerId },
         handlers: [...(assembled.module?.handlers ?? []), ...relays.map((r) => r.handler)],
@@ -228,7 +241,10 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
         statusIntervalMs: config.statusIntervalMs,
       };
       serving = {
-        health: () => healthBody(consumer, relays, sampler, meta, phase, intervals),
+        health: () => {
+          const r = healthBody(consumer, relays, sampler, meta, phase, intervals);
+          return retireConfig.enabled ? { ...r, body: { ...r.body, retire: watch.state() } } : r;
+        },
         ready: () => {
           const h = consumer.health();
           const reason =
@@ -265,8 +281,19 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
         },
         "worker running",
       );
-      const signal = await opts.stopSignal;
-      logger.info({ signal, timeout_ms: config.shutdownTimeoutMs }, "stopping: finishing in-flight events");
+      watch.start();
+      const stop = await Promise.race([opts.stopSignal, watch.retired.then(() => "retired" as const)]);
+      if (stop === "retired") {
+        logger.info({ timeout_ms: config.shutdownTimeoutMs }, "stopping: generation retired");
+      } else {
+        logger.info(
+          { signal: stop, timeout_ms: config.shutdownTimeoutMs },
+          "stopping: finishing in-flight events",
+        );
+        // In a per-generation Job a signal before retirement (eviction, node drain) must not read as
+        // success: the Job controller would then start no replacement and the generation would orphan.
+        if (retireConfig.enabled) exitCode = 143;
+      }
     }
   } catch (err) {
     // A handler module or OUTBOX_RELAYS that is wrong is configuration: exit 2
@@ -281,9 +308,25 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
     process.stderr.write(`outbox-worker: ${configError ? "config error: " : ""}${message.split("\n")[0]}\n`);
   } finally {
     phase = "stopping";
+    await retireWatch?.stop();
     if (assembled) {
       await assembled.consumer.stop({ timeoutMs: config.shutdownTimeoutMs });
       await assembled.closeRelays();
+    }
+    if (retireWatch?.state().retired) {
+      // A publisher later than the grace window could have written a row between the last check and
+      // the stop: say so and fail, so it is reported (ORPHANED in status) instead of passing silently.
+      const open = await retireWatch.read().then(
+        (r) => r.open,
+        () => null,
+      );
+      if (open !== null && open > 0) {
+        exitCode = 1;
+        logger.error(
+          { open },
+          "rows of this generation arrived after it retired: they are ORPHANED until a worker or drain serves them",
+        );
+      } else if (open === 0) logger.info({}, "generation retired: no row left pending or in flight");
     }
     await sampler.stop();
     await http?.close();
