@@ -21,6 +21,8 @@ export interface OutboxEvent<P = unknown> {
   /** Unique per topic; dedupe external effects on it. */
   idempotencyKey: string;
   orderingKey: string | null;
+  /** The publisher's `tenant` option; null when it gave none. */
+  tenant: string | null;
   generation: number;
   /** 1 on the first try; counts claims, including ones a crash interrupted. */
   attempt: number;

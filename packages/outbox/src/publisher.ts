@@ -15,8 +15,19 @@ export interface PublishOptions {
   idempotencyKey?: string;
   /** Events sharing an ordering key are handled one at a time, in publish order. */
   orderingKey?: string;
-  /** String headers carried with the event: trace context (traceparent), tenant_id, ... */
+  /**
+   * String headers carried with the event. With `@opentelemetry/api`
+   * installed and a trace active, the publisher adds the W3C trace context
+   * (`traceparent`, `tracestate`) to them (docs/observability.md).
+   */
   headers?: Record<string, string>;
+  /**
+   * The tenant the event belongs to, stored in its own column: handlers see
+   * it as `event.tenant`, the worker logs it (`tenant_id`), and dead letters
+   * can be listed and retried by tenant. A non-empty string of at most
+   * 200 characters. Default: none (null).
+   */
+  tenant?: string;
   /** Not claimable before this instant. Default: now (the transaction's clock). */
   availableAt?: Date;
 }
@@ -94,6 +105,7 @@ export interface Publisher<S extends EventSchemas> {
 const KEY_MAX = 200;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Validates idempotencyKey, orderingKey and tenant: bounded, non-empty, well-formed text. */
 function checkKey(value: unknown, option: string, topic: string, index: number | undefined): void {
   if (value === undefined) return;
   if (
@@ -183,9 +195,9 @@ export async function createPublisher<S extends EventSchemas>(
   // Only when one call repeats a key (across topics, or twice) the topic is
   // returned too, to tell the rows apart: less to send and decode per row.
   const insertSql = (withTopic: boolean) => `WITH ins AS (
-  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at)
-  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now())
-  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz)
+  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at, tenant)
+  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now()), t.tenant
+  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz, tenant text)
   ORDER BY t.i
   ON CONFLICT (topic, idempotency_key) DO NOTHING
   RETURNING id, ${withTopic ? "topic, " : ""}idempotency_key
@@ -250,6 +262,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       const value = events.parse(item.topic, item.payload, index);
       checkKey(item.idempotencyKey, "idempotencyKey", item.topic, index);
       checkKey(item.orderingKey, "orderingKey", item.topic, index);
+      checkKey(item.tenant, "tenant", item.topic, index);
       checkHeaders(item.headers, item.topic, index);
       if (
         item.availableAt !== undefined &&
@@ -276,7 +289,9 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       parts.push(
         `{"i":${n},"topic":${JSON.stringify(item.topic)},"payload":${payload},"headers":${headers},"key":${JSON.stringify(key)},"okey":${
           item.orderingKey === undefined ? "null" : JSON.stringify(item.orderingKey)
-        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"}}`,
+        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"},"tenant":${
+          item.tenant === undefined ? "null" : JSON.stringify(item.tenant)
+        }}`,
       );
     });
     return { json: `[${parts.join(",")}]`, keys };

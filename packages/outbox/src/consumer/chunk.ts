@@ -93,6 +93,7 @@ export function toEvent(row: ClaimedRow): OutboxEvent {
     headers: row.headers ?? {},
     idempotencyKey: row.idempotency_key,
     orderingKey: row.ordering_key,
+    tenant: row.tenant,
     generation: row.generation,
     attempt: row.attempts,
     createdAt: row.created_at,
