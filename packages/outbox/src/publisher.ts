@@ -5,6 +5,7 @@ import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+import { startPublishSpan } from "./telemetry.js";
 
 export interface PublishOptions {
   /**
@@ -251,7 +252,9 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
   function encode(
     items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
     batch: boolean,
+    trace: Readonly<Record<string, string>>,
   ): { json: string; keys: string[] } {
+    const traced = Object.keys(trace).length > 0;
     const parts: string[] = [];
     const keys: string[] = [];
     items.forEach((item, n) => {
@@ -281,8 +284,11 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
         checkStoredForm(item.topic, payload, index);
         stable.add(item.topic);
       }
-      const headers = item.headers
-        ? serializeJson(item.headers, { topic: item.topic, field: "headers", index, maxBytes })
+      // The caller's own headers win over the injected trace context (an
+      // event forwarded from elsewhere keeps the trace it came with).
+      const given = traced ? { ...trace, ...item.headers } : item.headers;
+      const headers = given
+        ? serializeJson(given, { topic: item.topic, field: "headers", index, maxBytes })
         : "{}";
       const key = item.idempotencyKey ?? randomUUID();
       keys.push(key);
@@ -306,8 +312,30 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       requireTransaction: true,
       ...(statementNames ? { statementNames } : {}),
     });
-    const { json, keys } = encode(items, batch);
-    if (keys.length === 0) return [];
+    if (items.length === 0) return [];
+    const span = startPublishSpan({
+      topics: items.map((i) => String((i as { topic?: unknown } | null)?.topic)),
+      batch,
+      generation,
+      tenant: !batch && typeof items[0]?.tenant === "string" ? items[0].tenant : undefined,
+    });
+    try {
+      const results = await insert(q, items, batch, span.carrier);
+      span.end({ ids: results.map((r) => r.id) });
+      return results;
+    } catch (error) {
+      span.end({ error });
+      throw error;
+    }
+  }
+
+  async function insert(
+    q: ReturnType<typeof toQueryable>,
+    items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
+    batch: boolean,
+    trace: Readonly<Record<string, string>>,
+  ): Promise<PublishResult[]> {
+    const { json, keys } = encode(items, batch, trace);
     if (new Set(keys).size === keys.length) {
       // Every key once: the key alone names the row.
       const { rows } = await q.query<{ id: string; idempotency_key: string }>(leanSql, [

@@ -8,7 +8,8 @@ import {
   isPermanentError,
   type OutboxEvent,
 } from "../handler.js";
-import type { Logger } from "../logger.js";
+import { childLogger, type Logger } from "../logger.js";
+import { type ProcessSpan, startProcessSpan } from "../telemetry.js";
 import { connectionUnusable, decideOutcome, type Failure, isInfrastructureFailure } from "./outcome.js";
 import type { ClaimedRow, Statements } from "./sql.js";
 
@@ -320,7 +321,44 @@ class TxScope {
   }
 }
 
+/** One handler run inside its `process <topic>` span (telemetry.ts), ended with the run's result. */
 async function runHandler(
+  env: ChunkEnv,
+  state: ChunkState,
+  handler: HandlerDefinition,
+  event: OutboxEvent,
+  deadlineFrom?: Promise<unknown>,
+): Promise<RunResult> {
+  const span = startProcessSpan(event, handler.name);
+  try {
+    const result = await runHandlerIn(span, env, state, handler, event, deadlineFrom);
+    span.end(result.ok ? undefined : result.error);
+    return result;
+  } catch (err) {
+    span.end(message(err));
+    throw err;
+  }
+}
+
+/** The fields of a handler's ctx.logger: what joins its lines to the event, its trace and its tenant. */
+function logBindings(span: ProcessSpan, handler: string, event: OutboxEvent): Record<string, unknown> {
+  const b: Record<string, unknown> = {
+    event_id: event.id,
+    topic: event.topic,
+    generation: event.generation,
+    handler,
+    attempt: event.attempt,
+  };
+  if (span.ids) {
+    b.trace_id = span.ids.trace_id;
+    b.span_id = span.ids.span_id;
+  }
+  if (event.tenant !== null) b.tenant = event.tenant;
+  return b;
+}
+
+async function runHandlerIn(
+  span: ProcessSpan,
   env: ChunkEnv,
   state: ChunkState,
   handler: HandlerDefinition,
@@ -332,6 +370,8 @@ async function runHandler(
   // The AbortController exists only once the handler reads ctx.signal.
   let ac: AbortController | undefined;
   let abortReason: Error | undefined;
+  // Built on first use: most handlers never log.
+  let logger: Logger | undefined;
   const ctx: HandlerContext = {
     tx: scope.tx,
     get signal() {
@@ -342,7 +382,10 @@ async function runHandler(
       return ac.signal;
     },
     workerId: env.workerId,
-    logger: env.logger,
+    get logger() {
+      logger ??= childLogger(env.logger, logBindings(span, handler.name, event));
+      return logger;
+    },
   };
   let interrupt!: (why: "timeout" | "forced") => void;
   const interrupted = new Promise<"timeout" | "forced">((resolve) => {
@@ -365,7 +408,7 @@ async function runHandler(
   }
   if (env.forced.aborted) interrupt("forced");
   const started = performance.now();
-  const run = (async () => handler.handle(event, ctx))();
+  const run = span.run(async () => handler.handle(event, ctx));
   try {
     const first = await Promise.race([
       run.then(
