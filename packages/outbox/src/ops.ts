@@ -218,10 +218,12 @@ export async function listDead(
     created_at: Date;
     processed_at: Date | null;
   }>(
-    `SELECT id::text AS id, generation, topic, attempts, last_error, idempotency_key, ordering_key, tenant, payload,
-  created_at, processed_at
-FROM ${s}.outbox WHERE status = 'dead' AND ($1::int IS NULL OR generation = $1) AND ($3::text IS NULL OR tenant = $3)
-ORDER BY generation, id LIMIT $2`,
+    // o.id, not id: the output column `id` is text, and "11" sorts before "9".
+    `SELECT o.id::text AS id, o.generation, o.topic, o.attempts, o.last_error, o.idempotency_key, o.ordering_key,
+  o.tenant, o.payload, o.created_at, o.processed_at
+FROM ${s}.outbox o
+WHERE o.status = 'dead' AND ($1::int IS NULL OR o.generation = $1) AND ($3::text IS NULL OR o.tenant = $3)
+ORDER BY o.generation, o.id LIMIT $2`,
     [generation, limit, tenant],
   );
   return rows.map((r) => ({

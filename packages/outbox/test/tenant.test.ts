@@ -46,7 +46,7 @@ describe("tenant", () => {
     const gen = await newGeneration(db.current.pool);
     const ids = await publishInTx(gen, [{ n: 1, tenant: "acme" }, { n: 2 }]);
     const { rows } = await db.current.pool.query<{ id: string; tenant: string | null }>(
-      "SELECT id::text AS id, tenant FROM cutover.outbox WHERE id = ANY($1::bigint[]) ORDER BY id",
+      "SELECT o.id::text AS id, o.tenant FROM cutover.outbox o WHERE o.id = ANY($1::bigint[]) ORDER BY o.id",
       [ids],
     );
     expect(rows.map((r) => r.tenant)).toEqual(["acme", null]);
