@@ -111,9 +111,10 @@ export function parseTraceparent(value: string | undefined): { trace_id: string;
 
 /**
  * Starts the CONSUMER span `process <topic>` of one handler run: its parent
- * is the trace context the publisher stored in the event's headers (or the
- * active context when the event carries none), and it links to that
- * context.
+ * is the trace context the publisher stored in the event's headers, and it
+ * links to that context. An event without one starts a new trace: whatever
+ * context was active where the consumer was started has nothing to do with
+ * this event.
  */
 export function startProcessSpan(
   event: {
@@ -152,13 +153,13 @@ export function startProcessSpan(
       attributes,
       ...(valid ? { links: [{ context: producer }] } : {}),
     },
-    valid ? parent : api.context.active(),
+    valid ? parent : api.ROOT_CONTEXT,
   );
   const sc = span.spanContext();
   const ids = api.trace.isSpanContextValid(sc)
     ? { trace_id: sc.traceId, span_id: sc.spanId }
     : parseTraceparent(event.headers.traceparent);
-  const active = api.trace.setSpan(valid ? parent : api.context.active(), span);
+  const active = api.trace.setSpan(valid ? parent : api.ROOT_CONTEXT, span);
   return {
     ids,
     run: (fn) => api.context.with(active, fn),

@@ -205,4 +205,41 @@ describe("tracing with @opentelemetry/api and an SDK", () => {
     expect(process.status.message).toContain("card declined");
     expect(parentOf(process)).toBe(spans[1]!.spanContext().spanId);
   });
+
+  it("an event published without a trace gets a new trace, not the context the consumer was started in", async () => {
+    tracing.exporter.reset();
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool);
+    // As a publisher without OpenTelemetry writes it: no trace context in the headers.
+    await pool.query(
+      "INSERT INTO cutover.outbox (generation, topic, payload, idempotency_key) VALUES ($1, 'order.placed', '{\"n\": 1}', 'untraced')",
+      [gen],
+    );
+    let loggedTrace: unknown;
+    await trace.getTracer("test").startActiveSpan("deploy script", async (outer) => {
+      const c = consumers.create({
+        generation: gen,
+        pollIntervalMs: 50,
+        logger: memoryPino().logger,
+        handlers: [
+          {
+            name: "billing.charge",
+            topics: ["order.placed"],
+            async handle(_event: OutboxEvent, ctx) {
+              loggedTrace = trace.getActiveSpan()?.spanContext().traceId;
+              ctx.logger.info({}, "charging");
+            },
+          },
+        ],
+      });
+      await c.drain({ timeoutMs: 30_000 });
+      await c.stop({ timeoutMs: 5000 });
+      outer.end();
+    });
+    const process = tracing.one("process order.placed");
+    expect(parentOf(process)).toBeUndefined();
+    expect(process.links).toEqual([]);
+    expect(process.spanContext().traceId).not.toBe(tracing.one("deploy script").spanContext().traceId);
+    expect(loggedTrace).toBe(process.spanContext().traceId);
+  });
 });
