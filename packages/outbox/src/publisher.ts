@@ -5,6 +5,7 @@ import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+import { SqlState, sqlStateOf } from "./sqlstate.js";
 import { startPublishSpan } from "./telemetry.js";
 
 export interface PublishOptions {
@@ -195,10 +196,13 @@ export async function createPublisher<S extends EventSchemas>(
   // Returns the inserted rows' (id, key); a duplicate is one not returned.
   // Only when one call repeats a key (across topics, or twice) the topic is
   // returned too, to tell the rows apart: less to send and decode per row.
-  const insertSql = (withTopic: boolean) => `WITH ins AS (
-  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at, tenant)
-  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now()), t.tenant
-  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz, tenant text)
+  // `tenant` is named only when some item has one, so an application that
+  // does not use it keeps publishing against a schema that predates
+  // migration 1732000000006 (deploy order need not be migrate-first for it).
+  const insertSql = (withTopic: boolean, withTenant: boolean) => `WITH ins AS (
+  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at${withTenant ? ", tenant" : ""})
+  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now())${withTenant ? ", t.tenant" : ""}
+  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz${withTenant ? ", tenant text" : ""})
   ORDER BY t.i
   ON CONFLICT (topic, idempotency_key) DO NOTHING
   RETURNING id, ${withTopic ? "topic, " : ""}idempotency_key
@@ -206,10 +210,17 @@ export async function createPublisher<S extends EventSchemas>(
   SELECT pg_notify($3, min(id)::text) FROM ins HAVING count(*) > 0 AND $4::boolean
 )
 SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
-  const leanSql = insertSql(false);
-  const fullSql = insertSql(true);
+  /** [lean, full] statements, without and with the tenant column. */
+  const statements = [false, true].map((withTenant) => ({
+    lean: insertSql(false, withTenant),
+    full: insertSql(true, withTenant),
+  }));
   const statementNames = prepared
-    ? new Map([leanSql, fullSql].map((text) => [text, preparedName("cutover_publish", text)]))
+    ? new Map(
+        statements
+          .flatMap((st) => [st.lean, st.full])
+          .map((text) => [text, preparedName("cutover_publish", text)]),
+      )
     : undefined;
 
   // The row stores the schema's output as JSON, and a consumer given the
@@ -295,8 +306,8 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       parts.push(
         `{"i":${n},"topic":${JSON.stringify(item.topic)},"payload":${payload},"headers":${headers},"key":${JSON.stringify(key)},"okey":${
           item.orderingKey === undefined ? "null" : JSON.stringify(item.orderingKey)
-        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"},"tenant":${
-          item.tenant === undefined ? "null" : JSON.stringify(item.tenant)
+        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"}${
+          item.tenant === undefined ? "" : `,"tenant":${JSON.stringify(item.tenant)}`
         }}`,
       );
     });
@@ -323,7 +334,15 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       const results = await insert(q, items, batch, span.carrier);
       span.end({ ids: results.map((r) => r.id) });
       return results;
-    } catch (error) {
+    } catch (err) {
+      const error =
+        sqlStateOf(err) === SqlState.undefinedColumn && items.some((i) => i.tenant !== undefined)
+          ? new CutoverError(
+              "SCHEMA_BEHIND",
+              `the tenant option needs the outbox.tenant column of migration 1732000000006_outbox_tenant, which schema "${schemaName}" lacks: run migrate({ schema: "${schemaName}" }) or \`outbox-worker migrate\` first`,
+              { cause: err, details: { schema: schemaName, option: "tenant" } },
+            )
+          : err;
       span.end({ error });
       throw error;
     }
@@ -336,6 +355,8 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
     trace: Readonly<Record<string, string>>,
   ): Promise<PublishResult[]> {
     const { json, keys } = encode(items, batch, trace);
+    const tenanted = items.some((i) => i.tenant !== undefined);
+    const { lean: leanSql, full: fullSql } = statements[tenanted ? 1 : 0]!;
     if (new Set(keys).size === keys.length) {
       // Every key once: the key alone names the row.
       const { rows } = await q.query<{ id: string; idempotency_key: string }>(leanSql, [

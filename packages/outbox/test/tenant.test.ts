@@ -80,6 +80,32 @@ describe("tenant", () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it("on a schema before the tenant migration, publishing without a tenant works; with one it is SCHEMA_BEHIND", async () => {
+    const gen = await newGeneration(db.current.pool);
+    const pub = await createPublisher({ events, db: db.current.pool, generation: gen });
+    const client = await db.current.pool.connect();
+    try {
+      await client.query("BEGIN");
+      // The schema as the previous release left it (rolled back below).
+      await client.query("ALTER TABLE cutover.outbox DROP COLUMN tenant");
+      const plain = await pub.publish(client, "order.placed", { n: 1 });
+      expect(plain.duplicate).toBe(false);
+      const batch = await pub.publishBatch(client, [{ topic: "order.placed", payload: { n: 2 } }]);
+      expect(batch[0]!.duplicate).toBe(false);
+      await client.query("SAVEPOINT before_tenant");
+      const err = await pub.publish(client, "order.placed", { n: 3 }, { tenant: "acme" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: "SCHEMA_BEHIND", details: { option: "tenant", schema: "cutover" } });
+      expect(String((err as Error).message)).toContain("1732000000006_outbox_tenant");
+      await client.query("ROLLBACK");
+    } finally {
+      // Its prepared statements were planned against the altered table: do not reuse it.
+      client.release(true);
+    }
+  });
+
   it("reaches the handler as event.tenant; dead letters are listed and retried by tenant", async () => {
     const pool = db.current.pool;
     const gen = await newGeneration(pool);
