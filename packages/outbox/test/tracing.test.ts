@@ -242,4 +242,31 @@ describe("tracing with @opentelemetry/api and an SDK", () => {
     expect(process.spanContext().traceId).not.toBe(tracing.one("deploy script").spanContext().traceId);
     expect(loggedTrace).toBe(process.spanContext().traceId);
   });
+
+  it("a handler that returns after swallowing a failed statement has an ERROR span, like its outcome", async () => {
+    tracing.exporter.reset();
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool);
+    const pub = await createPublisher({ events, db: pool, generation: gen });
+    await inTx((c) => pub.publish(c, "order.placed", { n: 1 }));
+    const c = consumers.create({
+      generation: gen,
+      pollIntervalMs: 50,
+      maxAttempts: 1,
+      handlers: [
+        {
+          name: "billing.swallow",
+          topics: ["order.placed"],
+          async handle(_event: OutboxEvent, ctx) {
+            await ctx.tx.query("SELECT 1/0").catch(() => {});
+          },
+        },
+      ],
+    });
+    const drained = await c.drain({ timeoutMs: 30_000 });
+    expect(drained.dead).toBe(1);
+    const process = tracing.one("process order.placed");
+    expect(process.status).toMatchObject({ code: SpanStatusCode.ERROR });
+    expect(process.status.message).toContain("left its transaction failed");
+  });
 });

@@ -332,7 +332,17 @@ async function runHandler(
   const span = startProcessSpan(event, handler.name);
   try {
     const result = await runHandlerIn(span, env, state, handler, event, deadlineFrom);
-    span.end(result.ok ? undefined : result.error);
+    if (!result.ok) {
+      span.end(result.error);
+    } else if (result.took) {
+      // The caller fails a run that returned but left its transaction failed;
+      // its span says so too. Same wait and check as the caller's, done first.
+      await drainAhead(state);
+      const failed = (await transactionStatus(state.client)) === "E";
+      span.end(failed ? "returned but left its transaction failed (a statement of it failed)" : undefined);
+    } else {
+      span.end();
+    }
     return result;
   } catch (err) {
     span.end(message(err));
