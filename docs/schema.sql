@@ -34,11 +34,13 @@ CREATE TABLE outbox (
   last_error text,
   created_at timestamp with time zone NOT NULL DEFAULT now(),
   processed_at timestamp with time zone,
+  tenant text,
   CONSTRAINT outbox_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'in_flight'::text, 'done'::text, 'dead'::text]))),
   CONSTRAINT outbox_pkey PRIMARY KEY (id)
 );
 CREATE INDEX outbox_claimable ON outbox USING btree (generation, id) INCLUDE (available_at, ordering_key) WHERE (status = 'pending'::text);
 CREATE INDEX outbox_dead ON outbox USING btree (generation, id) WHERE (status = 'dead'::text);
+CREATE INDEX outbox_dead_tenant ON outbox USING btree (tenant, generation, id) WHERE ((status = 'dead'::text) AND (tenant IS NOT NULL));
 CREATE INDEX outbox_done_processed_at ON outbox USING btree (processed_at) WHERE (status = 'done'::text);
 CREATE INDEX outbox_due ON outbox USING btree (generation, available_at, id) WHERE (status = 'pending'::text);
 CREATE INDEX outbox_in_flight ON outbox USING btree (generation, lease_expires_at) WHERE (status = 'in_flight'::text);

@@ -5,14 +5,13 @@ import {
   CutoverError,
   createConsumer,
   type HandlerDefinition,
-  type Logger,
   migrate,
   pendingMigrations,
   resolveGeneration,
 } from "@cutover/outbox";
 import pg from "pg";
 import type { WorkerConfig } from "./config.js";
-import { eventFields, type WorkerLogger } from "./logging.js";
+import { eventFields, libraryLogger, type WorkerLogger } from "./logging.js";
 import { closeRelays, loadRelays, type Relay, relayHandlers } from "./relay-host.js";
 import { loadRelaysConfig } from "./relays/config.js";
 import { checkWorkerModulePath, loadWorkerModule, type WorkerModule } from "./worker-module.js";
@@ -150,18 +149,6 @@ export async function assembleConsumer(
     deployVersion,
     closeRelays: () => closeRelays(relays, logger),
   };
-}
-
-/** Messages the worker logs itself, with the full event envelope; the library's copies are dropped. */
-const RELOGGED = new Set(["event handled", "event dead", "event failed; retrying", "consumer state"]);
-
-function libraryLogger(logger: WorkerLogger): Logger {
-  const pass =
-    (level: "debug" | "info" | "warn" | "error") => (obj: Record<string, unknown>, msg?: string) => {
-      if (msg !== undefined && RELOGGED.has(msg)) return;
-      logger[level](obj, msg);
-    };
-  return { debug: pass("debug"), info: pass("info"), warn: pass("warn"), error: pass("error") };
 }
 
 const text = (err: unknown) => (err instanceof Error ? err.message : String(err));

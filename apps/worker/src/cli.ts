@@ -47,6 +47,15 @@ function config(env: Env, opts: LoadOptions = {}) {
   return loadConfig(env, opts);
 }
 
+/** The value of --tenant: undefined when absent; a usage error when empty. */
+function tenantFlag(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.trim() === "" || value.length > 200) {
+    throw new UsageError("--tenant needs a tenant name (1 to 200 characters)");
+  }
+  return value;
+}
+
 function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !/^[1-9][0-9]{0,9}$/.test(value)) {
@@ -195,24 +204,40 @@ async function main(argv: string[], env: Env): Promise<number> {
           limit: { type: "string" },
           json: { type: "boolean" },
           schema: { type: "string" },
+          tenant: { type: "string" },
         });
         if (flags.help) return help("dead");
         const limit = positiveInt(flags.limit, "--limit") ?? 100;
         return (await ops()).deadListCommand(
           config(withFlags(env, flags, { schema: "CUTOVER_SCHEMA" })),
-          { generation: positiveInt(flags.generation, "--generation"), limit, json: flags.json === true },
+          {
+            generation: positiveInt(flags.generation, "--generation"),
+            tenant: tenantFlag(flags.tenant),
+            limit,
+            json: flags.json === true,
+          },
           io,
         );
       }
       if (sub === "retry") {
         const { flags, positionals } = parse(
           subArgs,
-          { all: { type: "boolean" }, generation: { type: "string" }, schema: { type: "string" } },
+          {
+            all: { type: "boolean" },
+            generation: { type: "string" },
+            schema: { type: "string" },
+            tenant: { type: "string" },
+          },
           true,
         );
         if (flags.help) return help("dead");
-        if (positionals.length > 0 === (flags.all === true)) {
+        const tenant = tenantFlag(flags.tenant);
+        // --tenant alone selects every dead event of that tenant; with ids it narrows them.
+        if (positionals.length > 0 && flags.all === true) {
           throw new UsageError("dead retry needs event ids or --all (not both)");
+        }
+        if (positionals.length === 0 && flags.all !== true && tenant === undefined) {
+          throw new UsageError("dead retry needs event ids or --all (or --tenant T)");
         }
         const bad = positionals.find((id) => !/^[1-9][0-9]{0,18}$/.test(id));
         if (bad !== undefined)
@@ -221,8 +246,9 @@ async function main(argv: string[], env: Env): Promise<number> {
           config(withFlags(env, flags, { schema: "CUTOVER_SCHEMA" })),
           {
             ids: positionals,
-            all: flags.all === true,
+            all: positionals.length === 0,
             generation: positiveInt(flags.generation, "--generation"),
+            tenant,
           },
           io,
         );

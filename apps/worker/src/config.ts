@@ -22,6 +22,8 @@ export const WORKER_DEFAULTS = {
   /** How long `run` and `drain` wait for an unreachable database at start (0 = fail at once). */
   startupTimeoutMs: 60_000,
   statusIntervalMs: 5_000,
+  /** OUTBOX_METRICS_TENANT_LABELS: tenants that get their own metric label value (0 = no tenant label). */
+  metricsTenantLabels: 0,
   logLevel: "info",
   serviceName: "outbox-worker",
   environment: "production",
@@ -51,6 +53,13 @@ export interface WorkerConfig {
   /** OUTBOX_STARTUP_TIMEOUT_MS: retry connection failures that can heal for this long at start; 0 = fail at once. */
   startupTimeoutMs: number;
   statusIntervalMs: number;
+  /**
+   * OUTBOX_METRICS_TENANT_LABELS: with N > 0 the event counters carry a
+   * `tenant` label, whose value is the tenant for the first N tenants this
+   * worker sees and "other" after that, so a tenant-rich outbox cannot
+   * explode the series count. 0 (default): no tenant label.
+   */
+  metricsTenantLabels: number;
   /** The consumer tuning options, one per entry of CONSUMER_VARIABLES. */
   consumer: ConsumerConfig;
 }
@@ -328,6 +337,13 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
     shutdownTimeoutMs: int(env, "OUTBOX_SHUTDOWN_TIMEOUT_MS", WORKER_DEFAULTS.shutdownTimeoutMs, 0, MAX_MS),
     startupTimeoutMs: int(env, "OUTBOX_STARTUP_TIMEOUT_MS", WORKER_DEFAULTS.startupTimeoutMs, 0, MAX_MS),
     statusIntervalMs: int(env, "OUTBOX_STATUS_INTERVAL_MS", WORKER_DEFAULTS.statusIntervalMs, 100, MAX_MS),
+    metricsTenantLabels: int(
+      env,
+      "OUTBOX_METRICS_TENANT_LABELS",
+      WORKER_DEFAULTS.metricsTenantLabels,
+      0,
+      1000,
+    ),
     consumer: readTable(env, v, d),
   };
 }

@@ -16,8 +16,8 @@ Commands:
                                allocate the next generation for a deploy; prints only the number
   status [--json] [--max-dead N]
                                per-generation backlog, workers and heartbeats, orphaned generations
-  dead list [--json]           list dead events
-  dead retry <id...> | --all   re-queue dead events (in their own generation)
+  dead list [--json]           list dead events (--tenant T: one tenant's)
+  dead retry <id...> | --all   re-queue dead events (in their own generation; --tenant T: one tenant's)
   drain                        process this generation's backlog, exit 0 when empty
 
 Flags: -h, --help (on every command), --version
@@ -91,11 +91,12 @@ or configuration.
 ${CONFIG}
   OUTBOX_STALE_AFTER_MS  a worker not seen for this long is stale (default 30000)`,
 
-  dead: `Usage: outbox-worker dead list [--generation N] [--limit N] [--json]
-       outbox-worker dead retry <id...> | --all [--generation N]
+  dead: `Usage: outbox-worker dead list [--generation N] [--tenant T] [--limit N] [--json]
+       outbox-worker dead retry <id...> | --all | --tenant T [--generation N]
 
-list   dead events, oldest first (default limit 100)
-retry  re-queue dead events: pending again with attempts reset, in their own generation
+list   dead events, oldest first (default limit 100); --tenant T: only tenant T's
+retry  re-queue dead events: pending again with attempts reset, in their own generation;
+       --tenant T alone re-queues every dead event of tenant T (with ids: only those of T)
 
 Exit codes: 0 done, 6 nothing to act on (retry: an id that is not dead or does not exist, the
 others are still re-queued; list or retry: --generation N was never allocated), 1 failure,

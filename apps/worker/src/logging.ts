@@ -55,8 +55,16 @@ export function traceIdOf(headers: Record<string, string> | undefined): string |
   return m[1]!;
 }
 
-/** The tenant of an event: header tenant_id (or tenant-id, x-tenant-id), else null. */
-export function tenantIdOf(headers: Record<string, string> | undefined): string | null {
+/**
+ * The tenant of an event: its `tenant` column (the publish option), else,
+ * for events published before it existed, header tenant_id (or tenant-id,
+ * x-tenant-id), else null.
+ */
+export function tenantIdOf(
+  headers: Record<string, string> | undefined,
+  tenant?: string | null,
+): string | null {
+  if (tenant) return tenant;
   if (!headers) return null;
   return headers.tenant_id ?? headers["tenant-id"] ?? headers["x-tenant-id"] ?? null;
 }
@@ -66,13 +74,47 @@ export function eventFields(e: {
   id: string;
   topic: string;
   attempt: number;
+  tenant?: string | null;
   headers: Record<string, string>;
 }) {
   return {
     trace_id: traceIdOf(e.headers),
-    tenant_id: tenantIdOf(e.headers),
+    tenant_id: tenantIdOf(e.headers, e.tenant),
     event_type: e.topic,
     event_id: e.id,
     attempt: e.attempt,
+  };
+}
+
+/** Messages the worker logs itself, with the full event envelope; the library's copies are dropped. */
+const RELOGGED = new Set(["event handled", "event dead", "event failed; retrying", "consumer state"]);
+
+/**
+ * The logger handed to the library: the worker's, minus the library's own
+ * copies of lines the worker logs itself. Its child() (what a handler's
+ * ctx.logger is built with) also writes the envelope's names for the
+ * library's fields, so handler lines join the worker's event lines:
+ * `event_type` for topic and `tenant_id` for tenant.
+ */
+export function libraryLogger(logger: WorkerLogger): Logger & { child(b: Record<string, unknown>): Logger } {
+  const pass =
+    (level: "debug" | "info" | "warn" | "error") => (obj: Record<string, unknown>, msg?: string) => {
+      if (msg !== undefined && RELOGGED.has(msg)) return;
+      logger[level](obj, msg);
+    };
+  return {
+    debug: pass("debug"),
+    info: pass("info"),
+    warn: pass("warn"),
+    error: pass("error"),
+    child(bindings) {
+      // `generation` is in the envelope already (a worker only runs its own
+      // generation's events): binding it again would write the key twice.
+      const { generation: _, ...rest } = bindings;
+      const aliases: Record<string, unknown> = {};
+      if (rest.topic !== undefined) aliases.event_type = rest.topic;
+      if (rest.tenant !== undefined) aliases.tenant_id = rest.tenant;
+      return logger.child({ ...rest, ...aliases });
+    },
   };
 }

@@ -20,6 +20,8 @@ export function createMetrics(opts: {
   handlers?: ReadonlyArray<{ name: string; topics: readonly string[] }>;
   /** The retire watch (OUTBOX_RETIRE_WHEN_SUPERSEDED), when on: its gauges are exported. */
   retire?: () => RetireState;
+  /** OUTBOX_METRICS_TENANT_LABELS: tenants given their own `tenant` label value; 0 (default) = no tenant label. */
+  tenantLabels?: number;
 }): WorkerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ worker_generation: String(opts.labels.generation) });
@@ -27,23 +29,25 @@ export function createMetrics(opts: {
   // standard names (process_*, nodejs_*), so the usual Node dashboards work unchanged.
   collectDefaultMetrics({ register: registry });
   const c = opts.consumer;
+  const tenantOf = tenantLabeler(opts.tenantLabels ?? 0);
+  const eventLabels = tenantOf ? ["topic", "handler", "tenant"] : ["topic", "handler"];
 
   const handled = new Counter({
     name: "outbox_events_handled_total",
-    help: "Successful handler runs, by topic and handler",
-    labelNames: ["topic", "handler"],
+    help: "Successful handler runs, by topic and handler (and tenant, under OUTBOX_METRICS_TENANT_LABELS)",
+    labelNames: eventLabels,
     registers: [registry],
   });
   const failed = new Counter({
     name: "outbox_events_failed_total",
-    help: "Failed handler runs (retried or dead), by topic and handler",
-    labelNames: ["topic", "handler"],
+    help: "Failed handler runs (retried or dead), by topic and handler (and tenant, under OUTBOX_METRICS_TENANT_LABELS)",
+    labelNames: eventLabels,
     registers: [registry],
   });
   const dead = new Counter({
     name: "outbox_events_dead_total",
-    help: 'Events gone dead, by topic and the handler that failed last ("(payload)": invalid payload)',
-    labelNames: ["topic", "handler"],
+    help: 'Events gone dead, by topic and the handler that failed last ("(payload)": invalid payload) (and tenant, under OUTBOX_METRICS_TENANT_LABELS)',
+    labelNames: eventLabels,
     registers: [registry],
   });
   const reaped = new Counter({
@@ -174,19 +178,23 @@ export function createMetrics(opts: {
   for (const h of opts.handlers ?? []) {
     for (const topic of h.topics) {
       if (topic === "*") continue;
-      for (const counter of [handled, failed, dead]) counter.inc({ topic, handler: h.name }, 0);
+      for (const counter of [handled, failed, dead]) {
+        counter.inc({ topic, handler: h.name, ...(tenantOf ? { tenant: NO_TENANT } : {}) }, 0);
+      }
     }
   }
 
   // Both series exist from the first scrape, so `increase(outbox_reconnects_total[5m]) > 0` alerts on the first reconnect.
   for (const connection of ["listen", "database"] as const) reconnects.inc({ connection }, 0);
 
+  const labels = (e: { topic: string; tenant: string | null }, handler: string) =>
+    tenantOf ? { topic: e.topic, handler, tenant: tenantOf(e.tenant) } : { topic: e.topic, handler };
   c.on("handled", (e) => {
-    for (const h of e.handlers) handled.inc({ topic: e.topic, handler: h });
+    for (const h of e.handlers) handled.inc(labels(e, h));
     duration.observe({ topic: e.topic }, e.durationMs / 1000);
   });
-  c.on("failed", (e) => failed.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
-  c.on("dead", (e) => dead.inc({ topic: e.topic, handler: e.handler ?? "(payload)" }));
+  c.on("failed", (e) => failed.inc(labels(e, e.handler ?? "(payload)")));
+  c.on("dead", (e) => dead.inc(labels(e, e.handler ?? "(payload)")));
   c.on("reaped", (e) => reaped.inc(e.count));
   c.on("claimed", (e) => {
     batch.observe(e.count);
@@ -198,5 +206,29 @@ export function createMetrics(opts: {
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
+  };
+}
+
+/** The `tenant` label of an event without a tenant. */
+export const NO_TENANT = "(none)";
+/** The `tenant` label of every tenant past the cap. */
+export const OTHER_TENANTS = "other";
+
+/**
+ * Maps a tenant to its label value under a cardinality cap: the first `cap`
+ * distinct tenants seen keep their name, every later one is "other", so at
+ * most cap + 2 values exist per (topic, handler). Undefined when cap is 0.
+ */
+export function tenantLabeler(cap: number): ((tenant: string | null) => string) | undefined {
+  if (cap <= 0) return undefined;
+  const named = new Set<string>();
+  return (tenant) => {
+    if (tenant === null) return NO_TENANT;
+    if (named.has(tenant)) return tenant;
+    if (named.size < cap) {
+      named.add(tenant);
+      return tenant;
+    }
+    return OTHER_TENANTS;
   };
 }

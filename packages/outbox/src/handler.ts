@@ -21,6 +21,8 @@ export interface OutboxEvent<P = unknown> {
   /** Unique per topic; dedupe external effects on it. */
   idempotencyKey: string;
   orderingKey: string | null;
+  /** The publisher's `tenant` option; null when it gave none. */
+  tenant: string | null;
   generation: number;
   /** 1 on the first try; counts claims, including ones a crash interrupted. */
   attempt: number;
@@ -40,6 +42,14 @@ export interface HandlerContext {
   /** Aborted on handler timeout, lease loss or forced shutdown. */
   signal: AbortSignal;
   workerId: string;
+  /**
+   * The consumer's logger, bound to this run: every line carries `event_id`,
+   * `topic`, `generation`, `handler`, `attempt`, `trace_id` and `span_id`
+   * when the event has a trace (the handler's `process` span; without
+   * OpenTelemetry, the publisher's span from the `traceparent` header), and
+   * `tenant` when the event has one. Built with the logger's own `child()`
+   * when it has one (pino).
+   */
   logger: Logger;
 }
 

@@ -53,6 +53,8 @@ export interface DeadEvent {
   lastError: string | null;
   idempotencyKey: string;
   orderingKey: string | null;
+  /** The publisher's `tenant` option; null when it gave none. */
+  tenant: string | null;
   payload: unknown;
   createdAt: Date;
   deadAt: Date | null;
@@ -76,6 +78,17 @@ function optionalGeneration(value: unknown, option = "generation"): number | nul
     });
   }
   return value as number;
+}
+
+/** A tenant filter: undefined for none, else the same shape publish accepts. */
+function optionalTenant(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== "string" || value.length === 0 || value.length > 200 || value.includes("\u0000")) {
+    throw new CutoverError("CONFIG_INVALID", "tenant must be a non-empty string of at most 200 characters", {
+      details: { option: "tenant" },
+    });
+  }
+  return value;
 }
 
 /**
@@ -171,13 +184,17 @@ ORDER BY generation, id`,
   };
 }
 
-/** Dead events, oldest first (default limit 100). Read-only, one statement. */
+/**
+ * Dead events, oldest first (default limit 100), optionally of one
+ * generation and/or one tenant. Read-only, one statement.
+ */
 export async function listDead(
   db: unknown,
-  opts: { generation?: number; limit?: number; schema?: string } = {},
+  opts: { generation?: number; tenant?: string; limit?: number; schema?: string } = {},
 ): Promise<DeadEvent[]> {
   const s = schemaOf(opts);
   const generation = optionalGeneration(opts.generation);
+  const tenant = optionalTenant(opts.tenant);
   const limit = opts.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
     throw new CutoverError(
@@ -196,14 +213,18 @@ export async function listDead(
     last_error: string | null;
     idempotency_key: string;
     ordering_key: string | null;
+    tenant: string | null;
     payload: unknown;
     created_at: Date;
     processed_at: Date | null;
   }>(
-    `SELECT id::text AS id, generation, topic, attempts, last_error, idempotency_key, ordering_key, payload, created_at, processed_at
-FROM ${s}.outbox WHERE status = 'dead' AND ($1::int IS NULL OR generation = $1)
-ORDER BY generation, id LIMIT $2`,
-    [generation, limit],
+    // o.id, not id: the output column `id` is text, and "11" sorts before "9".
+    `SELECT o.id::text AS id, o.generation, o.topic, o.attempts, o.last_error, o.idempotency_key, o.ordering_key,
+  o.tenant, o.payload, o.created_at, o.processed_at
+FROM ${s}.outbox o
+WHERE o.status = 'dead' AND ($1::int IS NULL OR o.generation = $1) AND ($3::text IS NULL OR o.tenant = $3)
+ORDER BY o.generation, o.id LIMIT $2`,
+    [generation, limit, tenant],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -213,6 +234,7 @@ ORDER BY generation, id LIMIT $2`,
     lastError: r.last_error,
     idempotencyKey: r.idempotency_key,
     orderingKey: r.ordering_key,
+    tenant: r.tenant,
     payload: r.payload,
     createdAt: r.created_at,
     deadAt: r.processed_at,
@@ -220,8 +242,8 @@ ORDER BY generation, id LIMIT $2`,
 }
 
 /**
- * Re-queues dead events (the given `ids`, or `all` of them, optionally of
- * one `generation`): status pending, attempts reset to 0, available now,
+ * Re-queues dead events (the given `ids`, or `all` of them, optionally only
+ * those of one `generation` and/or one `tenant`): status pending, attempts reset to 0, available now,
  * last_error kept for history, and one NOTIFY per generation touched. One
  * statement: on a pool it is its own transaction; on a client inside BEGIN
  * it (and its NOTIFY) commits with the caller's transaction. Only `dead`
@@ -229,11 +251,12 @@ ORDER BY generation, id LIMIT $2`,
  */
 export async function retryDead(
   db: unknown,
-  opts: { ids?: string[]; all?: boolean; generation?: number; schema?: string },
+  opts: { ids?: string[]; all?: boolean; generation?: number; tenant?: string; schema?: string },
 ): Promise<{ requeued: number }> {
   const schemaName = validateSchemaName(opts?.schema ?? DEFAULT_SCHEMA);
   const s = quoteIdent(schemaName);
   const generation = optionalGeneration(opts?.generation);
+  const tenant = optionalTenant(opts?.tenant);
   const ids = opts?.ids;
   if (
     ids !== undefined &&
@@ -253,13 +276,14 @@ export async function retryDead(
   UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), claimed_by = NULL,
     lease_expires_at = NULL, processed_at = NULL
   WHERE status = 'dead' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[])) AND ($2::int IS NULL OR generation = $2)
+    AND ($4::text IS NULL OR tenant = $4)
   RETURNING id, generation
 ), n AS (
   -- The channel is channelFor(schema, generation): "<schema>.gen.<generation>".
   SELECT pg_notify($3 || '.gen.' || generation, min(id)::text) FROM u GROUP BY generation
 )
 SELECT (SELECT count(*) FROM u)::int AS n, (SELECT count(*) FROM n) AS notified`,
-    [ids ?? null, generation, schemaName],
+    [ids ?? null, generation, schemaName, tenant],
   );
   return { requeued: rows[0]?.n ?? 0 };
 }

@@ -5,6 +5,8 @@ import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+import { SqlState, sqlStateOf } from "./sqlstate.js";
+import { startPublishSpan } from "./telemetry.js";
 
 export interface PublishOptions {
   /**
@@ -15,8 +17,19 @@ export interface PublishOptions {
   idempotencyKey?: string;
   /** Events sharing an ordering key are handled one at a time, in publish order. */
   orderingKey?: string;
-  /** String headers carried with the event: trace context (traceparent), tenant_id, ... */
+  /**
+   * String headers carried with the event. With `@opentelemetry/api`
+   * installed and a trace active, the publisher adds the W3C trace context
+   * (`traceparent`, `tracestate`) to them (docs/observability.md).
+   */
   headers?: Record<string, string>;
+  /**
+   * The tenant the event belongs to, stored in its own column: handlers see
+   * it as `event.tenant`, the worker logs it (`tenant_id`), and dead letters
+   * can be listed and retried by tenant. A non-empty string of at most
+   * 200 characters. Default: none (null).
+   */
+  tenant?: string;
   /** Not claimable before this instant. Default: now (the transaction's clock). */
   availableAt?: Date;
 }
@@ -94,6 +107,7 @@ export interface Publisher<S extends EventSchemas> {
 const KEY_MAX = 200;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Validates idempotencyKey, orderingKey and tenant: bounded, non-empty, well-formed text. */
 function checkKey(value: unknown, option: string, topic: string, index: number | undefined): void {
   if (value === undefined) return;
   if (
@@ -182,10 +196,13 @@ export async function createPublisher<S extends EventSchemas>(
   // Returns the inserted rows' (id, key); a duplicate is one not returned.
   // Only when one call repeats a key (across topics, or twice) the topic is
   // returned too, to tell the rows apart: less to send and decode per row.
-  const insertSql = (withTopic: boolean) => `WITH ins AS (
-  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at)
-  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now())
-  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz)
+  // `tenant` is named only when some item has one, so an application that
+  // does not use it keeps publishing against a schema that predates
+  // migration 1732000000006 (deploy order need not be migrate-first for it).
+  const insertSql = (withTopic: boolean, withTenant: boolean) => `WITH ins AS (
+  INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at${withTenant ? ", tenant" : ""})
+  SELECT $1, t.topic, t.payload, t.headers, t.key, t.okey, coalesce(t.at, now())${withTenant ? ", t.tenant" : ""}
+  FROM jsonb_to_recordset($2::jsonb) AS t(i int, topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz${withTenant ? ", tenant text" : ""})
   ORDER BY t.i
   ON CONFLICT (topic, idempotency_key) DO NOTHING
   RETURNING id, ${withTopic ? "topic, " : ""}idempotency_key
@@ -193,10 +210,17 @@ export async function createPublisher<S extends EventSchemas>(
   SELECT pg_notify($3, min(id)::text) FROM ins HAVING count(*) > 0 AND $4::boolean
 )
 SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
-  const leanSql = insertSql(false);
-  const fullSql = insertSql(true);
+  /** [lean, full] statements, without and with the tenant column. */
+  const statements = [false, true].map((withTenant) => ({
+    lean: insertSql(false, withTenant),
+    full: insertSql(true, withTenant),
+  }));
   const statementNames = prepared
-    ? new Map([leanSql, fullSql].map((text) => [text, preparedName("cutover_publish", text)]))
+    ? new Map(
+        statements
+          .flatMap((st) => [st.lean, st.full])
+          .map((text) => [text, preparedName("cutover_publish", text)]),
+      )
     : undefined;
 
   // The row stores the schema's output as JSON, and a consumer given the
@@ -239,7 +263,9 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
   function encode(
     items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
     batch: boolean,
+    trace: Readonly<Record<string, string>>,
   ): { json: string; keys: string[] } {
+    const traced = Object.keys(trace).length > 0;
     const parts: string[] = [];
     const keys: string[] = [];
     items.forEach((item, n) => {
@@ -250,6 +276,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       const value = events.parse(item.topic, item.payload, index);
       checkKey(item.idempotencyKey, "idempotencyKey", item.topic, index);
       checkKey(item.orderingKey, "orderingKey", item.topic, index);
+      checkKey(item.tenant, "tenant", item.topic, index);
       checkHeaders(item.headers, item.topic, index);
       if (
         item.availableAt !== undefined &&
@@ -268,15 +295,20 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
         checkStoredForm(item.topic, payload, index);
         stable.add(item.topic);
       }
-      const headers = item.headers
-        ? serializeJson(item.headers, { topic: item.topic, field: "headers", index, maxBytes })
+      // The caller's own headers win over the injected trace context (an
+      // event forwarded from elsewhere keeps the trace it came with).
+      const given = traced ? { ...trace, ...item.headers } : item.headers;
+      const headers = given
+        ? serializeJson(given, { topic: item.topic, field: "headers", index, maxBytes })
         : "{}";
       const key = item.idempotencyKey ?? randomUUID();
       keys.push(key);
       parts.push(
         `{"i":${n},"topic":${JSON.stringify(item.topic)},"payload":${payload},"headers":${headers},"key":${JSON.stringify(key)},"okey":${
           item.orderingKey === undefined ? "null" : JSON.stringify(item.orderingKey)
-        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"}}`,
+        },"at":${item.availableAt ? JSON.stringify(item.availableAt.toISOString()) : "null"}${
+          item.tenant === undefined ? "" : `,"tenant":${JSON.stringify(item.tenant)}`
+        }}`,
       );
     });
     return { json: `[${parts.join(",")}]`, keys };
@@ -291,8 +323,40 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       requireTransaction: true,
       ...(statementNames ? { statementNames } : {}),
     });
-    const { json, keys } = encode(items, batch);
-    if (keys.length === 0) return [];
+    if (items.length === 0) return [];
+    const span = startPublishSpan({
+      topics: items.map((i) => String((i as { topic?: unknown } | null)?.topic)),
+      batch,
+      generation,
+      tenant: !batch && typeof items[0]?.tenant === "string" ? items[0].tenant : undefined,
+    });
+    try {
+      const results = await insert(q, items, batch, span.carrier);
+      span.end({ ids: results.map((r) => r.id) });
+      return results;
+    } catch (err) {
+      const error =
+        sqlStateOf(err) === SqlState.undefinedColumn && items.some((i) => i.tenant !== undefined)
+          ? new CutoverError(
+              "SCHEMA_BEHIND",
+              `the tenant option needs the outbox.tenant column of migration 1732000000006_outbox_tenant, which schema "${schemaName}" lacks: run migrate({ schema: "${schemaName}" }) or \`outbox-worker migrate\` first`,
+              { cause: err, details: { schema: schemaName, option: "tenant" } },
+            )
+          : err;
+      span.end({ error });
+      throw error;
+    }
+  }
+
+  async function insert(
+    q: ReturnType<typeof toQueryable>,
+    items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
+    batch: boolean,
+    trace: Readonly<Record<string, string>>,
+  ): Promise<PublishResult[]> {
+    const { json, keys } = encode(items, batch, trace);
+    const tenanted = items.some((i) => i.tenant !== undefined);
+    const { lean: leanSql, full: fullSql } = statements[tenanted ? 1 : 0]!;
     if (new Set(keys).size === keys.length) {
       // Every key once: the key alone names the row.
       const { rows } = await q.query<{ id: string; idempotency_key: string }>(leanSql, [

@@ -2,6 +2,7 @@
 export const SqlState = {
   uniqueViolation: "23505",
   undefinedTable: "42P01",
+  undefinedColumn: "42703",
   invalidSchemaName: "3F000",
   adminShutdown: "57P01",
   crashShutdown: "57P02",

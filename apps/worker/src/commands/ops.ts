@@ -135,7 +135,7 @@ export async function statusCommand(
 /** `outbox-worker dead list`: oldest first. */
 export async function deadListCommand(
   config: WorkerConfig,
-  opts: { generation?: number | undefined; limit: number; json: boolean },
+  opts: { generation?: number | undefined; tenant?: string | undefined; limit: number; json: boolean },
   io: Io,
 ): Promise<number> {
   const pool = opsPool(config, 1);
@@ -149,6 +149,7 @@ export async function deadListCommand(
       schema: config.schema,
       limit: opts.limit,
       ...(opts.generation === undefined ? {} : { generation: opts.generation }),
+      ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
     });
     if (opts.json) {
       io.out(
@@ -166,11 +167,12 @@ export async function deadListCommand(
     }
     io.out(
       `${table(
-        ["ID", "GEN", "TOPIC", "ATTEMPTS", "DEAD AT", "LAST ERROR"],
+        ["ID", "GEN", "TOPIC", "TENANT", "ATTEMPTS", "DEAD AT", "LAST ERROR"],
         dead.map((d) => [
           d.id,
           String(d.generation),
           d.topic,
+          d.tenant === null ? "-" : oneLine(d.tenant, 24),
           String(d.attempts),
           d.deadAt ? d.deadAt.toISOString() : "-",
           oneLine(redactText(d.lastError ?? ""), 80),
@@ -184,10 +186,10 @@ export async function deadListCommand(
   }
 }
 
-/** `outbox-worker dead retry <id...> | --all`: re-queues dead events in their own generation. */
+/** `outbox-worker dead retry <id...> | --all | --tenant T`: re-queues dead events in their own generation. */
 export async function deadRetryCommand(
   config: WorkerConfig,
-  opts: { ids: string[]; all: boolean; generation?: number | undefined },
+  opts: { ids: string[]; all: boolean; generation?: number | undefined; tenant?: string | undefined },
   io: Io,
 ): Promise<number> {
   const pool = opsPool(config, 1);
@@ -201,6 +203,7 @@ export async function deadRetryCommand(
       schema: config.schema,
       ...(opts.all ? { all: true } : { ids: opts.ids }),
       ...(opts.generation === undefined ? {} : { generation: opts.generation }),
+      ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
     });
     io.out(`requeued ${requeued} dead event(s)\n`);
     const asked = new Set(opts.ids).size;

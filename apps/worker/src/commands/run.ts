@@ -233,6 +233,7 @@ export async function runCommand(config: WorkerConfig, opts: RunOptions): Promis
         ...(retireConfig.enabled ? { retire: () => watch.state() } : {}),
         status: () => sampler.latest,
         labels: { generation: consumer.generation, worker_id: workerId },
+        tenantLabels: config.metricsTenantLabels,
         handlers: [...(assembled.module?.handlers ?? []), ...relays.map((r) => r.handler)],
       });
       const intervals = {

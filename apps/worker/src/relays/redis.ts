@@ -30,7 +30,9 @@ type RelayRedis = Redis & {
 /**
  * XADDs each event to `stream` (with "{topic}" filled in) as flat fields:
  * id, topic, idempotencyKey, generation, orderingKey, createdAt, headers
- * (JSON), payload (JSON). A Lua guard makes a retry within `dedupeWindowMs`
+ * (JSON), payload (JSON), and traceparent / tracestate when the event has a
+ * trace (W3C trace context, also inside headers, so a stream consumer can
+ * continue the trace without parsing JSON). A Lua guard makes a retry within `dedupeWindowMs`
  * a no-op, so each key is added once inside the window; at-least-once beyond it.
  */
 export function createRedisRelay(config: RedisRelayConfig, deps: RelayDeps): Relay {
@@ -93,6 +95,10 @@ export function createRedisRelay(config: RedisRelayConfig, deps: RelayDeps): Rel
         "payload",
         JSON.stringify(event.payload),
       ];
+      for (const h of ["traceparent", "tracestate"]) {
+        const v = event.headers[h];
+        if (v !== undefined) fields.push(h, v);
+      }
       try {
         await raceAbort(
           redis.cutoverRelayXadd(

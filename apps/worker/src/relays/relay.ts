@@ -2,6 +2,7 @@ import type { Logger } from "@cutover/outbox";
 import type { RelayConfig, RelayKind } from "./config.js";
 import { RelayError } from "./errors.js";
 import type { RelayHealthState, RelayHealthStatus } from "./health.js";
+import { traceRelay } from "./tracing.js";
 import type { HandlerContext, HandlerDefinition, OutboxEvent } from "./types.js";
 
 /**
@@ -38,7 +39,8 @@ export function assembleRelay(
     topics: config.topics,
     async handle(event, ctx) {
       if (health.isClosed) throw new RelayError("RELAY_CLOSED", config.name, "closed");
-      await deliver(event, ctx);
+      // In its own span (tracing.ts), whose trace context replaces the stored one in what is sent.
+      await traceRelay(config, event, (traced) => deliver(traced, ctx));
     },
     ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
     ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),

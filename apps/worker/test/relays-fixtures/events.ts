@@ -26,6 +26,7 @@ export function testEvent(
     headers: { traceparent: `00-${"a".repeat(32)}-${"b".repeat(16)}-01` },
     idempotencyKey: `${opts.run}-${n}`,
     orderingKey: opts.orderingKey ?? null,
+    tenant: null,
     generation: opts.generation ?? 1,
     attempt: opts.attempt ?? 1,
     createdAt: new Date("2026-01-02T03:04:05.000Z"),

@@ -8,7 +8,8 @@ import {
   isPermanentError,
   type OutboxEvent,
 } from "../handler.js";
-import type { Logger } from "../logger.js";
+import { childLogger, type Logger } from "../logger.js";
+import { type ProcessSpan, startProcessSpan } from "../telemetry.js";
 import { connectionUnusable, decideOutcome, type Failure, isInfrastructureFailure } from "./outcome.js";
 import type { ClaimedRow, Statements } from "./sql.js";
 
@@ -93,6 +94,7 @@ export function toEvent(row: ClaimedRow): OutboxEvent {
     headers: row.headers ?? {},
     idempotencyKey: row.idempotency_key,
     orderingKey: row.ordering_key,
+    tenant: row.tenant,
     generation: row.generation,
     attempt: row.attempts,
     createdAt: row.created_at,
@@ -319,7 +321,54 @@ class TxScope {
   }
 }
 
+/** One handler run inside its `process <topic>` span (telemetry.ts), ended with the run's result. */
 async function runHandler(
+  env: ChunkEnv,
+  state: ChunkState,
+  handler: HandlerDefinition,
+  event: OutboxEvent,
+  deadlineFrom?: Promise<unknown>,
+): Promise<RunResult> {
+  const span = startProcessSpan(event, handler.name);
+  try {
+    const result = await runHandlerIn(span, env, state, handler, event, deadlineFrom);
+    if (!result.ok) {
+      span.end(result.error);
+    } else if (result.took) {
+      // The caller fails a run that returned but left its transaction failed;
+      // its span says so too. Same wait and check as the caller's, done first.
+      await drainAhead(state);
+      const failed = (await transactionStatus(state.client)) === "E";
+      span.end(failed ? "returned but left its transaction failed (a statement of it failed)" : undefined);
+    } else {
+      span.end();
+    }
+    return result;
+  } catch (err) {
+    span.end(message(err));
+    throw err;
+  }
+}
+
+/** The fields of a handler's ctx.logger: what joins its lines to the event, its trace and its tenant. */
+function logBindings(span: ProcessSpan, handler: string, event: OutboxEvent): Record<string, unknown> {
+  const b: Record<string, unknown> = {
+    event_id: event.id,
+    topic: event.topic,
+    generation: event.generation,
+    handler,
+    attempt: event.attempt,
+  };
+  if (span.ids) {
+    b.trace_id = span.ids.trace_id;
+    b.span_id = span.ids.span_id;
+  }
+  if (event.tenant !== null) b.tenant = event.tenant;
+  return b;
+}
+
+async function runHandlerIn(
+  span: ProcessSpan,
   env: ChunkEnv,
   state: ChunkState,
   handler: HandlerDefinition,
@@ -331,6 +380,8 @@ async function runHandler(
   // The AbortController exists only once the handler reads ctx.signal.
   let ac: AbortController | undefined;
   let abortReason: Error | undefined;
+  // Built on first use: most handlers never log.
+  let logger: Logger | undefined;
   const ctx: HandlerContext = {
     tx: scope.tx,
     get signal() {
@@ -341,7 +392,10 @@ async function runHandler(
       return ac.signal;
     },
     workerId: env.workerId,
-    logger: env.logger,
+    get logger() {
+      logger ??= childLogger(env.logger, logBindings(span, handler.name, event));
+      return logger;
+    },
   };
   let interrupt!: (why: "timeout" | "forced") => void;
   const interrupted = new Promise<"timeout" | "forced">((resolve) => {
@@ -364,7 +418,7 @@ async function runHandler(
   }
   if (env.forced.aborted) interrupt("forced");
   const started = performance.now();
-  const run = (async () => handler.handle(event, ctx))();
+  const run = span.run(async () => handler.handle(event, ctx));
   try {
     const first = await Promise.race([
       run.then(

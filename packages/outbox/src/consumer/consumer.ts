@@ -935,6 +935,7 @@ function refOf(e: OutboxEvent) {
     topic: e.topic,
     attempt: e.attempt,
     idempotencyKey: e.idempotencyKey,
+    tenant: e.tenant,
     headers: e.headers,
   };
 }

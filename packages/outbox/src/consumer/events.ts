@@ -12,6 +12,8 @@ interface EventRef {
   topic: string;
   attempt: number;
   idempotencyKey: string;
+  /** The publisher's `tenant` option; null when it gave none. */
+  tenant: string | null;
   headers: Record<string, string>;
 }
 

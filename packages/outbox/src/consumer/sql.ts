@@ -14,6 +14,7 @@ export interface ClaimedRow {
   headers: Record<string, string> | null;
   idempotency_key: string;
   ordering_key: string | null;
+  tenant: string | null;
   generation: number;
   attempts: number;
   created_at: Date;
@@ -90,7 +91,7 @@ UPDATE ${s}.outbox o
 SET status = 'in_flight', claimed_by = $3, lease_expires_at = now() + $4 * interval '1 millisecond',
     attempts = o.attempts + 1
 FROM c, cfg WHERE o.id = c.id
-RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.generation,
+RETURNING o.id::text AS id, o.topic, o.payload, o.headers, o.idempotency_key, o.ordering_key, o.tenant, o.generation,
   o.attempts, o.created_at, (extract(epoch FROM now() - o.available_at) * 1000)::float8 AS lag_ms,
   CASE WHEN o.attempts = 1 AND o.last_error IS NULL AND o.id = (SELECT min(id) FROM c) THEN EXISTS (
     SELECT 1 FROM unnest($5::text[], $6::text[]) AS m(t, h)
