@@ -105,8 +105,12 @@ describe("consumer wake-up", () => {
       await waitFor(() => seen.size === 100);
       await waitFor(() => c.health().listen.connected && c.health().state === "running");
       expect(reconnected).toContain("listen");
-      const w = await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [c.workerId]);
-      expect(w.rows[0].status).toBe("running");
+      // The workers row follows the consumer's state at the next heartbeat (200 ms here).
+      await waitFor(
+        async () =>
+          (await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [c.workerId])).rows[0]
+            ?.status === "running",
+      );
       // A handler has run (seen) a moment before its row is marked done: allow for that moment,
       // but not for a row left in flight until its lease (60 s) expires.
       const deadline = Date.now() + 10_000;

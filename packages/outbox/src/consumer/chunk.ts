@@ -866,18 +866,23 @@ export async function processChunk(
       );
     });
     let releasedIds: string[] = [];
+    let unreleased: Outcome[] = [];
     try {
       releasedIds = await release(env, env.pool, failedOutcomes);
     } catch (releaseErr) {
+      // Still in flight and claimed by this live worker, so no reaper takes them before their
+      // lease expires: the consumer retries this release as soon as the database answers again.
+      unreleased = failedOutcomes;
       env.logger.warn(
         { err: message(releaseErr), ids: events.map((e) => e.id) },
-        "could not release a failed chunk; its rows wait for their lease to expire",
+        "could not release a failed chunk; the release is retried once the database answers",
       );
     }
     const got = new Set(releasedIds);
     const error = Object.assign(new Error(`chunk of ${events.length} failed: ${message(err)}`), {
       cause: err,
       outcomes: failedOutcomes.filter((o) => got.has(o.event.id)),
+      unreleased,
     });
     throw error;
   } finally {
@@ -990,7 +995,15 @@ function failedOutcome(
   };
 }
 
-async function release(env: ChunkEnv, db: pg.PoolClient | pg.Pool, outcomes: Outcome[]): Promise<string[]> {
+/**
+ * The fenced release of non-done outcomes (pending again, or dead): only rows still in flight,
+ * of this generation, claimed by this worker. Returns the ids it released.
+ */
+export async function release(
+  env: Pick<ChunkEnv, "sql" | "generation" | "workerId">,
+  db: pg.PoolClient | pg.Pool,
+  outcomes: Outcome[],
+): Promise<string[]> {
   const ids: string[] = [];
   const statuses: string[] = [];
   const delays: number[] = [];

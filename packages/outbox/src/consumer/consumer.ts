@@ -18,6 +18,7 @@ import {
   type Outcome,
   openChunkTransaction,
   processChunk,
+  release,
   SAVEPOINT_BUDGET,
 } from "./chunk.js";
 import { type ConsumerEvents, type ConsumerState, TypedEmitter } from "./events.js";
@@ -144,6 +145,15 @@ class OutboxConsumer implements Consumer {
   private runMs = 0;
   private readonly active = new Set<Promise<void>>();
   private readonly inFlight = new Map<string, Tracked>();
+  /**
+   * Outcomes of failed chunks whose release failed too (the database was unreachable): their rows
+   * are still in flight and claimed by this live worker, so no reaper takes them before their lease
+   * expires. Released (fenced) before the next claim, so they run again as soon as the database
+   * answers, ahead of rows published after them.
+   */
+  private unreleased: Outcome[] = [];
+  /** Set when a database call failed: before the next claim, give back claims whose answer was lost. */
+  private lostClaimsPossible = false;
   private idleWaiters: Array<() => void> = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
@@ -248,6 +258,8 @@ class OutboxConsumer implements Consumer {
 
   private dbFailed(err: unknown): void {
     this.dbError = errText(err);
+    // A claim may have committed while its answer was lost with the connection.
+    this.lostClaimsPossible = true;
     if (this.dbOk) {
       this.dbOk = false;
       this.emitter.emit("reconnecting", { connection: "database", attempt: 1, error: this.dbError });
@@ -436,6 +448,45 @@ class OutboxConsumer implements Consumer {
     this.setState("stopped");
   }
 
+  /**
+   * Retries the release of failed chunks' rows (fenced). Throws when the database still does not
+   * answer; the outcomes are kept for the next try (and the lease is the backstop).
+   */
+  private async releaseUnreleased(): Promise<void> {
+    const outcomes = this.unreleased;
+    this.unreleased = [];
+    let ids: string[];
+    try {
+      ids = await release(this.chunkEnv(), this.pool!, outcomes);
+    } catch (err) {
+      this.unreleased = outcomes.concat(this.unreleased);
+      throw err;
+    }
+    const got = new Set(ids);
+    this.report(outcomes.filter((o) => got.has(o.event.id)));
+  }
+
+  /**
+   * Gives back rows claimed by this worker that it does not know it holds (their claim's answer was
+   * lost with the connection). Runs from the claim path only, so no other claim of this consumer is
+   * in flight; rows of running chunks are in `inFlight` and stay untouched. Throws when the database
+   * still does not answer (the flag stays set).
+   */
+  private async releaseLostClaims(): Promise<void> {
+    const { rows } = await this.pool!.query<{ id: string }>(this.sql.releaseLostClaims, [
+      this.generation,
+      this.workerId,
+      [...this.inFlight.keys()],
+    ]);
+    this.lostClaimsPossible = false;
+    if (rows.length > 0) {
+      this.o.logger.warn(
+        { ids: rows.map((r) => r.id), workerId: this.workerId },
+        "released rows whose claim's answer was lost with the connection",
+      );
+    }
+  }
+
   /** Closes everything opened; marks the worker exited. Never throws. */
   private async teardown(): Promise<void> {
     this.accepting = false;
@@ -443,6 +494,14 @@ class OutboxConsumer implements Consumer {
     this.retryTimer = undefined;
     await this.listener?.stop().catch(() => {});
     for (const l of this.loops) await l.stop();
+    if (this.pool && this.unreleased.length > 0) {
+      await this.releaseUnreleased().catch((err: unknown) =>
+        this.o.logger.warn(
+          { err: errText(err), ids: this.unreleased.map((o) => o.event.id) },
+          "could not release rows of failed chunks at stop; they wait for their lease to expire",
+        ),
+      );
+    }
     if (this.pool) {
       if (this.lastBeatAt) {
         await this.pool
@@ -516,6 +575,8 @@ class OutboxConsumer implements Consumer {
    */
   private async claim(free: number, preopen = false): Promise<boolean> {
     const pool = this.pool!;
+    if (this.unreleased.length > 0) await this.releaseUnreleased();
+    if (this.lostClaimsPossible) await this.releaseLostClaims();
     const limit = free * this.chunkSize();
     const params: unknown[] = [
       this.generation,
@@ -617,9 +678,10 @@ class OutboxConsumer implements Consumer {
         const fenced = new Set(res.fencedOut);
         this.report(res.outcomes.filter((o) => !fenced.has(o.event.id)));
       } catch (e) {
-        const err = e as { outcomes?: Outcome[]; cause?: unknown };
+        const err = e as { outcomes?: Outcome[]; unreleased?: Outcome[]; cause?: unknown };
         this.reportError(err.cause ?? err, "chunk");
         this.report(err.outcomes ?? []);
+        if (err.unreleased?.length) this.unreleased.push(...err.unreleased);
       } finally {
         const keep = new Set(deferred.map((r) => r.id));
         for (const r of batch) if (!keep.has(r.id)) this.inFlight.delete(r.id);

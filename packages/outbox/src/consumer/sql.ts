@@ -169,6 +169,21 @@ FROM unnest($1::bigint[], $2::text[], $3::int8[], $4::text[], $5::int[]) AS f(id
 WHERE o.id = f.id AND o.generation = $6 AND o.status = 'in_flight' AND o.claimed_by = $7
 RETURNING o.id::text AS id, o.status`,
 
+    /**
+     * After the database failed and answered again: rows of generation $1 still in flight and
+     * claimed by me ($2) that I do not know I hold (not in $3) are ones whose claim committed but
+     * whose answer was lost with the connection. No handler of mine ever saw them, and no reaper
+     * takes them from a live worker before their lease expires: give them back at once, with the
+     * claim's attempt and their place in the due order. last_error is set, as the reaper does, so
+     * none of them starts eagerly (docs/guarantees.md, "Eager start").
+     */
+    releaseLostClaims: `UPDATE ${s}.outbox o
+SET status = 'pending', claimed_by = NULL, lease_expires_at = NULL,
+    attempts = greatest(o.attempts - 1, 0), available_at = least(o.available_at, now()),
+    last_error = 'released by worker ' || $2 || ': the answer to its claim was lost with the connection'
+WHERE o.generation = $1 AND o.status = 'in_flight' AND o.claimed_by = $2 AND NOT (o.id = ANY($3::bigint[]))
+RETURNING o.id::text AS id`,
+
     /** Extends the leases of the rows I still hold. */
     extendLeases: `UPDATE ${s}.outbox SET lease_expires_at = now() + $4 * interval '1 millisecond'
 WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3`,
