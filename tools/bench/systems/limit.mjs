@@ -33,6 +33,8 @@ import { insert as cutoverInsert, setup as cutoverSetup, SCHEMA } from "./cutove
 export const name = "limit";
 export const label = "database-work limit";
 export const DEFAULT_TUNING = { lanes: 2, batchSize: 500 };
+// The session bound the consumer sets on its chunk transactions (handler timeout 30 s + 2 s).
+const SESSION_MS = 32_000;
 
 export async function setup(url, pool) {
   return cutoverSetup(url, pool);
@@ -110,6 +112,8 @@ export async function createWorker(url, config, tuning, onHandle) {
         rows.map((r) => r.idempotency_key),
         ids,
         gen,
+        workerId,
+        String(SESSION_MS),
       ]);
       for (const r of rows) onHandle(r.payload.seq);
       const done = await client.query(sql.complete, [ids, gen, workerId]);
