@@ -79,12 +79,14 @@ describe("generation cutover under steady publishing", () => {
       ).length;
       expect(heldByCorpses).toBeGreaterThan(0);
       if (workerKind === "cli") {
-        // With the rig's staleness: gen N's workers are gone, so its rows are orphaned, and reported.
+        // With the rig's staleness: gen N's workers are gone, so its rows are orphaned, and reported
+        // (exit 5: unhealthy, so a deploy pipeline's `status` step fails on it).
         const status = JSON.parse(
-          rig.ops(["status", "--json"], {
-            OUTBOX_STALE_AFTER_MS: "2000",
-            OUTBOX_HEARTBEAT_INTERVAL_MS: "300",
-          }),
+          rig.ops(
+            ["status", "--json"],
+            { OUTBOX_STALE_AFTER_MS: "2000", OUTBOX_HEARTBEAT_INTERVAL_MS: "300" },
+            5,
+          ),
         ) as { orphaned?: unknown };
         expect(JSON.stringify(status.orphaned ?? null)).toContain(String(n));
       }

@@ -139,11 +139,13 @@ export class Rig {
 
   /**
    * Runs an `outbox-worker` ops subcommand (the operator path) and returns its
-   * stdout; throws with its output on a non-zero exit.
+   * stdout; throws with its output unless it exits with `expectExit` (0 by
+   * default; `status` exits 5 when it reports an ORPHANED generation).
    */
-  ops(args: string[], env: Record<string, string> = {}): string {
+  ops(args: string[], env: Record<string, string> = {}, expectExit = 0): string {
+    let out: string;
     try {
-      return execFileSync(process.execPath, [workerCli, ...args], {
+      out = execFileSync(process.execPath, [workerCli, ...args], {
         env: { ...process.env, DATABASE_URL: this.db.url, LOG_LEVEL: "warn", ...env },
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
@@ -151,8 +153,12 @@ export class Rig {
       });
     } catch (err) {
       const e = err as { status?: number; stdout?: string; stderr?: string };
+      if (e.status === expectExit && expectExit !== 0) return e.stdout ?? "";
       throw new Error(`outbox-worker ${args.join(" ")} exited ${e.status}:\n${e.stdout}\n${e.stderr}`);
     }
+    if (expectExit !== 0)
+      throw new Error(`outbox-worker ${args.join(" ")} exited 0, expected ${expectExit}:\n${out}`);
+    return out;
   }
 
   /** `outbox-worker generation allocate --version V` (the library call when the CLI is not built). */
