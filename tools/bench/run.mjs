@@ -149,8 +149,8 @@ function payloads(from, n) {
   return Array.from({ length: n }, (_, k) => payloadFor(from + k));
 }
 
+/** Publishes the backlog through the system's own enqueue path, 1,000 per transaction. */
 async function prefill(system, env, count) {
-  if (system.prefill) return system.prefill(env.ctx, env.url, count);
   const batch = 1_000;
   await parallel(Math.ceil(count / batch), 2, (i) =>
     inTx(env.pool, (client) =>
@@ -212,16 +212,6 @@ async function burndown(system, procs, count = C.burndown) {
   return withDb(system, `burn_${procs}`, async (env) => {
     await prefill(system, env, count);
     await settle(env.url);
-    if (system.burnDown) {
-      const t0 = nowMs();
-      await system.burnDown(env.ctx, env.url, {
-        count,
-        batch: 1_000,
-        clients: procs,
-        remaining: () => remaining(system, env),
-      });
-      return { eventsPerSec: (count / (nowMs() - t0)) * 1000 };
-    }
     const workers = await startWorkers(system, env, procs, "count");
     let tEnd;
     let stops;
@@ -360,7 +350,7 @@ async function steady(system) {
 function plan() {
   const jobs = [];
   const consumerMissing = cutover.consumerMissing();
-  const consumers = SYSTEMS.filter((s) => s.createWorker || s.burnDown);
+  const consumers = SYSTEMS.filter((s) => s.createWorker);
   for (const w of WORKLOADS) {
     if (w === "enqueue") {
       for (const mode of ENQUEUE_MODES)

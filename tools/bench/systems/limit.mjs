@@ -13,8 +13,8 @@
 // handler succeeds. Cutover cannot do less database work per event than this
 // without changing its statements, so the ratio Cutover / limit is how much of
 // the design's own ceiling the library reaches. `lanes` connections per
-// process (default 2, one claiming while the other commits: measured faster
-// than 1 here) and `batchSize` rows per claim (default 500, Cutover's default)
+// process (default 2, so one can claim while the other commits; 1 vs 2 has not
+// been measured side by side yet: try --limit '{"lanes":1}') and `batchSize` rows per claim (default 500, Cutover's default)
 // are tunable with --limit '{"lanes":1,"batchSize":1000}'.
 //
 // For enqueue the limit is pgbench running a multi-row INSERT of the same rows
