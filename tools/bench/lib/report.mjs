@@ -103,7 +103,7 @@ export function renderReport({ meta, medians, paired = {}, notes }) {
         ],
         [
           "pg-boss",
-          `${d.pgboss?.loops} work() loops per process, batchSize ${d.pgboss?.batchSize}, polling ${d.pgboss?.pollingIntervalSeconds} s (its minimum), a pool connection per loop: the smallest setting past which doubling loops or batchSize stops helping (table below when measured). No exactly-once bookkeeping.`,
+          `${d.pgboss?.loops} work() loops per process, batchSize ${d.pgboss?.batchSize}, polling ${d.pgboss?.pollingIntervalSeconds} s (its minimum), a pool connection per loop (tools/bench/pgboss-sweep.md says which tuning is best here). No exactly-once bookkeeping.`,
         ],
         [
           "database-work limit",

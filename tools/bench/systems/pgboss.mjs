@@ -3,10 +3,12 @@
 // complete a batch per round trip; pg-boss has no LISTEN, it polls, 0.5 s at
 // the least). No exactly-once bookkeeping. A work() loop waits out the polling
 // interval after every fetch, even a full one (src/worker.js), so throughput
-// is capped at loops x batchSize per interval. The tuning below is the
-// smallest one past which doubling loops or batchSize no longer speeds up a
-// burn-down here (`node tools/bench/run.mjs --only pgboss-sweep` measures
-// that; its table is in BENCHMARKS.md). The pool gets a connection per loop.
+// is capped at loops x batchSize per interval. The tuning below is the best
+// of `node tools/bench/run.mjs --only pgboss-sweep` (5 interleaved runs of
+// 100,000 on 1 process, 2026-12-06, medians: 4x1000 8,095/s, 8x1000 10,366,
+// 16x1000 8,310, 8x2000 13,530, 16x2000 10,861; tools/bench/pgboss-sweep.md):
+// doubling the loops again made it slower; a batch above 2,000 was not tried.
+// The pool gets a connection per loop.
 import { createRequire } from "node:module";
 import PgBoss from "pg-boss";
 
@@ -15,7 +17,7 @@ const QUEUE = "bench";
 
 export const name = "pgboss";
 export const label = "pg-boss";
-export const DEFAULT_TUNING = { loops: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 };
+export const DEFAULT_TUNING = { loops: 8, batchSize: 2000, pollingIntervalSeconds: 0.5 };
 
 export function version() {
   return require("pg-boss/package.json").version;
