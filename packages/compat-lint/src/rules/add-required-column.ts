@@ -1,5 +1,5 @@
 import type { ColumnDef, Constraint } from "libpg-query";
-import { nodeOf, qualified, strings } from "../ast.js";
+import { nodeOf, qualified, strings } from "../parse/ast.js";
 import { filledOnInsert, isNew, replacedColumn } from "../schema/model.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
 import {

@@ -1,5 +1,5 @@
 import type { AlterDomainStmt, ColumnDef, Constraint, Node } from "libpg-query";
-import { display, exprKey, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
+import { display, exprKey, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
 import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { constraintColumns } from "../schema/replay.js";
 import {

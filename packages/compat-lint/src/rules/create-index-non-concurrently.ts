@@ -1,5 +1,5 @@
 import type { IndexStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
+import { fromRangeVar } from "../parse/ast.js";
 import { isNew } from "../schema/model.js";
 import { type Rule, tableName } from "./rule.js";
 

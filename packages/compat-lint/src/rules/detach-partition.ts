@@ -1,5 +1,5 @@
 import type { PartitionCmd } from "libpg-query";
-import { fromRangeVar, nodeOf } from "../ast.js";
+import { fromRangeVar, nodeOf } from "../parse/ast.js";
 import { isNew } from "../schema/model.js";
 import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
 

@@ -1,5 +1,5 @@
 import type { AlterDomainStmt } from "libpg-query";
-import { display, qualified, strings } from "../ast.js";
+import { display, qualified, strings } from "../parse/ast.js";
 import {
   type ColumnModel,
   domainOf,

@@ -1,4 +1,4 @@
-import { display } from "../ast.js";
+import { display } from "../parse/ast.js";
 import { isNew, key } from "../schema/model.js";
 import { droppedObjects, movedObject, type Rule } from "./rule.js";
 

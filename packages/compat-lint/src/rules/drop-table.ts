@@ -1,4 +1,4 @@
-import { display } from "../ast.js";
+import { display } from "../parse/ast.js";
 import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { columnsShape } from "../schema/replay.js";
 import { typeChange } from "../schema/sql-type.js";

@@ -1,5 +1,5 @@
 import type { DropStmt } from "libpg-query";
-import { display, type QualifiedName } from "../ast.js";
+import { display, type QualifiedName } from "../parse/ast.js";
 import {
   isNew,
   keepsValues,

@@ -1,5 +1,5 @@
-import type { QualifiedName } from "../ast.js";
-import { display } from "../ast.js";
+import type { QualifiedName } from "../parse/ast.js";
+import { display } from "../parse/ast.js";
 import { isNew, key, type SchemaModel } from "../schema/model.js";
 import { columnsShape, indexConstraint, indexKinds } from "../schema/replay.js";
 import { alterCommands, droppedObjects, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";

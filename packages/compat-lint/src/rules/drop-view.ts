@@ -1,5 +1,5 @@
 import type { DropStmt } from "libpg-query";
-import { display } from "../ast.js";
+import { display } from "../parse/ast.js";
 import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { cascadeDependents, droppedRelations } from "../schema/replay.js";
 import { droppedObjects, type Finding, keepsColumns, type Rule } from "./rule.js";

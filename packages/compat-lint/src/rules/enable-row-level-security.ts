@@ -1,5 +1,5 @@
 import type { AlterPolicyStmt, CreatePolicyStmt, DropStmt, Node } from "libpg-query";
-import { fromRangeVar, nodeOf, qualified, strings } from "../ast.js";
+import { fromRangeVar, nodeOf, qualified, strings } from "../parse/ast.js";
 import {
   isNew,
   key,

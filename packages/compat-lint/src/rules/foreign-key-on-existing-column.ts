@@ -1,5 +1,5 @@
 import type { Constraint } from "libpg-query";
-import { fromRangeVar, strings } from "../ast.js";
+import { fromRangeVar, strings } from "../parse/ast.js";
 import { type ForeignKeyModel, filledOnInsert, isNew, type RelationModel } from "../schema/model.js";
 import { foreignKeyOf } from "../schema/replay.js";
 import { addedConstraints, columnList, existingColumns, type Finding, type Rule, tableName } from "./rule.js";

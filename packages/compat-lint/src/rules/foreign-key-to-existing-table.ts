@@ -1,5 +1,5 @@
 import type { ColumnDef, Constraint, CreateStmt } from "libpg-query";
-import { fromRangeVar, nodeOf, type QualifiedName, strings } from "../ast.js";
+import { fromRangeVar, nodeOf, type QualifiedName, strings } from "../parse/ast.js";
 import { isNew, key } from "../schema/model.js";
 import {
   addedConstraints,

@@ -1,5 +1,5 @@
 import type { Constraint } from "libpg-query";
-import { nodeOf } from "../ast.js";
+import { nodeOf } from "../parse/ast.js";
 import { identityGeneratedAlways } from "../schema/replay.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
 

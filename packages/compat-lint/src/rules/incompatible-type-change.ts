@@ -1,5 +1,5 @@
 import type { ColumnDef } from "libpg-query";
-import { nodeOf } from "../ast.js";
+import { nodeOf } from "../parse/ast.js";
 import {
   type ColumnModel,
   inModel,

@@ -1,5 +1,5 @@
 import type { RenameStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
+import { fromRangeVar } from "../parse/ast.js";
 import { existingColumn, ident, pattern, type Rule, tableName } from "./rule.js";
 
 export const renameColumn: Rule = {

@@ -1,5 +1,5 @@
 import type { RenameStmt } from "libpg-query";
-import { display, fromRangeVar } from "../ast.js";
+import { display, fromRangeVar } from "../parse/ast.js";
 import { isNew } from "../schema/model.js";
 import { indexConstraint, indexKinds } from "../schema/replay.js";
 import { type Finding, ident, pattern, type Rule, tableName } from "./rule.js";

@@ -1,5 +1,5 @@
 import type { AlterEnumStmt } from "libpg-query";
-import { display, qualified, strings } from "../ast.js";
+import { display, qualified, strings } from "../parse/ast.js";
 import { isNew } from "../schema/model.js";
 import type { Rule } from "./rule.js";
 

@@ -1,5 +1,5 @@
 import type { AlterObjectSchemaStmt, RenameStmt } from "libpg-query";
-import { fromRangeVar, type QualifiedName } from "../ast.js";
+import { fromRangeVar, type QualifiedName } from "../parse/ast.js";
 import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { type Finding, keepsColumns, type Rule, tableName } from "./rule.js";
 

@@ -1,5 +1,5 @@
 import type { GrantRoleStmt, GrantStmt, Node, RangeVar } from "libpg-query";
-import { display, fromRangeVar, nodeOf, objectName, str } from "../ast.js";
+import { display, fromRangeVar, nodeOf, objectName, str } from "../parse/ast.js";
 import { isNew, type SchemaModel } from "../schema/model.js";
 import type { Rule } from "./rule.js";
 

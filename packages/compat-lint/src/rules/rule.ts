@@ -7,8 +7,8 @@ import type {
   DropStmt,
   RenameStmt,
 } from "libpg-query";
-import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../ast.js";
-import type { Statement } from "../parser.js";
+import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../parse/ast.js";
+import type { Statement } from "../parse/parser.js";
 import {
   type ColumnModel,
   domainOf,

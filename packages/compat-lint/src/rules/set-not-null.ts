@@ -1,5 +1,5 @@
 import type { AlterDomainStmt, Constraint } from "libpg-query";
-import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
+import { display, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
 import {
   filledOnInsert,
   isNew,

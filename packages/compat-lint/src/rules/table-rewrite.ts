@@ -1,5 +1,5 @@
 import type { ColumnDef, Constraint, Node } from "libpg-query";
-import { callsVolatile, nodeOf, qualified, strings } from "../ast.js";
+import { callsVolatile, nodeOf, qualified, strings } from "../parse/ast.js";
 import { type FunctionModel, isNew, type SchemaModel } from "../schema/model.js";
 import { formatType, isSerial, type SqlType, sameType, sqlType, typeChange } from "../schema/sql-type.js";
 import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";

@@ -1,5 +1,5 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
-import { fromRangeVar, nodeOf } from "../ast.js";
+import { fromRangeVar, nodeOf } from "../parse/ast.js";
 import {
   filledOnInsert,
   isNew,

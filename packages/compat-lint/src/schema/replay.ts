@@ -30,8 +30,17 @@ import type {
   VariableSetStmt,
   ViewStmt,
 } from "libpg-query";
-import { columnRefs, exprKey, fromRangeVar, nodeOf, objectName, qualified, str, strings } from "../ast.js";
-import type { Statement } from "../parser.js";
+import {
+  columnRefs,
+  exprKey,
+  fromRangeVar,
+  nodeOf,
+  objectName,
+  qualified,
+  str,
+  strings,
+} from "../parse/ast.js";
+import type { Statement } from "../parse/parser.js";
 import {
   type ColumnModel,
   type ConstraintKind,

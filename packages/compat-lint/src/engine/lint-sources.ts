@@ -1,17 +1,17 @@
 import { isUtf8 } from "node:buffer";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import { nodeOf } from "./ast.js";
-import { withCanonicalBodies } from "./body-text.js";
+import { nodeOf } from "../parse/ast.js";
+import { withCanonicalBodies } from "../parse/body-text.js";
+import { type IgnoreDirective, readDirectives, upSection } from "../parse/migration-file.js";
+import { initParser, parseRange, type Statement } from "../parse/parser.js";
+import { SourceText } from "../parse/source.js";
+import { ruleById, rules } from "../rules/index.js";
+import type { Finding, Rule, RuleContext, Span } from "../rules/rule.js";
+import { type Origin, SchemaModel } from "../schema/model.js";
+import { replay } from "../schema/replay.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
-import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
-import { initParser, parseRange, type Statement } from "./parser.js";
-import { ruleById, rules } from "./rules/index.js";
-import type { Finding, Rule, RuleContext, Span } from "./rules/rule.js";
-import { type Origin, SchemaModel } from "./schema/model.js";
-import { replay } from "./schema/replay.js";
-import { SourceText } from "./source.js";
 
 /** One migration file, already read. */
 export interface SourceInput {
