@@ -1,12 +1,11 @@
 import { isUtf8 } from "node:buffer";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { nodeOf } from "../parse/ast.js";
-import { withCanonicalBodies } from "../parse/body-text.js";
 import { type IgnoreDirective, readDirectives, upSection } from "../parse/migration-file.js";
 import { initParser, parseRange, type Statement } from "../parse/parser.js";
 import { SourceText } from "../parse/source.js";
 import { ruleById, rules } from "../rules/index.js";
-import type { Finding, Rule, RuleContext, Span } from "../rules/rule.js";
+import type { FileContext, Finding, Rule, RuleContext, Span } from "../rules/rule.js";
 import { type Origin, SchemaModel } from "../schema/model.js";
 import { replay } from "../schema/replay.js";
 import { type Config, mergeConfig } from "./config.js";
@@ -247,26 +246,15 @@ function lintOne(
     if (finding.withdrawnIf) conditional.set(diagnostic, finding.withdrawnIf);
   };
 
-  if (input.inChangeSet) {
-    const invalid = ruleById.get("invalid-directive")!;
-    for (const p of directives.problems) {
-      const span = { start: source.byteOffsetOfIndex(p.index), end: source.byteOffsetOfIndex(p.end) };
-      report(invalid, { message: p.message }, span, undefined);
-    }
-  }
-
-  if (input.previous !== undefined) {
-    const edit = firstEdit(input.previous.content, parsed.statements, source);
-    if (edit !== undefined) {
-      report(
-        ruleById.get("edited-migration")!,
-        {
-          message: `this migration already existed at ${input.previous.ref} and its statements changed since (${edit.what}); databases that ran it (recorded by name) never run the change, so they and new databases diverge`,
-        },
-        edit.span,
-        edit.stmt,
-      );
-    }
+  const file: FileContext = {
+    inChangeSet: input.inChangeSet,
+    source,
+    statements: parsed.statements,
+    directives,
+    previous: input.previous,
+  };
+  for (const rule of fileRules) {
+    for (const f of rule.checkFile!(file)) report(rule, f, f.span, f.statement);
   }
 
   for (const top of parsed.statements) {
@@ -285,7 +273,7 @@ function lintOne(
         for (const rule of applicable) {
           let findings: Finding[];
           try {
-            findings = rule.check(ctx);
+            findings = rule.check!(ctx);
           } catch (err) {
             // A rule bug must not take the whole run down; surface it as a finding of that rule.
             findings = [{ message: `internal error in rule ${rule.id}: ${(err as Error).message}` }];
@@ -303,59 +291,8 @@ function lintOne(
 }
 
 const noRules: readonly Rule[] = [];
-
-/**
- * Where a migration's statements first differ from its earlier version, or
- * undefined when they are the same statements (whitespace, comments and
- * positions do not count). Compares the Up sections' parse trees.
- */
-function firstEdit(
-  previous: Buffer | string,
-  current: readonly Statement[],
-  source: SourceText,
-): { what: string; span: Span; stmt: Statement | undefined } | undefined {
-  const text = typeof previous === "string" ? previous : previous.toString("utf8");
-  const before = new SourceText(text);
-  const section = upSection(text);
-  const old = parseRange(before, section.start, section.end);
-  const whole = { start: 0, end: Math.min(source.bytes.length, lineEndOf(source, 0)) };
-  if (!old.ok) return { what: "the earlier version did not parse", span: whole, stmt: current[0] };
-  const n = Math.max(old.statements.length, current.length);
-  for (let i = 0; i < n; i++) {
-    const a = old.statements[i];
-    const b = current[i];
-    if (a !== undefined && b !== undefined && treeKey(a) === treeKey(b)) continue;
-    const ordinal = `statement ${i + 1}`;
-    if (b === undefined) {
-      const last = current[current.length - 1];
-      return {
-        what: `${ordinal} was removed`,
-        span: last ? { start: last.start, end: lineEndOf(source, last.start, last.end) } : whole,
-        stmt: last,
-      };
-    }
-    return {
-      what: a === undefined ? `${ordinal} was added` : `${ordinal} differs`,
-      span: { start: b.start, end: lineEndOf(source, b.start, b.end) },
-      stmt: b,
-    };
-  }
-  return undefined;
-}
-
-/**
- * A statement's parse tree without its positions, as a comparable string; a
- * PL/pgSQL or SQL body (DO, CREATE FUNCTION) in canonical text (body-text.ts).
- */
-function treeKey(stmt: Statement): string {
-  const node = withCanonicalBodies(stmt.node as unknown as Record<string, unknown>);
-  return JSON.stringify(node, (key, value) => (key === "location" ? undefined : value));
-}
-
-function lineEndOf(source: SourceText, start: number, limit = source.bytes.length): number {
-  const nl = source.bytes.indexOf(0x0a, start);
-  return Math.min(limit, nl < 0 ? source.bytes.length : nl);
-}
+/** The rules with a whole-file check, in the rule list's order. */
+const fileRules = rules.filter((r) => r.checkFile !== undefined);
 
 /**
  * Which rules to call for a statement. Most statements concern a handful of
@@ -377,7 +314,10 @@ class RuleDispatch {
     let list = this.byKey.get(key);
     if (list === undefined) {
       const kind = stmt.kind;
-      list = rules.filter((r) => r.kinds === undefined || r.kinds.includes(kind) || r.kinds.includes(key));
+      list = rules.filter(
+        (r) =>
+          r.check !== undefined && (r.kinds === undefined || r.kinds.includes(kind) || r.kinds.includes(key)),
+      );
       this.byKey.set(key, list);
     }
     return list;

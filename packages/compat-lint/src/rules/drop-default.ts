@@ -8,16 +8,8 @@ import {
   type RelationModel,
   type SchemaModel,
 } from "../schema/model.js";
-import {
-  alterCommands,
-  existingColumn,
-  type Finding,
-  ident,
-  pattern,
-  type Rule,
-  type RuleContext,
-  tableName,
-} from "./rule.js";
+import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /** The sub-commands after which the database stops filling a column an INSERT omits. */
 const what: Record<string, { label: string; pattern: string } | undefined> = {

@@ -1,6 +1,7 @@
 import { display } from "../parse/ast.js";
 import { isNew, key } from "../schema/model.js";
-import { droppedObjects, movedObject, type Rule } from "./rule.js";
+import { droppedObjects, movedObject } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 const functionTypes = ["OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"];
 

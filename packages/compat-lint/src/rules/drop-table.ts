@@ -2,7 +2,8 @@ import { display } from "../parse/ast.js";
 import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { columnsShape } from "../schema/replay.js";
 import { typeChange } from "../schema/sql-type.js";
-import { droppedObjects, type Rule } from "./rule.js";
+import { droppedObjects } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 /**
  * Withdrawn when the change set rebuilds the table under its name (CREATE TABLE new AS SELECT

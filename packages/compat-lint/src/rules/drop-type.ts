@@ -9,7 +9,8 @@ import {
   type TypeModel,
   typeOf,
 } from "../schema/model.js";
-import { droppedObjects, type Finding, movedObject, type Rule, type RuleContext } from "./rule.js";
+import { droppedObjects, movedObject } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 const typeTypes = ["OBJECT_TYPE", "OBJECT_DOMAIN"];
 

@@ -9,7 +9,8 @@ import {
   type SchemaModel,
 } from "../schema/model.js";
 import { alteredPolicy, newPolicy } from "../schema/replay.js";
-import { alterCommands, type Finding, type Rule, type RuleContext, tableName } from "./rule.js";
+import { alterCommands, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /**
  * Withdrawn when, by the end of the file, the table's policies leave every

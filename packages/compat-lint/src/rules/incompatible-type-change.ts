@@ -12,15 +12,8 @@ import {
   typeOf,
 } from "../schema/model.js";
 import { formatType, type SqlType, sqlType, typeChange } from "../schema/sql-type.js";
-import {
-  existingColumnCommands,
-  type Finding,
-  ident,
-  pattern,
-  type Rule,
-  type RuleContext,
-  tableName,
-} from "./rule.js";
+import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /**
  * A change between two enums the model knows (Prisma's and TypeORM's enum

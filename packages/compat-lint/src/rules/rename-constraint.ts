@@ -2,7 +2,8 @@ import type { RenameStmt } from "libpg-query";
 import { display, fromRangeVar } from "../parse/ast.js";
 import { isNew } from "../schema/model.js";
 import { indexConstraint, indexKinds } from "../schema/replay.js";
-import { type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
 

@@ -9,7 +9,8 @@ import {
   type SchemaModel,
 } from "../schema/model.js";
 import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
-import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
+import { addedConstraints, columnList, existingColumn } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous
