@@ -1,6 +1,6 @@
 import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf, qualified, strings } from "../parse/ast.js";
-import { filledOnInsert, isNew, replacedColumn } from "../schema/model.js";
+import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
 import { alterCommands, columnDefFilled, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";

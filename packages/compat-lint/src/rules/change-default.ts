@@ -1,4 +1,4 @@
-import { defaultKey } from "../schema/replay.js";
+import { defaultKey } from "../schema/queries.js";
 import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,4 +1,4 @@
-import { isNew } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { addedConstraints, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,6 +1,6 @@
 import type { IndexStmt } from "libpg-query";
 import { fromRangeVar } from "../parse/ast.js";
-import { isNew } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { tableName } from "./helpers.js";
 import type { Rule } from "./rule.js";
 

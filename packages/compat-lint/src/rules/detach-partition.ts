@@ -1,6 +1,6 @@
 import type { PartitionCmd } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../parse/ast.js";
-import { isNew } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { alterCommands, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,13 +1,7 @@
 import type { AlterDomainStmt } from "libpg-query";
 import { display, qualified, strings } from "../parse/ast.js";
-import {
-  type ColumnModel,
-  domainOf,
-  inModel,
-  isNew,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
+import type { ColumnModel, RelationModel, SchemaModel } from "../schema/model.js";
+import { domainOf, inModel, isNew } from "../schema/queries.js";
 import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
 

@@ -1,5 +1,6 @@
 import { display } from "../parse/ast.js";
-import { isNew, key } from "../schema/model.js";
+import { key } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { droppedObjects, movedObject } from "./helpers.js";
 import type { Rule } from "./rule.js";
 

@@ -1,6 +1,6 @@
 import { display } from "../parse/ast.js";
-import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { columnsShape } from "../schema/replay.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { columnsShape, filledOnInsert, isNew } from "../schema/queries.js";
 import { typeChange } from "../schema/sql-type.js";
 import { droppedObjects } from "./helpers.js";
 import type { Rule } from "./rule.js";

@@ -1,14 +1,7 @@
 import type { DropStmt } from "libpg-query";
 import { display, type QualifiedName } from "../parse/ast.js";
-import {
-  isNew,
-  keepsValues,
-  key,
-  oldValues,
-  type SchemaModel,
-  type TypeModel,
-  typeOf,
-} from "../schema/model.js";
+import { key, type SchemaModel, type TypeModel } from "../schema/model.js";
+import { isNew, keepsValues, oldValues, typeOf } from "../schema/queries.js";
 import { droppedObjects, movedObject } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
 

@@ -1,7 +1,7 @@
 import type { QualifiedName } from "../parse/ast.js";
 import { display } from "../parse/ast.js";
-import { isNew, key, type SchemaModel } from "../schema/model.js";
-import { columnsShape, indexConstraint, indexKinds } from "../schema/replay.js";
+import { key, type SchemaModel } from "../schema/model.js";
+import { columnsShape, indexConstraint, indexKinds, isNew } from "../schema/queries.js";
 import { alterCommands, droppedObjects, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,7 +1,7 @@
 import type { DropStmt } from "libpg-query";
 import { display } from "../parse/ast.js";
-import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { cascadeDependents, droppedRelations } from "../schema/replay.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { cascadeDependents, droppedRelations, isNew } from "../schema/queries.js";
 import { droppedObjects, keepsColumns } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,14 +1,7 @@
 import type { AlterPolicyStmt, CreatePolicyStmt, DropStmt, Node } from "libpg-query";
 import { fromRangeVar, nodeOf, qualified, strings } from "../parse/ast.js";
-import {
-  isNew,
-  key,
-  openPolicies,
-  type PolicyModel,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
-import { alteredPolicy, newPolicy } from "../schema/replay.js";
+import { key, type PolicyModel, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { alteredPolicy, isNew, newPolicy, openPolicies } from "../schema/queries.js";
 import { alterCommands, tableName } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
 

@@ -1,7 +1,7 @@
 import type { Constraint } from "libpg-query";
 import { fromRangeVar, strings } from "../parse/ast.js";
-import { type ForeignKeyModel, filledOnInsert, isNew, type RelationModel } from "../schema/model.js";
-import { foreignKeyOf } from "../schema/replay.js";
+import type { ForeignKeyModel, RelationModel } from "../schema/model.js";
+import { filledOnInsert, foreignKeyOf, isNew } from "../schema/queries.js";
 import { addedConstraints, columnList, existingColumns, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

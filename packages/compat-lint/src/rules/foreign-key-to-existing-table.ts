@@ -1,6 +1,7 @@
 import type { ColumnDef, Constraint, CreateStmt } from "libpg-query";
 import { fromRangeVar, nodeOf, type QualifiedName, strings } from "../parse/ast.js";
-import { isNew, key } from "../schema/model.js";
+import { key } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { addedConstraints, alterCommands, columnList, existingColumns, tableName } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
 

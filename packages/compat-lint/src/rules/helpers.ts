@@ -8,8 +8,8 @@ import type {
   RenameStmt,
 } from "libpg-query";
 import { display, fromRangeVar, nodeOf, objectName, type QualifiedName } from "../parse/ast.js";
-import { type ColumnModel, domainOf, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { defaultKey } from "../schema/replay.js";
+import type { ColumnModel, RelationModel, SchemaModel } from "../schema/model.js";
+import { defaultKey, domainOf, isNew } from "../schema/queries.js";
 import { isSerial, sqlType, typeChange } from "../schema/sql-type.js";
 import type { Finding, RuleContext } from "./rule.js";
 

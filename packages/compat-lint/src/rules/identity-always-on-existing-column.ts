@@ -1,6 +1,6 @@
 import type { Constraint } from "libpg-query";
 import { nodeOf } from "../parse/ast.js";
-import { identityGeneratedAlways } from "../schema/replay.js";
+import { identityGeneratedAlways } from "../schema/queries.js";
 import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,7 +1,6 @@
 import type { RenameStmt } from "libpg-query";
 import { display, fromRangeVar } from "../parse/ast.js";
-import { isNew } from "../schema/model.js";
-import { indexConstraint, indexKinds } from "../schema/replay.js";
+import { indexConstraint, indexKinds, isNew } from "../schema/queries.js";
 import { ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

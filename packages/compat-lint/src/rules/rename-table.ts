@@ -1,6 +1,7 @@
 import type { AlterObjectSchemaStmt, RenameStmt } from "libpg-query";
 import { fromRangeVar, type QualifiedName } from "../parse/ast.js";
-import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { keepsColumns, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

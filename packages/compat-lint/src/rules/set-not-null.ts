@@ -1,12 +1,7 @@
 import type { AlterDomainStmt, Constraint } from "libpg-query";
 import { display, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
-import {
-  filledOnInsert,
-  isNew,
-  type RelationModel,
-  replacedColumn,
-  type SchemaModel,
-} from "../schema/model.js";
+import type { RelationModel, SchemaModel } from "../schema/model.js";
+import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
 import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 

@@ -1,6 +1,7 @@
 import type { ColumnDef, Constraint, Node } from "libpg-query";
 import { callsVolatile, nodeOf, qualified, strings } from "../parse/ast.js";
-import { type FunctionModel, isNew, type SchemaModel } from "../schema/model.js";
+import type { FunctionModel, SchemaModel } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { formatType, isSerial, type SqlType, sameType, sqlType, typeChange } from "../schema/sql-type.js";
 import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";

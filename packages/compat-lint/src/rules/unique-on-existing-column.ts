@@ -1,14 +1,7 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
 import { fromRangeVar, nodeOf } from "../parse/ast.js";
-import {
-  filledOnInsert,
-  isNew,
-  key,
-  type Origin,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
-import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
+import { key, type Origin, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { constraintColumns, filledOnInsert, indexColumns, indexShape, isNew } from "../schema/queries.js";
 import { addedConstraints, columnList, existingColumn } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
 
