@@ -1,16 +1,15 @@
-import { isUtf8 } from "node:buffer";
-import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import { nodeOf } from "../parse/ast.js";
 import { type IgnoreDirective, readDirectives, upSection } from "../parse/migration-file.js";
 import { initParser, parseRange, type Statement } from "../parse/parser.js";
 import { SourceText } from "../parse/source.js";
-import { ruleById, rules } from "../rules/index.js";
+import { decode } from "../parse/utf8.js";
+import { ruleById } from "../rules/index.js";
 import type { FileContext, Finding, Rule, RuleContext, Span } from "../rules/rule.js";
 import { type Origin, SchemaModel } from "../schema/model.js";
 import { replay } from "../schema/replay.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
+import { fileRules, RuleDispatch, splitAlterTable } from "./rule-dispatch.js";
 
 /** One migration file, already read. */
 export interface SourceInput {
@@ -118,50 +117,6 @@ function withdraw(
     if (!withdrawn.has(d)) diagnostics[w++] = d;
   }
   diagnostics.length = w;
-}
-
-function decode(content: Buffer | string): {
-  text: string;
-  bytes: Buffer | undefined;
-  invalidAt: number | undefined;
-} {
-  if (typeof content === "string") return { text: content, bytes: undefined, invalidAt: undefined };
-  // isUtf8 is native (simdutf); the byte-by-byte scan only runs to locate a known problem.
-  const invalidAt = isUtf8(content) ? undefined : firstInvalidUtf8(content);
-  return { text: content.toString("utf8"), bytes: invalidAt === undefined ? content : undefined, invalidAt };
-}
-
-/** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629 table). */
-export function firstInvalidUtf8(b: Uint8Array): number | undefined {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0;
-      if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      if (c === 0xf4) hi = 0x8f;
-    } else return i;
-    for (let k = 1; k <= n; k++) {
-      const d = b[i + k];
-      const min = k === 1 ? lo : 0x80;
-      const max = k === 1 ? hi : 0xbf;
-      if (d === undefined || d < min || d > max) return i;
-    }
-    i += n + 1;
-  }
-  return undefined;
 }
 
 function lintOne(
@@ -291,50 +246,6 @@ function lintOne(
 }
 
 const noRules: readonly Rule[] = [];
-/** The rules with a whole-file check, in the rule list's order. */
-const fileRules = rules.filter((r) => r.checkFile !== undefined);
-
-/**
- * Which rules to call for a statement. Most statements concern a handful of
- * the rules (an ALTER TABLE ... DROP COLUMN two of them), so the linter
- * dispatches on the statement's kind, and for ALTER TABLE on its command's
- * subtype (Rule.kinds), instead of calling every rule for every statement.
- * Built per lintSources() call; the lists keep the rules' report order.
- */
-class RuleDispatch {
-  private readonly byKey = new Map<string, readonly Rule[]>();
-
-  for(stmt: Statement): readonly Rule[] {
-    let key = stmt.kind;
-    if (key === "AlterTableStmt") {
-      const cmds = (stmt.body as AlterTableStmt).cmds;
-      const sub = cmds?.length === 1 ? nodeOf<AlterTableCmd>(cmds[0], "AlterTableCmd")?.subtype : undefined;
-      if (sub !== undefined) key = `AlterTableStmt.${sub}`;
-    }
-    let list = this.byKey.get(key);
-    if (list === undefined) {
-      const kind = stmt.kind;
-      list = rules.filter(
-        (r) =>
-          r.check !== undefined && (r.kinds === undefined || r.kinds.includes(kind) || r.kinds.includes(key)),
-      );
-      this.byKey.set(key, list);
-    }
-    return list;
-  }
-}
-
-/** ALTER TABLE with several commands is judged command by command, each against the schema the previous left. */
-function splitAlterTable(stmt: Statement): Statement[] {
-  if (stmt.kind !== "AlterTableStmt") return [stmt];
-  const a = stmt.body as AlterTableStmt;
-  const cmds = a.cmds ?? [];
-  if (cmds.length <= 1) return [stmt];
-  return cmds.map((cmd) => {
-    const body = { ...a, cmds: [cmd] };
-    return { ...stmt, body: body as Record<string, unknown>, node: { AlterTableStmt: body } };
-  });
-}
 
 function isIgnored(ruleId: string, stmt: Statement, ignores: IgnoreDirective[], source: SourceText): boolean {
   for (const d of ignores) {
