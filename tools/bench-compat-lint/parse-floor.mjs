@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The floor under any linter built like compat-lint: a cold Node process that
-// loads libpg_query's WASM (through compat-lint's own binding, dist/pg-wasm.js),
+// loads libpg_query's WASM (through compat-lint's own binding, dist/parse/pg-wasm.js),
 // reads every .sql file in a folder, parses each and decodes the parse tree
 // with JSON.parse, and does nothing else: no rules, no schema replay, no
 // output. run.mjs times it in the same loop as compat-lint and squawk, so the
@@ -17,9 +17,9 @@ setFlagsFromString("--no-opt");
 const { readdirSync } = await import("node:fs");
 const { join } = await import("node:path");
 const dist = new URL("../../packages/compat-lint/dist/", import.meta.url);
-const { loadPgWasm, parseUtf8Safe } = await import(new URL("pg-wasm.js", dist).href);
-const { readFiles } = await import(new URL("files.js", dist).href);
-const { upSection } = await import(new URL("migration-file.js", dist).href);
+const { loadPgWasm, parseUtf8Safe } = await import(new URL("parse/pg-wasm.js", dist).href);
+const { readFiles } = await import(new URL("engine/files.js", dist).href);
+const { upSection } = await import(new URL("parse/migration-file.js", dist).href);
 
 const dir = process.argv[2];
 const ready = loadPgWasm();

@@ -29,18 +29,18 @@ if (args[0] === "--child") {
   setFlagsFromString("--no-opt");
   const t = [["start", performance.now()]];
   const mark = (name) => t.push([name, performance.now()]);
-  const { collectFiles, readFiles } = await import(`${dist}/files.js`);
-  const { lintSources } = await import(`${dist}/linter.js`);
+  const { collectFiles, readFiles } = await import(`${dist}/engine/files.js`);
+  const { lintSources } = await import(`${dist}/engine/lint-sources.js`);
   const { formatJson } = await import(`${dist}/format/json.js`);
-  const parser = await import(`${dist}/parser.js`);
-  const { parseUtf8Safe } = await import(`${dist}/pg-wasm.js`);
-  const { SourceText } = await import(`${dist}/source.js`);
-  const { upSection } = await import(`${dist}/migration-file.js`);
+  const parser = await import(`${dist}/parse/parser.js`);
+  const { parseUtf8Safe } = await import(`${dist}/parse/pg-wasm.js`);
+  const { SourceText } = await import(`${dist}/parse/source.js`);
+  const { upSection } = await import(`${dist}/parse/migration-file.js`);
   mark("modules");
   const ready = parser.initParser();
   const files = collectFiles([corpus], root);
   mark("collect");
-  // As src/lint.ts reads them: bytes, into shared buffers.
+  // As src/engine/lint-files.ts reads them: bytes, into shared buffers.
   const read = readFiles(files);
   const inputs = files.map((f, i) => ({
     path: f,

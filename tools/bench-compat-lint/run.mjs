@@ -226,7 +226,7 @@ reporting ~10 ms.
 
 ## This round (2026-11-23, late evening)
 
-1. **Reading as bytes into shared buffers** (src/files.ts readFiles): one open/read/close per
+1. **Reading as bytes into shared buffers** (src/engine/files.ts readFiles): one open/read/close per
    file into 1 MB slabs, no per-file allocation, and no re-encoding of the text (the previous
    round read text and encoded it again for the parser): ~3 ms. A file that could not be
    read used to become an empty, clean file; it is now a read-error diagnostic (exit 2).
@@ -265,7 +265,7 @@ timed against the build before it in alternating runs, by the main thread's CPU 
 
 1. **V8 code cache for the bundle.** bin/compat-lint.js is now a small loader
    (kept in git) that compiles bin/compat-lint-main.js, the CommonJS bundle of
-   src/cli-main.ts, through vm.Script with bin/compat-lint-main.cache. scripts/code-cache.mjs
+   src/cli/main.ts, through vm.Script with bin/compat-lint-main.cache. scripts/code-cache.mjs
    makes the cache at build time under the CLI's V8 flags, after linting the test corpus and
    fixtures in every format, so it holds the bytecode of the functions a lint run calls. The
    cache starts with the script's build tag; a missing, foreign or rejected cache (another Node
@@ -285,7 +285,7 @@ timed against the build before it in alternating runs, by the main thread's CPU 
    re-collected the same ALTER TABLE commands. Rules declare the statement kinds they report on
    (\`Rule.kinds\`, for ALTER TABLE per command subtype); test/dispatch.test.ts lints every fixture
    and the corpus with and without dispatch and expects identical diagnostics.
-2. **Direct WASM binding** (src/pg-wasm.ts). libpg-query's \`parseSync\` takes a JS string, so
+2. **Direct WASM binding** (src/parse/pg-wasm.ts). libpg-query's \`parseSync\` takes a JS string, so
    each file was UTF-8-encoded again by emscripten's JS loops and the 1.5 MB of JSON results
    scanned for NUL bytes in JS; the binding copies the bytes the linter already has and decodes
    results natively. It reads libpg-query internals, so the dependency is pinned (17.7.4) and

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 // Bundles the CLI into bin/ (the package's `bin`), straight from src/ with esbuild:
 //
 //   bin/compat-lint.js          the bin: a small loader (in git, not built)
-//   bin/compat-lint-main.js     src/cli-main.ts and everything it imports, as one
+//   bin/compat-lint-main.js     src/cli/main.ts and everything it imports, as one
 //                               CommonJS function script, ending in a build tag
 //   bin/compat-lint-main.cache  V8's code cache for it (scripts/code-cache.mjs)
 //
@@ -40,7 +40,7 @@ if (existsSync(repoDocs)) {
 
 const result = await build({
   absWorkingDir: pkg,
-  entryPoints: ["src/cli-main.ts"],
+  entryPoints: ["src/cli/main.ts"],
   bundle: true,
   write: false,
   // Dependencies (libpg-query) stay in node_modules, loaded as installed.

@@ -16,10 +16,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import pg from "pg";
-import { changeSetKeys, collectFiles } from "../dist/files.js";
+import { changeSetKeys, collectFiles } from "../dist/engine/files.js";
 import { lint } from "../dist/index.js";
-import { initParser, parseRange } from "../dist/parser.js";
-import { SourceText } from "../dist/source.js";
+import { initParser, parseRange } from "../dist/parse/parser.js";
+import { SourceText } from "../dist/parse/source.js";
 import { corpusGlob, findingKey, readVerdicts, verdictLine } from "./corpus-verdicts.mjs";
 
 // --findings <compat-lint -f json output>: judge another build's findings (a baseline) instead

@@ -6,7 +6,7 @@ import { setFlagsFromString } from "node:v8";
 // TurboFan in the background, which on a short run costs more CPU than it
 // saves: measured on 2,000 files, --liftoff-only cuts wall time by a third
 // (tools/bench-compat-lint/RESULTS.md). Only WASM compiled after this line is
-// affected, so it must run before the parser is loaded (src/pg-wasm.ts, on the
+// affected, so it must run before the parser is loaded (src/parse/pg-wasm.ts, on the
 // first lint); the dynamic import below keeps that order obvious. This entry
 // point is the CLI only; the library leaves V8 alone.
 setFlagsFromString("--liftoff-only");
@@ -17,7 +17,7 @@ setFlagsFromString("--liftoff-only");
 // Sparkplug run it fine.
 setFlagsFromString("--no-opt");
 
-const { main } = await import("./cli-main.js");
+const { main } = await import("./cli/main.js");
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

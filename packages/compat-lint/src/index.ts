@@ -14,7 +14,7 @@ export {
   mergeConfig,
   type RuleSetting,
   validateConfig,
-} from "./config.js";
+} from "./engine/config.js";
 export {
   type Diagnostic,
   docsPath,
@@ -25,17 +25,17 @@ export {
   type Summary,
   SYNTAX_ERROR,
   summarize,
-} from "./diagnostic.js";
-export { collectFiles, compareMigrationNames, UsageError } from "./files.js";
+} from "./engine/diagnostic.js";
+export { collectFiles, compareMigrationNames, UsageError } from "./engine/files.js";
+export { type LintOptions, lint } from "./engine/lint-files.js";
+export { type LintSourcesOptions, lintSources, type SourceInput } from "./engine/lint-sources.js";
 export { formatGithub } from "./format/github.js";
 export { formatJson } from "./format/json.js";
 export { repoPathMapper } from "./format/repo-path.js";
 export { formatSarif } from "./format/sarif.js";
 export { formatText } from "./format/text.js";
-export { type LintOptions, lint } from "./lint.js";
-export { type LintSourcesOptions, lintSources, type SourceInput } from "./linter.js";
+export type { Position } from "./parse/source.js";
 export { ruleById, rules } from "./rules/index.js";
 export type { Category, Finding, Rule, RuleMeta, Severity } from "./rules/rule.js";
 export { formatType, type SqlType, type TypeChangeVerdict, typeChange } from "./schema/sql-type.js";
-export type { Position } from "./source.js";
 export { version } from "./version.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lint } from "@cutover/compat-lint";
 import { describe, expect, it } from "vitest";
-import { collectFiles, expandBraces } from "../src/files.js";
+import { collectFiles, expandBraces } from "../src/engine/files.js";
 
 /** Writes files (relative path -> SQL) into a fresh folder and returns it. */
 function tree(files: Record<string, string>): string {

@@ -1,6 +1,6 @@
 import { relative, sep } from "node:path";
 import { describe, expect, it } from "vitest";
-import { displayPath } from "../src/files.js";
+import { displayPath } from "../src/engine/files.js";
 
 /** What displayPath promises: relative to cwd when inside it, else the path as given; forward slashes. */
 function reference(abs: string, cwd: string): string {

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModule, parseSync } from "libpg-query";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPgWasm, parseUtf8 } from "../src/pg-wasm.js";
+import { loadPgWasm, parseUtf8 } from "../src/parse/pg-wasm.js";
 import { fixturesDir } from "./helpers.js";
 
 /**
- * compat-lint calls libpg-query's WASM module directly (src/pg-wasm.ts) to
+ * compat-lint calls libpg-query's WASM module directly (src/parse/pg-wasm.ts) to
  * skip the wrapper's JS string handling. That binding reads undocumented
  * internals, so it is checked here against the package's own parseSync:
  * same parse tree for every SQL file in the tests, same message and cursor

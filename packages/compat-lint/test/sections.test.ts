@@ -1,6 +1,6 @@
 import { lintSources } from "@cutover/compat-lint";
 import { describe, expect, it } from "vitest";
-import { upSection } from "../src/migration-file.js";
+import { upSection } from "../src/parse/migration-file.js";
 
 const base = {
   path: "0_base.sql",

@@ -1,4 +1,4 @@
-import type { LintResult } from "../diagnostic.js";
+import type { LintResult } from "../engine/diagnostic.js";
 import { summaryLine } from "./text.js";
 
 /**

@@ -1,4 +1,4 @@
-import { docsPath, type LintResult, summarize } from "../diagnostic.js";
+import { docsPath, type LintResult, summarize } from "../engine/diagnostic.js";
 
 /** Machine-readable output; field names are part of the public contract. */
 export function formatJson(result: LintResult, version: string): string {

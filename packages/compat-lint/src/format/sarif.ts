@@ -1,5 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { type LintResult, READ_ERROR, SYNTAX_ERROR } from "../diagnostic.js";
+import { type LintResult, READ_ERROR, SYNTAX_ERROR } from "../engine/diagnostic.js";
 import { rules } from "../rules/index.js";
 import { ruleDoc, ruleDocPath } from "./rule-docs.js";
 

@@ -1,4 +1,4 @@
-import { type Diagnostic, docsPath, type LintResult, summarize } from "../diagnostic.js";
+import { type Diagnostic, docsPath, type LintResult, summarize } from "../engine/diagnostic.js";
 
 /**
  * The human format: `file:line:col rule-id severity: message`, the source

@@ -1,16 +1,9 @@
 import type { ColumnDef, Constraint } from "libpg-query";
-import { nodeOf, qualified, strings } from "../ast.js";
-import { filledOnInsert, isNew, replacedColumn } from "../schema/model.js";
+import { nodeOf, qualified, strings } from "../parse/ast.js";
+import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
-import {
-  alterCommands,
-  columnDefFilled,
-  type Finding,
-  ident,
-  pattern,
-  type Rule,
-  tableName,
-} from "./rule.js";
+import { alterCommands, columnDefFilled, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const addRequiredColumn: Rule = {
   id: "add-required-column",

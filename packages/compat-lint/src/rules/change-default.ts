@@ -1,5 +1,6 @@
-import { defaultKey } from "../schema/replay.js";
-import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { defaultKey } from "../schema/queries.js";
+import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const changeDefault: Rule = {
   id: "change-default",

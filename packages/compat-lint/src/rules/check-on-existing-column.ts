@@ -1,17 +1,9 @@
 import type { AlterDomainStmt, ColumnDef, Constraint, Node } from "libpg-query";
-import { display, exprKey, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
-import { filledOnInsert, isNew, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { constraintColumns } from "../schema/replay.js";
-import {
-  addedConstraints,
-  alterCommands,
-  columnDefFilled,
-  columnList,
-  existingColumns,
-  type Finding,
-  type Rule,
-  type RuleContext,
-} from "./rule.js";
+import { display, exprKey, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
+import type { RelationModel, SchemaModel } from "../schema/model.js";
+import { constraintColumns, filledOnInsert, isNew } from "../schema/queries.js";
+import { addedConstraints, alterCommands, columnDefFilled, columnList, existingColumns } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /**
  * What an expression evaluates to when some columns are NULL: a definite

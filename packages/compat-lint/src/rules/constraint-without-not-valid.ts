@@ -1,5 +1,6 @@
-import { isNew } from "../schema/model.js";
-import { addedConstraints, type Finding, type Rule, tableName } from "./rule.js";
+import { isNew } from "../schema/queries.js";
+import { addedConstraints, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const constraintWithoutNotValid: Rule = {
   id: "constraint-without-not-valid",

@@ -1,7 +1,8 @@
 import type { IndexStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
-import { isNew } from "../schema/model.js";
-import { type Rule, tableName } from "./rule.js";
+import { fromRangeVar } from "../parse/ast.js";
+import { isNew } from "../schema/queries.js";
+import { tableName } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 export const createIndexNonConcurrently: Rule = {
   id: "create-index-non-concurrently",

@@ -1,7 +1,8 @@
 import type { PartitionCmd } from "libpg-query";
-import { fromRangeVar, nodeOf } from "../ast.js";
-import { isNew } from "../schema/model.js";
-import { alterCommands, type Finding, type Rule, tableName } from "./rule.js";
+import { fromRangeVar, nodeOf } from "../parse/ast.js";
+import { isNew } from "../schema/queries.js";
+import { alterCommands, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const detachPartition: Rule = {
   id: "detach-partition",

@@ -1,23 +1,9 @@
 import type { AlterDomainStmt } from "libpg-query";
-import { display, qualified, strings } from "../ast.js";
-import {
-  type ColumnModel,
-  domainOf,
-  inModel,
-  isNew,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
-import {
-  alterCommands,
-  existingColumn,
-  type Finding,
-  ident,
-  pattern,
-  type Rule,
-  type RuleContext,
-  tableName,
-} from "./rule.js";
+import { display, qualified, strings } from "../parse/ast.js";
+import type { ColumnModel, RelationModel, SchemaModel } from "../schema/model.js";
+import { domainOf, inModel, isNew } from "../schema/queries.js";
+import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /** The sub-commands after which the database stops filling a column an INSERT omits. */
 const what: Record<string, { label: string; pattern: string } | undefined> = {

@@ -1,4 +1,5 @@
-import { droppedObjects, type Rule } from "./rule.js";
+import { droppedObjects } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 export const dropExtension: Rule = {
   id: "drop-extension",

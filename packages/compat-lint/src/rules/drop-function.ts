@@ -1,6 +1,8 @@
-import { display } from "../ast.js";
-import { isNew, key } from "../schema/model.js";
-import { droppedObjects, movedObject, type Rule } from "./rule.js";
+import { display } from "../parse/ast.js";
+import { key } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
+import { droppedObjects, movedObject } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 const functionTypes = ["OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"];
 

@@ -1,4 +1,5 @@
-import { existingColumnCommands, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const dropNotNull: Rule = {
   id: "drop-not-null",

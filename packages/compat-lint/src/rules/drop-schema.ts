@@ -1,4 +1,5 @@
-import { droppedObjects, type Rule } from "./rule.js";
+import { droppedObjects } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 export const dropSchema: Rule = {
   id: "drop-schema",

@@ -1,8 +1,9 @@
-import { display } from "../ast.js";
-import { filledOnInsert, isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { columnsShape } from "../schema/replay.js";
+import { display } from "../parse/ast.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { columnsShape, filledOnInsert, isNew } from "../schema/queries.js";
 import { typeChange } from "../schema/sql-type.js";
-import { droppedObjects, type Rule } from "./rule.js";
+import { droppedObjects } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 /**
  * Withdrawn when the change set rebuilds the table under its name (CREATE TABLE new AS SELECT

@@ -1,15 +1,9 @@
 import type { DropStmt } from "libpg-query";
-import { display, type QualifiedName } from "../ast.js";
-import {
-  isNew,
-  keepsValues,
-  key,
-  oldValues,
-  type SchemaModel,
-  type TypeModel,
-  typeOf,
-} from "../schema/model.js";
-import { droppedObjects, type Finding, movedObject, type Rule, type RuleContext } from "./rule.js";
+import { display, type QualifiedName } from "../parse/ast.js";
+import { key, type SchemaModel, type TypeModel } from "../schema/model.js";
+import { isNew, keepsValues, oldValues, typeOf } from "../schema/queries.js";
+import { droppedObjects, movedObject } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 const typeTypes = ["OBJECT_TYPE", "OBJECT_DOMAIN"];
 

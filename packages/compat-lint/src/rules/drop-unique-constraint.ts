@@ -1,8 +1,9 @@
-import type { QualifiedName } from "../ast.js";
-import { display } from "../ast.js";
-import { isNew, key, type SchemaModel } from "../schema/model.js";
-import { columnsShape, indexConstraint, indexKinds } from "../schema/replay.js";
-import { alterCommands, droppedObjects, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import type { QualifiedName } from "../parse/ast.js";
+import { display } from "../parse/ast.js";
+import { key, type SchemaModel } from "../schema/model.js";
+import { columnsShape, indexConstraint, indexKinds, isNew } from "../schema/queries.js";
+import { alterCommands, droppedObjects, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
 

@@ -1,8 +1,9 @@
 import type { DropStmt } from "libpg-query";
-import { display } from "../ast.js";
-import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { cascadeDependents, droppedRelations } from "../schema/replay.js";
-import { droppedObjects, type Finding, keepsColumns, type Rule } from "./rule.js";
+import { display } from "../parse/ast.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { cascadeDependents, droppedRelations, isNew } from "../schema/queries.js";
+import { droppedObjects, keepsColumns } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const label = (rel: { kind: string }) => (rel.kind === "matview" ? "materialized view" : "view");
 

@@ -1,15 +1,9 @@
 import type { AlterPolicyStmt, CreatePolicyStmt, DropStmt, Node } from "libpg-query";
-import { fromRangeVar, nodeOf, qualified, strings } from "../ast.js";
-import {
-  isNew,
-  key,
-  openPolicies,
-  type PolicyModel,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
-import { alteredPolicy, newPolicy } from "../schema/replay.js";
-import { alterCommands, type Finding, type Rule, type RuleContext, tableName } from "./rule.js";
+import { fromRangeVar, nodeOf, qualified, strings } from "../parse/ast.js";
+import { key, type PolicyModel, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { alteredPolicy, isNew, newPolicy, openPolicies } from "../schema/queries.js";
+import { alterCommands, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /**
  * Withdrawn when, by the end of the file, the table's policies leave every

@@ -1,8 +1,9 @@
 import type { Constraint } from "libpg-query";
-import { fromRangeVar, strings } from "../ast.js";
-import { type ForeignKeyModel, filledOnInsert, isNew, type RelationModel } from "../schema/model.js";
-import { foreignKeyOf } from "../schema/replay.js";
-import { addedConstraints, columnList, existingColumns, type Finding, type Rule, tableName } from "./rule.js";
+import { fromRangeVar, strings } from "../parse/ast.js";
+import type { ForeignKeyModel, RelationModel } from "../schema/model.js";
+import { filledOnInsert, foreignKeyOf, isNew } from "../schema/queries.js";
+import { addedConstraints, columnList, existingColumns, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const actionNames: Record<string, string> = {
   a: "NO ACTION",

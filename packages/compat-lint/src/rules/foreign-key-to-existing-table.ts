@@ -1,16 +1,9 @@
 import type { ColumnDef, Constraint, CreateStmt } from "libpg-query";
-import { fromRangeVar, nodeOf, type QualifiedName, strings } from "../ast.js";
-import { isNew, key } from "../schema/model.js";
-import {
-  addedConstraints,
-  alterCommands,
-  columnList,
-  existingColumns,
-  type Finding,
-  type Rule,
-  type RuleContext,
-  tableName,
-} from "./rule.js";
+import { fromRangeVar, nodeOf, type QualifiedName, strings } from "../parse/ast.js";
+import { key } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
+import { addedConstraints, alterCommands, columnList, existingColumns, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /** NO ACTION ('a', the default) and RESTRICT ('r') make a DELETE / UPDATE of a referenced row fail. */
 const blocks = (action: string | undefined) => action === undefined || action === "a" || action === "r";

@@ -1,7 +1,8 @@
 import type { Constraint } from "libpg-query";
-import { nodeOf } from "../ast.js";
-import { identityGeneratedAlways } from "../schema/replay.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { nodeOf } from "../parse/ast.js";
+import { identityGeneratedAlways } from "../schema/queries.js";
+import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 export const identityAlwaysOnExistingColumn: Rule = {
   id: "identity-always-on-existing-column",

@@ -1,26 +1,10 @@
 import type { ColumnDef } from "libpg-query";
-import { nodeOf } from "../ast.js";
-import {
-  type ColumnModel,
-  inModel,
-  keepsValues,
-  key,
-  knownName,
-  oldValues,
-  type RelationModel,
-  type SchemaModel,
-  typeOf,
-} from "../schema/model.js";
+import { nodeOf } from "../parse/ast.js";
+import { type ColumnModel, key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { inModel, keepsValues, knownName, oldValues, typeOf } from "../schema/queries.js";
 import { formatType, type SqlType, sqlType, typeChange } from "../schema/sql-type.js";
-import {
-  existingColumnCommands,
-  type Finding,
-  ident,
-  pattern,
-  type Rule,
-  type RuleContext,
-  tableName,
-} from "./rule.js";
+import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule, RuleContext } from "./rule.js";
 
 /**
  * A change between two enums the model knows (Prisma's and TypeORM's enum

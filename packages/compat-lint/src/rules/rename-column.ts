@@ -1,6 +1,7 @@
 import type { RenameStmt } from "libpg-query";
-import { fromRangeVar } from "../ast.js";
-import { existingColumn, ident, pattern, type Rule, tableName } from "./rule.js";
+import { fromRangeVar } from "../parse/ast.js";
+import { existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Rule } from "./rule.js";
 
 export const renameColumn: Rule = {
   id: "rename-column",

@@ -1,8 +1,8 @@
 import type { RenameStmt } from "libpg-query";
-import { display, fromRangeVar } from "../ast.js";
-import { isNew } from "../schema/model.js";
-import { indexConstraint, indexKinds } from "../schema/replay.js";
-import { type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { display, fromRangeVar } from "../parse/ast.js";
+import { indexConstraint, indexKinds, isNew } from "../schema/queries.js";
+import { ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
 

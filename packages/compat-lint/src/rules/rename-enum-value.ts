@@ -1,6 +1,6 @@
 import type { AlterEnumStmt } from "libpg-query";
-import { display, qualified, strings } from "../ast.js";
-import { isNew } from "../schema/model.js";
+import { display, qualified, strings } from "../parse/ast.js";
+import { isNew } from "../schema/queries.js";
 import type { Rule } from "./rule.js";
 
 export const renameEnumValue: Rule = {

@@ -1,7 +1,9 @@
 import type { AlterObjectSchemaStmt, RenameStmt } from "libpg-query";
-import { fromRangeVar, type QualifiedName } from "../ast.js";
-import { isNew, key, type RelationModel, type SchemaModel } from "../schema/model.js";
-import { type Finding, keepsColumns, type Rule, tableName } from "./rule.js";
+import { fromRangeVar, type QualifiedName } from "../parse/ast.js";
+import { key, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
+import { keepsColumns, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const relationKinds = new Set([
   "OBJECT_TABLE",

@@ -1,6 +1,7 @@
 import type { GrantRoleStmt, GrantStmt, Node, RangeVar } from "libpg-query";
-import { display, fromRangeVar, nodeOf, objectName, str } from "../ast.js";
-import { isNew, type SchemaModel } from "../schema/model.js";
+import { display, fromRangeVar, nodeOf, objectName, str } from "../parse/ast.js";
+import type { SchemaModel } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import type { Rule } from "./rule.js";
 
 const objectLabels: Record<string, string> = {

@@ -1,13 +1,9 @@
 import type { AlterDomainStmt, Constraint } from "libpg-query";
-import { display, nodeOf, type QualifiedName, qualified, strings } from "../ast.js";
-import {
-  filledOnInsert,
-  isNew,
-  type RelationModel,
-  replacedColumn,
-  type SchemaModel,
-} from "../schema/model.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { display, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
+import type { RelationModel, SchemaModel } from "../schema/model.js";
+import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
+import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 const newColumnHint =
   "Old code does not know a column added in this change set, so its INSERTs leave it NULL. Add it NOT NULL with a DEFAULT (one step, no rewrite on Postgres 11+), or tighten it in a later change set once every running generation writes it.";

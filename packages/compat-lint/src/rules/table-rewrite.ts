@@ -1,8 +1,10 @@
 import type { ColumnDef, Constraint, Node } from "libpg-query";
-import { callsVolatile, nodeOf, qualified, strings } from "../ast.js";
-import { type FunctionModel, isNew, type SchemaModel } from "../schema/model.js";
+import { callsVolatile, nodeOf, qualified, strings } from "../parse/ast.js";
+import type { FunctionModel, SchemaModel } from "../schema/model.js";
+import { isNew } from "../schema/queries.js";
 import { formatType, isSerial, type SqlType, sameType, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, existingColumn, type Finding, ident, pattern, type Rule, tableName } from "./rule.js";
+import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 /**
  * Whether ALTER COLUMN ... TYPE ... USING expr is just the column (or the

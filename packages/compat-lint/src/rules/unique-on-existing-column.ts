@@ -1,15 +1,9 @@
 import type { IndexElem, IndexStmt } from "libpg-query";
-import { fromRangeVar, nodeOf } from "../ast.js";
-import {
-  filledOnInsert,
-  isNew,
-  key,
-  type Origin,
-  type RelationModel,
-  type SchemaModel,
-} from "../schema/model.js";
-import { constraintColumns, indexColumns, indexShape } from "../schema/replay.js";
-import { addedConstraints, columnList, existingColumn, type Finding, type Rule } from "./rule.js";
+import { fromRangeVar, nodeOf } from "../parse/ast.js";
+import { key, type Origin, type RelationModel, type SchemaModel } from "../schema/model.js";
+import { constraintColumns, filledOnInsert, indexColumns, indexShape, isNew } from "../schema/queries.js";
+import { addedConstraints, columnList, existingColumn } from "./helpers.js";
+import type { Finding, Rule } from "./rule.js";
 
 /**
  * Whether a uniqueness rule over these columns can reject a row the previous

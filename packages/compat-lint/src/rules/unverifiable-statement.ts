@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { display, doBlock, type QualifiedName, qualified, strings } from "../ast.js";
+import { display, doBlock, type QualifiedName, qualified, strings } from "../parse/ast.js";
 import type { Finding, Rule } from "./rule.js";
 
 const opaque: Record<string, string> = {

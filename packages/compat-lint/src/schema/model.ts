@@ -162,33 +162,6 @@ export interface PolicyModel {
   check: PolicyClause;
 }
 
-/** A policy that admits every row to every role for every command: PERMISSIVE, FOR ALL, TO PUBLIC, USING (true), WITH CHECK (true) or none. */
-export function admitsEverything(p: PolicyModel): boolean {
-  return p.permissive && p.allCommands && p.toPublic && p.using === "true" && p.check !== "other";
-}
-
-/**
- * Whether a table's policies leave every row to everyone: a policy that
- * admits everything, and no RESTRICTIVE one that may filter rows (a row must
- * pass every restrictive policy, whatever the permissive ones admit).
- */
-export function openPolicies(policies: Iterable<PolicyModel>): boolean {
-  let open = false;
-  for (const p of policies) {
-    if (mayRestrict(p)) return false;
-    if (admitsEverything(p)) open = true;
-  }
-  return open;
-}
-
-/**
- * A RESTRICTIVE policy that may filter rows: whatever the permissive
- * policies admit, a row must also pass it (an absent clause restricts nothing).
- */
-export function mayRestrict(p: PolicyModel): boolean {
-  return !p.permissive && (p.using === "other" || p.check === "other");
-}
-
 export interface IndexModel {
   schema: string;
   name: string;
@@ -231,30 +204,6 @@ export interface TypeModel {
    */
   renamedFrom?: { schema: string; name: string; by: Origin };
   origin: Origin;
-}
-
-/** The name the previous generation knows a type by: the one it had before this change set renamed or moved it. */
-export function knownName(t: TypeModel): { schema: string; name: string } {
-  return t.renamedFrom?.by.inChangeSet ? t.renamedFrom : { schema: t.schema, name: t.name };
-}
-
-/**
- * The values of an enum the previous generation may write: all but those
- * added in this change set.
- */
-export function oldValues(t: TypeModel): string[] {
-  return t.values.filter((v) => t.newValues.get(v)?.inChangeSet !== true);
-}
-
-/**
- * Whether an enum's values keep `old` in the same order (other values may
- * be added anywhere): every label old code writes is accepted, and compares
- * and sorts the same against the others.
- */
-export function keepsValues(old: readonly string[], values: readonly string[]): boolean {
-  let i = 0;
-  for (const v of values) if (v === old[i]) i++;
-  return i === old.length;
 }
 
 export type Volatility = "immutable" | "stable" | "volatile";
@@ -365,56 +314,4 @@ export class SchemaModel {
     for (const s of this.searchPath) if (m.has(key(s, name))) return s;
     return this.creationSchema;
   }
-}
-
-/** The domain a column of type `t` is of (not an array of it), if the model knows one. */
-export function domainOf(model: SchemaModel, t: SqlType): TypeModel | undefined {
-  if (t.arrayDims > 0) return undefined;
-  const found = typeOf(model, t);
-  return found?.kind === "domain" ? found : undefined;
-}
-
-/** The user-defined type a column type names (or is an array of), if the model knows it. */
-export function typeOf(model: SchemaModel, t: SqlType): TypeModel | undefined {
-  if (t.name === "") return undefined;
-  const dot = t.name.lastIndexOf(".");
-  return dot < 0 ? model.type(undefined, t.name) : model.type(t.name.slice(0, dot), t.name.slice(dot + 1));
-}
-
-/**
- * Whether an INSERT that omits the column stores something else than NULL:
- * its DEFAULT, identity or generation expression, or (no DEFAULT of its own,
- * not even DEFAULT NULL) its domain's DEFAULT.
- */
-export function filledOnInsert(model: SchemaModel, c: ColumnModel): boolean {
-  if (c.defaultKey !== undefined || c.generated) return true;
-  return !c.nullDefault && domainOf(model, c.type)?.hasDefault === true;
-}
-
-/** Whether a relation object is the one the model has under its name (not dropped or replaced). */
-export function inModel(model: SchemaModel, rel: RelationModel): boolean {
-  return model.relations.get(key(rel.schema, rel.name)) === rel;
-}
-
-/** Whether an object is new in this change set (unknown objects are not). */
-export function isNew(o: { origin: Origin } | undefined): boolean {
-  return o?.origin.inChangeSet === true;
-}
-
-/**
- * The column old code knew by `name` on `relation`, when a file of the change set dropped it or
- * renamed it away (so a column of that name now is a replacement): old INSERTs still write it
- * by that name, whatever the new column's origin says.
- */
-export function replacedColumn(relation: RelationModel | undefined, name: string): ColumnModel | undefined {
-  return relation?.droppedColumns?.find((d) => d.by.inChangeSet && d.column.name === name)?.column;
-}
-
-/** Records, for replacedColumn, that `origin` drops or renames away `column` of `relation`. */
-export function noteDroppedColumn(relation: RelationModel, column: ColumnModel, origin: Origin): void {
-  if (!origin.inChangeSet || column.origin.inChangeSet) return;
-  const kept = (relation.droppedColumns ?? []).filter(
-    (d) => d.by.inChangeSet && d.column.name !== column.name,
-  );
-  relation.droppedColumns = [...kept, { column: { ...column }, by: origin }];
 }

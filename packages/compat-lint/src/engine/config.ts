@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ruleById } from "./rules/index.js";
+import { ruleById } from "../rules/index.js";
 
 export type RuleSetting = "error" | "warning" | "off";
 

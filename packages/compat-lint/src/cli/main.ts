@@ -6,15 +6,15 @@ import {
   checkRule,
   checkVersion,
   type RuleSetting,
-} from "./config.js";
-import { UsageError } from "./files.js";
-import { formatGithub } from "./format/github.js";
-import { formatJson } from "./format/json.js";
-import { repoPathMapper } from "./format/repo-path.js";
-import { formatSarif } from "./format/sarif.js";
-import { formatText } from "./format/text.js";
-import { lint } from "./lint.js";
-import { version } from "./version.js";
+} from "../engine/config.js";
+import { UsageError } from "../engine/files.js";
+import { lint } from "../engine/lint-files.js";
+import { formatGithub } from "../format/github.js";
+import { formatJson } from "../format/json.js";
+import { repoPathMapper } from "../format/repo-path.js";
+import { formatSarif } from "../format/sarif.js";
+import { formatText } from "../format/text.js";
+import { version } from "../version.js";
 
 const usage = `Usage: compat-lint [options] [paths...]
 

@@ -15,11 +15,11 @@ import type {
   Node,
   ViewStmt,
 } from "libpg-query";
-import { doBlock, fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "./ast.js";
-import type { Statement } from "./parser.js";
-import { parseUtf8Safe } from "./pg-wasm.js";
-import type { SchemaModel } from "./schema/model.js";
-import type { SourceText } from "./source.js";
+import { doBlock, fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
+import type { Statement } from "../parse/parser.js";
+import { parseUtf8Safe } from "../parse/pg-wasm.js";
+import type { SourceText } from "../parse/source.js";
+import type { SchemaModel } from "../schema/model.js";
 
 /**
  * drizzle-kit (before 0.31) wraps every CREATE TYPE and ADD CONSTRAINT of a

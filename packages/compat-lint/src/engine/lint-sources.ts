@@ -1,17 +1,15 @@
-import { isUtf8 } from "node:buffer";
-import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import { nodeOf } from "./ast.js";
-import { withCanonicalBodies } from "./body-text.js";
+import { type IgnoreDirective, readDirectives, upSection } from "../parse/migration-file.js";
+import { initParser, parseRange, type Statement } from "../parse/parser.js";
+import { SourceText } from "../parse/source.js";
+import { decode } from "../parse/utf8.js";
+import { ruleById } from "../rules/index.js";
+import type { FileContext, Finding, Rule, RuleContext, Span } from "../rules/rule.js";
+import { type Origin, SchemaModel } from "../schema/model.js";
+import { replay } from "../schema/replay.js";
 import { type Config, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
-import { type IgnoreDirective, readDirectives, upSection } from "./migration-file.js";
-import { initParser, parseRange, type Statement } from "./parser.js";
-import { ruleById, rules } from "./rules/index.js";
-import type { Finding, Rule, RuleContext, Span } from "./rules/rule.js";
-import { type Origin, SchemaModel } from "./schema/model.js";
-import { replay } from "./schema/replay.js";
-import { SourceText } from "./source.js";
+import { fileRules, RuleDispatch, splitAlterTable } from "./rule-dispatch.js";
 
 /** One migration file, already read. */
 export interface SourceInput {
@@ -121,50 +119,6 @@ function withdraw(
   diagnostics.length = w;
 }
 
-function decode(content: Buffer | string): {
-  text: string;
-  bytes: Buffer | undefined;
-  invalidAt: number | undefined;
-} {
-  if (typeof content === "string") return { text: content, bytes: undefined, invalidAt: undefined };
-  // isUtf8 is native (simdutf); the byte-by-byte scan only runs to locate a known problem.
-  const invalidAt = isUtf8(content) ? undefined : firstInvalidUtf8(content);
-  return { text: content.toString("utf8"), bytes: invalidAt === undefined ? content : undefined, invalidAt };
-}
-
-/** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629 table). */
-export function firstInvalidUtf8(b: Uint8Array): number | undefined {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0;
-      if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      if (c === 0xf4) hi = 0x8f;
-    } else return i;
-    for (let k = 1; k <= n; k++) {
-      const d = b[i + k];
-      const min = k === 1 ? lo : 0x80;
-      const max = k === 1 ? hi : 0xbf;
-      if (d === undefined || d < min || d > max) return i;
-    }
-    i += n + 1;
-  }
-  return undefined;
-}
-
 function lintOne(
   input: SourceInput,
   origin: Origin,
@@ -247,26 +201,15 @@ function lintOne(
     if (finding.withdrawnIf) conditional.set(diagnostic, finding.withdrawnIf);
   };
 
-  if (input.inChangeSet) {
-    const invalid = ruleById.get("invalid-directive")!;
-    for (const p of directives.problems) {
-      const span = { start: source.byteOffsetOfIndex(p.index), end: source.byteOffsetOfIndex(p.end) };
-      report(invalid, { message: p.message }, span, undefined);
-    }
-  }
-
-  if (input.previous !== undefined) {
-    const edit = firstEdit(input.previous.content, parsed.statements, source);
-    if (edit !== undefined) {
-      report(
-        ruleById.get("edited-migration")!,
-        {
-          message: `this migration already existed at ${input.previous.ref} and its statements changed since (${edit.what}); databases that ran it (recorded by name) never run the change, so they and new databases diverge`,
-        },
-        edit.span,
-        edit.stmt,
-      );
-    }
+  const file: FileContext = {
+    inChangeSet: input.inChangeSet,
+    source,
+    statements: parsed.statements,
+    directives,
+    previous: input.previous,
+  };
+  for (const rule of fileRules) {
+    for (const f of rule.checkFile!(file)) report(rule, f, f.span, f.statement);
   }
 
   for (const top of parsed.statements) {
@@ -285,7 +228,7 @@ function lintOne(
         for (const rule of applicable) {
           let findings: Finding[];
           try {
-            findings = rule.check(ctx);
+            findings = rule.check!(ctx);
           } catch (err) {
             // A rule bug must not take the whole run down; surface it as a finding of that rule.
             findings = [{ message: `internal error in rule ${rule.id}: ${(err as Error).message}` }];
@@ -303,98 +246,6 @@ function lintOne(
 }
 
 const noRules: readonly Rule[] = [];
-
-/**
- * Where a migration's statements first differ from its earlier version, or
- * undefined when they are the same statements (whitespace, comments and
- * positions do not count). Compares the Up sections' parse trees.
- */
-function firstEdit(
-  previous: Buffer | string,
-  current: readonly Statement[],
-  source: SourceText,
-): { what: string; span: Span; stmt: Statement | undefined } | undefined {
-  const text = typeof previous === "string" ? previous : previous.toString("utf8");
-  const before = new SourceText(text);
-  const section = upSection(text);
-  const old = parseRange(before, section.start, section.end);
-  const whole = { start: 0, end: Math.min(source.bytes.length, lineEndOf(source, 0)) };
-  if (!old.ok) return { what: "the earlier version did not parse", span: whole, stmt: current[0] };
-  const n = Math.max(old.statements.length, current.length);
-  for (let i = 0; i < n; i++) {
-    const a = old.statements[i];
-    const b = current[i];
-    if (a !== undefined && b !== undefined && treeKey(a) === treeKey(b)) continue;
-    const ordinal = `statement ${i + 1}`;
-    if (b === undefined) {
-      const last = current[current.length - 1];
-      return {
-        what: `${ordinal} was removed`,
-        span: last ? { start: last.start, end: lineEndOf(source, last.start, last.end) } : whole,
-        stmt: last,
-      };
-    }
-    return {
-      what: a === undefined ? `${ordinal} was added` : `${ordinal} differs`,
-      span: { start: b.start, end: lineEndOf(source, b.start, b.end) },
-      stmt: b,
-    };
-  }
-  return undefined;
-}
-
-/**
- * A statement's parse tree without its positions, as a comparable string; a
- * PL/pgSQL or SQL body (DO, CREATE FUNCTION) in canonical text (body-text.ts).
- */
-function treeKey(stmt: Statement): string {
-  const node = withCanonicalBodies(stmt.node as unknown as Record<string, unknown>);
-  return JSON.stringify(node, (key, value) => (key === "location" ? undefined : value));
-}
-
-function lineEndOf(source: SourceText, start: number, limit = source.bytes.length): number {
-  const nl = source.bytes.indexOf(0x0a, start);
-  return Math.min(limit, nl < 0 ? source.bytes.length : nl);
-}
-
-/**
- * Which rules to call for a statement. Most statements concern a handful of
- * the rules (an ALTER TABLE ... DROP COLUMN two of them), so the linter
- * dispatches on the statement's kind, and for ALTER TABLE on its command's
- * subtype (Rule.kinds), instead of calling every rule for every statement.
- * Built per lintSources() call; the lists keep the rules' report order.
- */
-class RuleDispatch {
-  private readonly byKey = new Map<string, readonly Rule[]>();
-
-  for(stmt: Statement): readonly Rule[] {
-    let key = stmt.kind;
-    if (key === "AlterTableStmt") {
-      const cmds = (stmt.body as AlterTableStmt).cmds;
-      const sub = cmds?.length === 1 ? nodeOf<AlterTableCmd>(cmds[0], "AlterTableCmd")?.subtype : undefined;
-      if (sub !== undefined) key = `AlterTableStmt.${sub}`;
-    }
-    let list = this.byKey.get(key);
-    if (list === undefined) {
-      const kind = stmt.kind;
-      list = rules.filter((r) => r.kinds === undefined || r.kinds.includes(kind) || r.kinds.includes(key));
-      this.byKey.set(key, list);
-    }
-    return list;
-  }
-}
-
-/** ALTER TABLE with several commands is judged command by command, each against the schema the previous left. */
-function splitAlterTable(stmt: Statement): Statement[] {
-  if (stmt.kind !== "AlterTableStmt") return [stmt];
-  const a = stmt.body as AlterTableStmt;
-  const cmds = a.cmds ?? [];
-  if (cmds.length <= 1) return [stmt];
-  return cmds.map((cmd) => {
-    const body = { ...a, cmds: [cmd] };
-    return { ...stmt, body: body as Record<string, unknown>, node: { AlterTableStmt: body } };
-  });
-}
 
 function isIgnored(ruleId: string, stmt: Statement, ignores: IgnoreDirective[], source: SourceText): boolean {
   for (const d of ignores) {

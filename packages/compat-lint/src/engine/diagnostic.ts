@@ -1,5 +1,5 @@
-import type { Category } from "./rules/rule.js";
-import type { Position } from "./source.js";
+import type { Position } from "../parse/source.js";
+import type { Category } from "../rules/rule.js";
 
 /**
  * error: fails the check (exit 1); warning: reported, exit 0; allowed: a

@@ -1,9 +1,9 @@
 import { realpathSync } from "node:fs";
+import { initParser } from "../parse/parser.js";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
 import { changeSetKeys, changesSince, collectFiles, displayPath, readFiles, UsageError } from "./files.js";
-import { lintSources, type SourceInput } from "./linter.js";
-import { initParser } from "./parser.js";
+import { lintSources, type SourceInput } from "./lint-sources.js";
 
 export interface LintOptions {
   /** Folders, files or globs. Default: ["migrations"]. */
