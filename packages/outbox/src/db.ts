@@ -26,10 +26,9 @@ export interface KyselyLike {
 /**
  * What every public function that runs SQL takes: a `pg` Client, PoolClient or
  * Pool, or a kysely `Kysely` or `Transaction`. Duck-typed, so any pg 8 and
- * kysely 0.27/0.28 fit (packages/outbox/test/public-surface.test.ts
- * checks they do). Functions
- * that write in the caller's transaction (publish) refuse a Pool or a
- * non-transaction Kysely at run time.
+ * kysely 0.27/0.28 fit (packages/outbox/test/public-surface.test.ts checks
+ * they do). Functions that write in the caller's transaction (publish)
+ * refuse a Pool or a non-transaction Kysely at run time.
  */
 export type DbHandle = PgClientLike | KyselyLike;
 
