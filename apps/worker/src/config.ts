@@ -87,34 +87,34 @@ const MAX_MS = 2_147_483_647;
  * variable, naming the option it sets. Each variable's type, range and
  * default are that option's, from the library's schema (settingSpec), and
  * so are the help text's and docs/worker.md's listings (a test checks the
- * docs). Read in this order; the first wrong one is reported.
+ * docs). Read in this order; the first wrong one is reported. (Pairs of
+ * quoted names, so tools/deploy-manifest-check.mjs finds the variables.)
  */
-export const CONSUMER_VARIABLES = {
-  OUTBOX_CONCURRENCY: "concurrency",
-  OUTBOX_BATCH_SIZE: "batchSize",
-  OUTBOX_POLL_INTERVAL_MS: "pollIntervalMs",
-  OUTBOX_LEASE_MS: "leaseMs",
-  OUTBOX_HANDLER_TIMEOUT_MS: "handlerTimeoutMs",
-  OUTBOX_MAX_ATTEMPTS: "maxAttempts",
-  OUTBOX_BACKOFF_BASE_MS: "backoff.baseMs",
-  OUTBOX_BACKOFF_MAX_MS: "backoff.maxMs",
-  OUTBOX_HEARTBEAT_INTERVAL_MS: "heartbeatIntervalMs",
-  OUTBOX_STALE_AFTER_MS: "staleAfterMs",
-  OUTBOX_REAPER_INTERVAL_MS: "reaperIntervalMs",
-  OUTBOX_RETENTION_DONE_MS: "retention.doneAfterMs",
-  OUTBOX_RETENTION_HANDLED_MS: "retention.handledAfterMs",
-  OUTBOX_RETENTION_INTERVAL_MS: "retention.intervalMs",
-  OUTBOX_LISTEN: "listen",
-  OUTBOX_PREPARED_STATEMENTS: "preparedStatements",
-} as const satisfies Record<string, SettingPath>;
+export const CONSUMER_VARIABLES = [
+  ["OUTBOX_CONCURRENCY", "concurrency"],
+  ["OUTBOX_BATCH_SIZE", "batchSize"],
+  ["OUTBOX_POLL_INTERVAL_MS", "pollIntervalMs"],
+  ["OUTBOX_LEASE_MS", "leaseMs"],
+  ["OUTBOX_HANDLER_TIMEOUT_MS", "handlerTimeoutMs"],
+  ["OUTBOX_MAX_ATTEMPTS", "maxAttempts"],
+  ["OUTBOX_BACKOFF_BASE_MS", "backoff.baseMs"],
+  ["OUTBOX_BACKOFF_MAX_MS", "backoff.maxMs"],
+  ["OUTBOX_HEARTBEAT_INTERVAL_MS", "heartbeatIntervalMs"],
+  ["OUTBOX_STALE_AFTER_MS", "staleAfterMs"],
+  ["OUTBOX_REAPER_INTERVAL_MS", "reaperIntervalMs"],
+  ["OUTBOX_RETENTION_DONE_MS", "retention.doneAfterMs"],
+  ["OUTBOX_RETENTION_HANDLED_MS", "retention.handledAfterMs"],
+  ["OUTBOX_RETENTION_INTERVAL_MS", "retention.intervalMs"],
+  ["OUTBOX_LISTEN", "listen"],
+  ["OUTBOX_PREPARED_STATEMENTS", "preparedStatements"],
+] as const satisfies ReadonlyArray<readonly [variable: string, option: SettingPath]>;
 
-type ConsumerVariable = keyof typeof CONSUMER_VARIABLES;
 type TopOption<P> = P extends `${infer Head}.${string}` ? Head : P;
 
 /** The consumer options the environment can set, every default applied. */
 export type ConsumerConfig = Pick<
   ConsumerSettings,
-  TopOption<(typeof CONSUMER_VARIABLES)[ConsumerVariable]> & keyof ConsumerSettings
+  TopOption<(typeof CONSUMER_VARIABLES)[number][1]> & keyof ConsumerSettings
 >;
 
 function shown(raw: string): string {
@@ -185,7 +185,7 @@ function databaseUrl(env: Env): string {
 }
 
 const variableOf = (option: string): string | undefined =>
-  Object.entries(CONSUMER_VARIABLES).find(([, path]) => path === option)?.[0];
+  CONSUMER_VARIABLES.find(([, path]) => path === option)?.[0];
 
 /**
  * Reads every variable of CONSUMER_VARIABLES (numbers and booleans coerced,
@@ -195,7 +195,7 @@ const variableOf = (option: string): string | undefined =>
  */
 function readConsumerVariables(env: Env): ConsumerConfig {
   const given: Record<string, Record<string, unknown> | unknown> = {};
-  for (const [name, path] of Object.entries(CONSUMER_VARIABLES)) {
+  for (const [name, path] of CONSUMER_VARIABLES) {
     const spec = settingSpec(path);
     const value =
       spec.kind === "boolean"
@@ -214,7 +214,7 @@ function readConsumerVariables(env: Env): ConsumerConfig {
       );
     }
   }
-  const tops = new Set(Object.values(CONSUMER_VARIABLES).map((path) => path.split(".")[0]!));
+  const tops = new Set(CONSUMER_VARIABLES.map(([, path]) => path.split(".")[0]!));
   return Object.fromEntries(
     Object.entries(settings).filter(([option]) => tops.has(option)),
   ) as unknown as ConsumerConfig;

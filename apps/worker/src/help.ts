@@ -8,13 +8,11 @@ const CONFIG = `Configuration comes from the environment (docs/worker.md lists e
 
 /** The consumer's variables, generated from CONSUMER_VARIABLES: each one's option, range and default. */
 const TUNING = `Consumer tuning (each variable sets the consumer option named; docs/worker.md says what it does):
-${Object.entries(CONSUMER_VARIABLES)
-  .map(([name, option]) => {
-    const spec = settingSpec(option);
-    const accepts = spec.kind === "boolean" ? "true or false" : `integer ${spec.min}-${spec.max}`;
-    return `  ${name.padEnd(30)} ${option}: ${accepts}, default ${spec.default}`;
-  })
-  .join("\n")}`;
+${CONSUMER_VARIABLES.map(([name, option]) => {
+  const spec = settingSpec(option);
+  const accepts = spec.kind === "boolean" ? "true or false" : `integer ${spec.min}-${spec.max}`;
+  return `  ${name.padEnd(30)} ${option}: ${accepts}, default ${spec.default}`;
+}).join("\n")}`;
 
 export const HELP: Record<string, string> = {
   main: `outbox-worker — the Cutover consumer as a container, with health, metrics and ops commands

@@ -97,11 +97,11 @@ describe("docs/worker.md's configuration reference", () => {
     });
     loadConfig(env, { cwd: "/srv" });
     expect(rows.flatMap((r) => r.names).sort()).toEqual([...read].sort());
-    for (const name of Object.keys(CONSUMER_VARIABLES)) expect(read).toContain(name);
+    for (const [name] of CONSUMER_VARIABLES) expect(read).toContain(name);
   });
 
   it("gives each consumer variable its option's default", () => {
-    for (const [name, option] of Object.entries(CONSUMER_VARIABLES)) {
+    for (const [name, option] of CONSUMER_VARIABLES) {
       const row = rows.find((r) => r.names.includes(name));
       const position = row!.names.indexOf(name);
       const shown = [...row!.fallback.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
