@@ -15,8 +15,9 @@ import { z } from "zod";
 import { passwordOf, registerSecret } from "./redact.js";
 
 /**
- * The worker's own defaults, in one object. Consumer tuning defaults are the
- * library's CONSUMER_DEFAULTS; docs/worker.md lists every variable.
+ * The worker's own defaults, in one object. The consumer variables'
+ * defaults are the library's (CONSUMER_VARIABLES below); docs/worker.md
+ * lists every variable.
  */
 export const WORKER_DEFAULTS = {
   port: 8080,
