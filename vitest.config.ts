@@ -6,6 +6,8 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // Tests import packages by their public names; these aliases point them at the
 // TypeScript sources so a test run never depends on a stale dist/.
 const alias = {
+  // Before "@cutover/outbox", which would otherwise also match its subpath.
+  "@cutover/outbox/internal": src("./packages/outbox/src/internal.ts"),
   "@cutover/outbox": src("./packages/outbox/src/index.ts"),
   "@cutover/compat-lint": src("./packages/compat-lint/src/index.ts"),
   "@cutover/worker": src("./apps/worker/src/index.ts"),

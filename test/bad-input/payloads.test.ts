@@ -1,10 +1,5 @@
-import {
-  allocateGeneration,
-  createPublisher,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  defineEvents,
-  isCutoverError,
-} from "@cutover/outbox";
+import { allocateGeneration, createPublisher, defineEvents, isCutoverError } from "@cutover/outbox";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "@cutover/outbox/internal";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { useTestDatabase } from "../harness/db.js";

@@ -55,7 +55,6 @@ const consumer = outbox.createConsumer({
   databaseUrl: url,
   generation,
   handlers: [handler],
-  logger: outbox.silentLogger,
   ...JSON.parse(values.cutover),
 });
 const session = values.profile ? new Session() : undefined;

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { z } from "zod";
 import * as outbox from "../../packages/outbox/dist/index.js";
+import { channelFor } from "../../packages/outbox/dist/internal.js";
 import { probeSetup } from "./lib/probe.mjs";
 
 const { values } = parseArgs({
@@ -31,7 +32,6 @@ const consumer = outbox.createConsumer({
   databaseUrl: url,
   generation,
   handlers: [handler],
-  logger: outbox.silentLogger,
   ...JSON.parse(values.cutover),
 });
 let cur;
@@ -42,7 +42,7 @@ await consumer.start();
 // A second, plain LISTEN connection: when the notification reaches a client.
 const listen = new pg.Client({ connectionString: url });
 await listen.connect();
-await listen.query(`LISTEN "${outbox.channelFor("cutover", generation)}"`);
+await listen.query(`LISTEN "${channelFor("cutover", generation)}"`);
 listen.on("notification", () => {
   if (cur && cur.notified === undefined) cur.notified = now();
 });

@@ -107,3 +107,11 @@ assert.deepEqual(
 );
 step("consumed both events with the handler (each once), stopped");
 await pool.end();
+
+// The worker's subpath resolves from the installed package (types and code),
+// and what it holds stays out of the public index.
+const outbox = await import("@cutover/outbox");
+const internal = await import("@cutover/outbox/internal");
+assert.equal(typeof internal.quoteIdent, "function", "@cutover/outbox/internal exports quoteIdent");
+assert.ok(!("quoteIdent" in outbox), "the public index does not export internals");
+step("@cutover/outbox/internal resolves; the public index keeps internals out");

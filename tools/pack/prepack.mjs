@@ -19,7 +19,7 @@ const DOCS = {
 };
 /** Built files without which the package does not work. */
 const BUILT = {
-  "@cutover/outbox": ["dist/index.js", "dist/index.d.ts"],
+  "@cutover/outbox": ["dist/index.js", "dist/index.d.ts", "dist/internal.js", "dist/internal.d.ts"],
   "@cutover/worker": ["dist/cli.js", "dist/index.js", "dist/index.d.ts"],
   "@cutover/compat-lint": ["dist/index.js", "dist/index.d.ts", "bin/compat-lint-main.js"],
 };

@@ -6,9 +6,9 @@ import {
   createConsumer,
   type HandlerDefinition,
   migrate,
-  pendingMigrations,
   resolveGeneration,
 } from "@cutover/outbox";
+import { pendingMigrations } from "@cutover/outbox/internal";
 import pg from "pg";
 import type { WorkerConfig } from "./config.js";
 import { eventFields, libraryLogger, type WorkerLogger } from "./logging.js";
@@ -111,10 +111,10 @@ export async function assembleConsumer(
     throw nothingToRun();
   }
   const deployVersion = config.version ?? deployment.version;
-  const c = config.consumer;
   let consumer: Consumer;
   try {
     consumer = createConsumer({
+      ...config.consumer,
       databaseUrl: config.databaseUrl,
       schema: config.schema,
       generation,
@@ -122,19 +122,6 @@ export async function assembleConsumer(
       version: deployVersion,
       handlers,
       ...(module?.events ? { events: module.events } : {}),
-      concurrency: c.concurrency,
-      batchSize: c.batchSize,
-      pollIntervalMs: c.pollIntervalMs,
-      leaseMs: c.leaseMs,
-      handlerTimeoutMs: c.handlerTimeoutMs,
-      maxAttempts: c.maxAttempts,
-      backoff: c.backoff,
-      heartbeatIntervalMs: c.heartbeatIntervalMs,
-      staleAfterMs: c.staleAfterMs,
-      reaperIntervalMs: c.reaperIntervalMs,
-      retention: c.retention,
-      listen: c.listen,
-      preparedStatements: c.preparedStatements,
       logger: libraryLogger(logger.child({ component: "consumer" })),
     });
   } catch (err) {

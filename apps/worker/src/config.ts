@@ -1,18 +1,23 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { CutoverError } from "@cutover/outbox";
 import {
-  CONSUMER_DEFAULTS,
-  CutoverError,
+  type ConsumerSettings,
+  consumerSettingsSchema,
   DEFAULT_SCHEMA,
   parseGeneration,
+  SETTING_RELATIONS,
+  type SettingPath,
+  settingSpec,
   validateSchemaName,
-} from "@cutover/outbox";
+} from "@cutover/outbox/internal";
 import { z } from "zod";
 import { passwordOf, registerSecret } from "./redact.js";
 
 /**
- * The worker's own defaults, in one object. Consumer tuning defaults are the
- * library's CONSUMER_DEFAULTS; docs/worker.md lists every variable.
+ * The worker's own defaults, in one object. The consumer variables'
+ * defaults are the library's (CONSUMER_VARIABLES below); docs/worker.md
+ * lists every variable.
  */
 export const WORKER_DEFAULTS = {
   port: 8080,
@@ -60,7 +65,7 @@ export interface WorkerConfig {
    * explode the series count. 0 (default): no tenant label.
    */
   metricsTenantLabels: number;
-  /** The consumer tuning options, one per entry of CONSUMER_VARIABLES. */
+  /** The consumer options CONSUMER_VARIABLES sets, defaults applied. */
   consumer: ConsumerConfig;
 }
 
@@ -78,49 +83,40 @@ export class ConfigError extends CutoverError {
 
 const MAX_MS = 2_147_483_647;
 
-/** An integer variable and its range, or (one element) a boolean variable. */
-type Variable = readonly [name: string, min: number, max: number] | readonly [name: string];
-interface VariableTable {
-  readonly [option: string]: Variable | VariableTable;
-}
-/** The values a table of variables reads into: numbers, booleans and nested groups, in its shape. */
-type ValuesOf<T> = {
-  -readonly [K in keyof T]: T[K] extends readonly [string, number, number]
-    ? number
-    : T[K] extends readonly [string]
-      ? boolean
-      : ValuesOf<T[K]>;
-};
-
 /**
- * The consumer tuning variables, in the shape of the consumer options they set
- * and in the order they are validated. Every default is the library's
- * CONSUMER_DEFAULTS (readTable() checks at compile time that each option has one).
+ * The environment variables that set consumer options: one entry per
+ * variable, naming the option it sets. Each variable's type, range and
+ * default are that option's, from the library's schema (settingSpec), and
+ * so are the help text's and docs/worker.md's listings (a test checks the
+ * docs). Read in this order; the first wrong one is reported. (Pairs of
+ * quoted names, so tools/deploy-manifest-check.mjs finds the variables.)
  */
-const CONSUMER_VARIABLES = {
-  concurrency: ["OUTBOX_CONCURRENCY", 1, 256],
-  batchSize: ["OUTBOX_BATCH_SIZE", 1, 1000],
-  pollIntervalMs: ["OUTBOX_POLL_INTERVAL_MS", 10, MAX_MS],
-  leaseMs: ["OUTBOX_LEASE_MS", 100, MAX_MS],
-  handlerTimeoutMs: ["OUTBOX_HANDLER_TIMEOUT_MS", 1, MAX_MS],
-  maxAttempts: ["OUTBOX_MAX_ATTEMPTS", 1, 1_000_000],
-  backoff: {
-    baseMs: ["OUTBOX_BACKOFF_BASE_MS", 0, MAX_MS],
-    maxMs: ["OUTBOX_BACKOFF_MAX_MS", 0, MAX_MS],
-  },
-  heartbeatIntervalMs: ["OUTBOX_HEARTBEAT_INTERVAL_MS", 10, MAX_MS],
-  staleAfterMs: ["OUTBOX_STALE_AFTER_MS", 100, MAX_MS],
-  reaperIntervalMs: ["OUTBOX_REAPER_INTERVAL_MS", 10, MAX_MS],
-  retention: {
-    doneAfterMs: ["OUTBOX_RETENTION_DONE_MS", 0, MAX_MS],
-    handledAfterMs: ["OUTBOX_RETENTION_HANDLED_MS", 0, MAX_MS],
-    intervalMs: ["OUTBOX_RETENTION_INTERVAL_MS", 10, MAX_MS],
-  },
-  listen: ["OUTBOX_LISTEN"],
-  preparedStatements: ["OUTBOX_PREPARED_STATEMENTS"],
-} as const satisfies VariableTable;
+export const CONSUMER_VARIABLES = [
+  ["OUTBOX_CONCURRENCY", "concurrency"],
+  ["OUTBOX_BATCH_SIZE", "batchSize"],
+  ["OUTBOX_POLL_INTERVAL_MS", "pollIntervalMs"],
+  ["OUTBOX_LEASE_MS", "leaseMs"],
+  ["OUTBOX_HANDLER_TIMEOUT_MS", "handlerTimeoutMs"],
+  ["OUTBOX_MAX_ATTEMPTS", "maxAttempts"],
+  ["OUTBOX_BACKOFF_BASE_MS", "backoff.baseMs"],
+  ["OUTBOX_BACKOFF_MAX_MS", "backoff.maxMs"],
+  ["OUTBOX_HEARTBEAT_INTERVAL_MS", "heartbeatIntervalMs"],
+  ["OUTBOX_STALE_AFTER_MS", "staleAfterMs"],
+  ["OUTBOX_REAPER_INTERVAL_MS", "reaperIntervalMs"],
+  ["OUTBOX_RETENTION_DONE_MS", "retention.doneAfterMs"],
+  ["OUTBOX_RETENTION_HANDLED_MS", "retention.handledAfterMs"],
+  ["OUTBOX_RETENTION_INTERVAL_MS", "retention.intervalMs"],
+  ["OUTBOX_LISTEN", "listen"],
+  ["OUTBOX_PREPARED_STATEMENTS", "preparedStatements"],
+] as const satisfies ReadonlyArray<readonly [variable: string, option: SettingPath]>;
 
-export type ConsumerConfig = ValuesOf<typeof CONSUMER_VARIABLES>;
+type TopOption<P> = P extends `${infer Head}.${string}` ? Head : P;
+
+/** The consumer options the environment can set, every default applied. */
+export type ConsumerConfig = Pick<
+  ConsumerSettings,
+  TopOption<(typeof CONSUMER_VARIABLES)[number][1]> & keyof ConsumerSettings
+>;
 
 function shown(raw: string): string {
   return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw);
@@ -189,27 +185,40 @@ function databaseUrl(env: Env): string {
   return raw.trim();
 }
 
-function intVariable(
-  env: Env,
-  [name, min, max]: readonly [string, number, number],
-  fallback: number,
-): number {
-  return int(env, name, fallback, min, max);
-}
+const variableOf = (option: string): string | undefined =>
+  CONSUMER_VARIABLES.find(([, path]) => path === option)?.[0];
 
-const isVariable = (entry: Variable | VariableTable): entry is Variable => Array.isArray(entry);
-
-/** Reads every variable of `table`, in its order; `defaults` holds the value of each one left unset. */
-function readTable<T extends VariableTable>(env: Env, table: T, defaults: ValuesOf<T>): ValuesOf<T> {
-  const out: Record<string, unknown> = {};
-  const fallbacks = defaults as Record<string, unknown>;
-  for (const [option, entry] of Object.entries<Variable | VariableTable>(table)) {
-    const fallback = fallbacks[option];
-    if (!isVariable(entry)) out[option] = readTable(env, entry, fallback as ValuesOf<VariableTable>);
-    else if (entry.length === 3) out[option] = intVariable(env, entry, fallback as number);
-    else out[option] = bool(env, entry[0], fallback as boolean);
+/**
+ * Reads every variable of CONSUMER_VARIABLES (numbers and booleans coerced,
+ * each checked against its option's range, errors naming the variable),
+ * then fills the defaults and checks the options that must exceed another
+ * through the library's own schema and rules.
+ */
+function readConsumerVariables(env: Env): ConsumerConfig {
+  const given: Record<string, Record<string, unknown> | unknown> = {};
+  for (const [name, path] of CONSUMER_VARIABLES) {
+    const spec = settingSpec(path);
+    const value =
+      spec.kind === "boolean"
+        ? bool(env, name, spec.default)
+        : int(env, name, spec.default, spec.min, spec.max);
+    const [top, inner] = path.split(".") as [string, string | undefined];
+    if (inner === undefined) given[top] = value;
+    else given[top] = { ...(given[top] as object), [inner]: value };
   }
-  return out as ValuesOf<T>;
+  const settings = consumerSettingsSchema.parse(given);
+  for (const { option, exceeds, why } of SETTING_RELATIONS) {
+    if (settings[option] <= settings[exceeds]) {
+      throw new ConfigError(
+        variableOf(option) ?? option,
+        `(${settings[option]}) must exceed ${variableOf(exceeds) ?? exceeds} (${settings[exceeds]}), ${why}`,
+      );
+    }
+  }
+  const tops = new Set(CONSUMER_VARIABLES.map(([, path]) => path.split(".")[0]!));
+  return Object.fromEntries(
+    Object.entries(settings).filter(([option]) => tops.has(option)),
+  ) as unknown as ConsumerConfig;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -305,17 +314,7 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
     throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}; got ${shown(logLevelRaw)}`);
   }
 
-  const v = CONSUMER_VARIABLES;
-  const d = CONSUMER_DEFAULTS;
-  // Checked together before the rest, so their error comes first; readTable() reads them again below.
-  const heartbeatIntervalMs = intVariable(env, v.heartbeatIntervalMs, d.heartbeatIntervalMs);
-  const staleAfterMs = intVariable(env, v.staleAfterMs, d.staleAfterMs);
-  if (staleAfterMs <= heartbeatIntervalMs) {
-    throw new ConfigError(
-      "OUTBOX_STALE_AFTER_MS",
-      `(${staleAfterMs}) must exceed OUTBOX_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}), or live workers look dead`,
-    );
-  }
+  const consumer = readConsumerVariables(env);
   const workerId = text(env, "OUTBOX_WORKER_ID", 100);
   if (workerId !== undefined && !/^[A-Za-z0-9._:-]+$/.test(workerId)) {
     throw new ConfigError("OUTBOX_WORKER_ID", "may only contain letters, digits and . _ : -");
@@ -344,6 +343,6 @@ export function loadConfig(env: Env, opts: LoadOptions = {}): WorkerConfig {
       0,
       1000,
     ),
-    consumer: readTable(env, v, d),
+    consumer,
   };
 }

@@ -1,8 +1,18 @@
 /** Help texts, one per command; `outbox-worker <command> --help` prints them. */
+import { settingSpec } from "@cutover/outbox/internal";
+import { CONSUMER_VARIABLES } from "./config.js";
 
 const CONFIG = `Configuration comes from the environment (docs/worker.md lists every variable):
   DATABASE_URL         postgres://user:password@host:5432/db (required; the password is never printed)
   CUTOVER_SCHEMA       schema holding Cutover's tables (default cutover)`;
+
+/** The consumer's variables, generated from CONSUMER_VARIABLES: each one's option, range and default. */
+const TUNING = `Consumer tuning (each variable sets the consumer option named; docs/worker.md says what it does):
+${CONSUMER_VARIABLES.map(([name, option]) => {
+  const spec = settingSpec(option);
+  const accepts = spec.kind === "boolean" ? "true or false" : `integer ${spec.min}-${spec.max}`;
+  return `  ${name.padEnd(30)} ${option}: ${accepts}, default ${spec.default}`;
+}).join("\n")}`;
 
 export const HELP: Record<string, string> = {
   main: `outbox-worker — the Cutover consumer as a container, with health, metrics and ops commands
@@ -56,7 +66,9 @@ ${CONFIG}
   OUTBOX_RETIRE_WHEN_SUPERSEDED
                        true: exit 0 once a newer generation is live and this one is drained with no
                        publishers left; a signal before that exits 143 (one Job per generation,
-                       docs/kubernetes.md; default false; OUTBOX_RETIRE_QUIET_MS, OUTBOX_RETIRE_TIMEOUT_MS)`,
+                       docs/kubernetes.md; default false; OUTBOX_RETIRE_QUIET_MS, OUTBOX_RETIRE_TIMEOUT_MS)
+
+${TUNING}`,
 
   migrate: `Usage: outbox-worker migrate [--schema NAME]
 
@@ -89,7 +101,7 @@ to "problems" with --json), 1 could not check (database unreachable, schema behi
 or configuration.
 
 ${CONFIG}
-  OUTBOX_STALE_AFTER_MS  a worker not seen for this long is stale (default 30000)`,
+  OUTBOX_STALE_AFTER_MS  a worker not seen for this long is stale (default ${settingSpec("staleAfterMs").default})`,
 
   dead: `Usage: outbox-worker dead list [--generation N] [--tenant T] [--limit N] [--json]
        outbox-worker dead retry <id...> | --all | --tenant T [--generation N]
@@ -114,5 +126,7 @@ retiring it. Exits 1 if rows remain after --timeout, or when interrupted.
   --handlers PATH    overrides OUTBOX_HANDLERS (that generation's handler module)
   --timeout MS       give up after MS milliseconds (default: no limit)
 
-${CONFIG}`,
+${CONFIG}
+
+${TUNING}`,
 };

@@ -1,4 +1,4 @@
-import { quoteIdent } from "@cutover/outbox";
+import { quoteIdent } from "@cutover/outbox/internal";
 import type pg from "pg";
 import { ConfigError, type Env, readBool, readInt } from "./config.js";
 import type { WorkerLogger } from "./logging.js";

@@ -7,7 +7,7 @@
  * the driver cannot parse) end the process at once with a distinct exit code,
  * so an orchestrator's restart loop never hides the cause.
  */
-import { sqlStateOf } from "@cutover/outbox";
+import { sqlStateOf } from "@cutover/outbox/internal";
 import pg from "pg";
 import { redactText, redactUrl } from "./redact.js";
 

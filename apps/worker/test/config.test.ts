@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { settingSpec } from "@cutover/outbox/internal";
 import {
   ConfigError,
   loadConfig,
@@ -11,6 +12,7 @@ import {
   WORKER_DEFAULTS,
 } from "@cutover/worker";
 import { describe, expect, it } from "vitest";
+import { CONSUMER_VARIABLES } from "../src/config.js";
 
 const URL_ = "postgres://app:s3cret-Passw0rd@db.internal:5432/app";
 
@@ -67,6 +69,44 @@ describe("loadConfig", () => {
     expect(error({ DATABASE_URL: URL_ }, { needGeneration: true }).variable).toBe("CUTOVER_GENERATION");
     expect(error({ DATABASE_URL: URL_ }, { needHandlers: true }).variable).toBe("OUTBOX_HANDLERS");
     expect(loadConfig({ DATABASE_URL: URL_, OUTBOX_RELAYS: "[]" }, { needHandlers: true }).relays).toBe("[]");
+  });
+});
+
+describe("docs/worker.md's configuration reference", () => {
+  const docs = readFileSync(new URL("../../../docs/worker.md", import.meta.url), "utf8");
+  const section = docs.slice(
+    docs.indexOf("## Configuration reference"),
+    docs.indexOf("## The handler module"),
+  );
+  /** Each table row's variables (a row may name several: `A` / `B`) and its default column. */
+  const rows = section
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .map((line) => {
+      const [names = "", fallback = ""] = line.split("|").slice(1);
+      return { names: [...names.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!), fallback };
+    });
+
+  it("lists exactly the variables loadConfig reads", () => {
+    const read = new Set<string>();
+    const env = new Proxy({ DATABASE_URL: URL_ } as Record<string, string | undefined>, {
+      get(target, name) {
+        if (typeof name === "string") read.add(name);
+        return target[name as string];
+      },
+    });
+    loadConfig(env, { cwd: "/srv" });
+    expect(rows.flatMap((r) => r.names).sort()).toEqual([...read].sort());
+    for (const [name] of CONSUMER_VARIABLES) expect(read).toContain(name);
+  });
+
+  it("gives each consumer variable its option's default", () => {
+    for (const [name, option] of CONSUMER_VARIABLES) {
+      const row = rows.find((r) => r.names.includes(name));
+      const position = row!.names.indexOf(name);
+      const shown = [...row!.fallback.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+      expect(shown[position], name).toBe(String(settingSpec(option).default));
+    }
   });
 });
 

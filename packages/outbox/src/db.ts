@@ -12,7 +12,7 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultLike<R>>;
 }
 
-/** A `pg` Client or PoolClient (anything with pg's `query(text, values)`). */
+/** A `pg` Client, PoolClient or Pool (anything with pg's `query(text, values)`). */
 export interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
@@ -23,6 +23,13 @@ export interface KyselyLike {
   readonly isTransaction: boolean;
 }
 
+/**
+ * What every public function that runs SQL takes: a `pg` Client, PoolClient or
+ * Pool, or a kysely `Kysely` or `Transaction`. Duck-typed, so any pg 8 and
+ * kysely 0.27/0.28 fit (packages/outbox/test/public-surface.test.ts checks
+ * they do). Functions that write in the caller's transaction (publish)
+ * refuse a Pool or a non-transaction Kysely at run time.
+ */
 export type DbHandle = PgClientLike | KyselyLike;
 
 let queryIds = 0;

@@ -1,4 +1,4 @@
-import { toQueryable } from "./db.js";
+import { type DbHandle, toQueryable } from "./db.js";
 import { CutoverError } from "./errors.js";
 import { DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { requireMigrated } from "./not-migrated.js";
@@ -21,7 +21,7 @@ export interface GenerationOptions {
  * Concurrent calls always get distinct, increasing numbers.
  */
 export async function allocateGeneration(
-  db: unknown,
+  db: DbHandle,
   opts: { version: string } & GenerationOptions,
 ): Promise<Deployment> {
   const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
@@ -41,7 +41,7 @@ export async function allocateGeneration(
 }
 
 /** All deployments, newest first. Read-only. */
-export async function listDeployments(db: unknown, opts: GenerationOptions = {}): Promise<Deployment[]> {
+export async function listDeployments(db: DbHandle, opts: GenerationOptions = {}): Promise<Deployment[]> {
   const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
   const schema = quoteIdent(schemaName);
   const q = toQueryable(db, "listDeployments");
@@ -83,7 +83,7 @@ export function parseGeneration(raw: string | number | undefined, variable = "CU
  * instead of publishing rows no worker will ever claim. Read-only.
  */
 export async function resolveGeneration(
-  db: unknown,
+  db: DbHandle,
   opts: GenerationOptions & { generation?: number; env?: Record<string, string | undefined> } = {},
 ): Promise<Deployment> {
   const generation =

@@ -1,3 +1,8 @@
+/**
+ * The public API of @cutover/outbox, covered by semver: what docs/library.md
+ * documents. What the worker and the tools need beyond it comes from
+ * `@cutover/outbox/internal` (src/internal.ts), which is not.
+ */
 export {
   type Consumer,
   type ConsumerHealth,
@@ -6,25 +11,20 @@ export {
 export type { ConsumerEvents, ConsumerState } from "./consumer/events.js";
 export type { ConsumerMetrics, Histogram, LabeledCounter } from "./consumer/metrics.js";
 export { CONSUMER_DEFAULTS, type ConsumerOptions, type RetentionOptions } from "./consumer/options.js";
-export type { DbHandle, KyselyLike, PgClientLike, Queryable } from "./db.js";
+export type { DbHandle, KyselyLike, PgClientLike } from "./db.js";
 export { CutoverError, type CutoverErrorCode, isCutoverError, PayloadValidationError } from "./errors.js";
 export {
   defineEvents,
   type EventCatalog,
   type EventSchemas,
-  isTopicPattern,
-  isValidTopicSubscription,
   type PayloadIn,
   type PayloadOut,
-  TOPIC_PATTERN,
-  topicMatches,
 } from "./events.js";
 export {
   allocateGeneration,
   type Deployment,
   type GenerationOptions,
   listDeployments,
-  parseGeneration,
   resolveGeneration,
 } from "./generation.js";
 export {
@@ -38,18 +38,8 @@ export {
   PermanentError,
   type TopicSubscription,
 } from "./handler.js";
-export { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
-export { type Logger, silentLogger } from "./logger.js";
-export {
-  assertSchemaCurrent,
-  MIGRATIONS_TABLE,
-  type MigrateOptions,
-  type MigrationFile,
-  migrate,
-  migrationFiles,
-  migrationsDir,
-  pendingMigrations,
-} from "./migrate.js";
+export type { Logger } from "./logger.js";
+export { type MigrateOptions, type MigrationFile, migrate, migrationFiles } from "./migrate.js";
 export {
   type DeadEvent,
   type GenerationStatus,
@@ -60,7 +50,6 @@ export {
   retryDead,
   type WorkerStatus,
 } from "./ops.js";
-export { DEFAULT_MAX_PAYLOAD_BYTES } from "./payload.js";
 export {
   type BatchItem,
   createPublisher,
@@ -69,4 +58,3 @@ export {
   type PublishOptions,
   type PublishResult,
 } from "./publisher.js";
-export { isConnectionError, SqlState, sqlStateOf } from "./sqlstate.js";

@@ -5,7 +5,7 @@
  * inside BEGIN it commits or rolls back with the caller's transaction.
  */
 import { pruneBatches } from "./consumer/prune.js";
-import { type Queryable, toQueryable } from "./db.js";
+import { type DbHandle, type Queryable, toQueryable } from "./db.js";
 import { CutoverError } from "./errors.js";
 import { DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { requireMigrated } from "./not-migrated.js";
@@ -99,7 +99,7 @@ function optionalTenant(value: unknown): string | null {
  * which housekeeping keeps small.
  */
 export async function outboxStatus(
-  db: unknown,
+  db: DbHandle,
   opts: { schema?: string; staleAfterMs?: number } = {},
 ): Promise<OutboxStatus> {
   const s = schemaOf(opts);
@@ -189,7 +189,7 @@ ORDER BY generation, id`,
  * generation and/or one tenant. Read-only, one statement.
  */
 export async function listDead(
-  db: unknown,
+  db: DbHandle,
   opts: { generation?: number; tenant?: string; limit?: number; schema?: string } = {},
 ): Promise<DeadEvent[]> {
   const s = schemaOf(opts);
@@ -250,7 +250,7 @@ ORDER BY o.generation, o.id LIMIT $2`,
  * rows are touched. The events stay in their own generation.
  */
 export async function retryDead(
-  db: unknown,
+  db: DbHandle,
   opts: { ids?: string[]; all?: boolean; generation?: number; tenant?: string; schema?: string },
 ): Promise<{ requeued: number }> {
   const schemaName = validateSchemaName(opts?.schema ?? DEFAULT_SCHEMA);
@@ -296,7 +296,7 @@ SELECT (SELECT count(*) FROM u)::int AS n, (SELECT count(*) FROM n) AS notified`
  * rows. Optionally one generation only.
  */
 export async function pruneProcessed(
-  db: unknown,
+  db: DbHandle,
   opts: {
     doneOlderThanMs: number;
     handledOlderThanMs?: number;

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { preparedName, toQueryable } from "./db.js";
+import { z } from "zod";
+import { type DbHandle, preparedName, toQueryable } from "./db.js";
 import { CutoverError, type PayloadValidationError } from "./errors.js";
 import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
+import { int, object, optionError } from "./option-errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
 import { SqlState, sqlStateOf } from "./sqlstate.js";
 import { startPublishSpan } from "./telemetry.js";
@@ -46,20 +48,30 @@ export type BatchItem<S extends EventSchemas> = {
   [T in keyof S & string]: { topic: T; payload: PayloadIn<S, T> } & PublishOptions;
 }[keyof S & string];
 
-export interface PublisherOptions<S extends EventSchemas> {
-  events: EventCatalog<S>;
+const publisherOptionsSchema = z.object({
+  /** The catalog returned by defineEvents({ topic: zodSchema }). */
+  events: z.custom<EventCatalog<EventSchemas>>(
+    (v) =>
+      typeof (v as Partial<EventCatalog<EventSchemas>> | null)?.parse === "function" &&
+      typeof (v as Partial<EventCatalog<EventSchemas>>).has === "function",
+    {
+      message:
+        "must be the catalog returned by defineEvents({ topic: zodSchema }) (createPublisher needs `events`)",
+    },
+  ),
   /**
    * Anything that can run a query (pg Pool/Client, kysely), used once at
    * creation to check the generation was allocated.
    */
-  db: unknown;
+  db: z.custom<DbHandle>(),
   /** Running generation. Default: CUTOVER_GENERATION from `env`. */
-  generation?: number;
-  env?: Record<string, string | undefined>;
+  generation: z.custom<number>().optional(),
+  /** Environment read for CUTOVER_GENERATION. Default process.env. */
+  env: object<Record<string, string | undefined>>("an object of environment variables").optional(),
   /** Schema holding Cutover's tables. Default `cutover`. */
-  schema?: string;
+  schema: z.string().default(DEFAULT_SCHEMA),
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
-  maxPayloadBytes?: number;
+  maxPayloadBytes: int(1, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_PAYLOAD_BYTES),
   /**
    * Send the NOTIFY wake-up hint with every publish (default true). With
    * `false` nothing is notified: consumers find the events by polling (set
@@ -68,15 +80,23 @@ export interface PublisherOptions<S extends EventSchemas> {
    * (Postgres holds the notification queue lock through the commit), so they
    * lose group commit.
    */
-  notify?: boolean;
+  notify: z.boolean().default(true),
   /**
    * On a node-postgres client, send the insert as a named prepared statement,
    * parsed and planned once per connection (default true). Other handles
    * (kysely, pg look-alikes) always get an unnamed statement. Set false when your connections go
    * through PgBouncer in transaction mode older than 1.21.
    */
-  preparedStatements?: boolean;
-}
+  preparedStatements: z.boolean().default(true),
+});
+
+/** The options of createPublisher; `events` typed by its catalog. */
+export type PublisherOptions<S extends EventSchemas> = Omit<
+  z.input<typeof publisherOptionsSchema>,
+  "events"
+> & {
+  events: EventCatalog<S>;
+};
 
 export interface Publisher<S extends EventSchemas> {
   readonly generation: number;
@@ -92,7 +112,7 @@ export interface Publisher<S extends EventSchemas> {
    *   BEGIN ... COMMIT, or a kysely Transaction.
    */
   publish<T extends keyof S & string>(
-    tx: unknown,
+    tx: DbHandle,
     topic: T,
     payload: PayloadIn<S, T>,
     options?: PublishOptions,
@@ -101,7 +121,7 @@ export interface Publisher<S extends EventSchemas> {
    * Like publish for many events in one statement and one NOTIFY. All items are
    * validated first; if any is invalid nothing is written.
    */
-  publishBatch(tx: unknown, items: ReadonlyArray<BatchItem<S>>): Promise<PublishResult[]>;
+  publishBatch(tx: DbHandle, items: ReadonlyArray<BatchItem<S>>): Promise<PublishResult[]>;
 }
 
 const KEY_MAX = 200;
@@ -156,38 +176,19 @@ function checkHeaders(headers: unknown, topic: string, index: number | undefined
 export async function createPublisher<S extends EventSchemas>(
   opts: PublisherOptions<S>,
 ): Promise<Publisher<S>> {
-  const catalog = (opts as { events?: Partial<EventCatalog<S>> } | null)?.events;
-  if (typeof catalog?.parse !== "function" || typeof catalog.has !== "function") {
-    throw new CutoverError(
-      "CONFIG_INVALID",
-      "createPublisher needs `events`: the catalog returned by defineEvents({ topic: zodSchema })",
-      { details: { option: "events" } },
-    );
+  if (opts === null || typeof opts !== "object") {
+    throw new CutoverError("CONFIG_INVALID", "createPublisher needs an options object");
   }
-  const schemaName = validateSchemaName(opts.schema ?? DEFAULT_SCHEMA);
-  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
-    throw new CutoverError("CONFIG_INVALID", `maxPayloadBytes must be a positive integer; got ${maxBytes}`);
-  }
+  const parsed = publisherOptionsSchema.safeParse(opts);
+  if (!parsed.success)
+    throw optionError("publisher option", publisherOptionsSchema, opts, parsed.error.issues);
+  const { maxPayloadBytes: maxBytes, notify, preparedStatements: prepared } = parsed.data;
+  const schemaName = validateSchemaName(parsed.data.schema);
   const { generation } = await resolveGeneration(opts.db, {
     schema: schemaName,
     ...(opts.generation !== undefined ? { generation: opts.generation } : {}),
     ...(opts.env ? { env: opts.env } : {}),
   });
-  if (opts.notify !== undefined && typeof opts.notify !== "boolean") {
-    throw new CutoverError("CONFIG_INVALID", `notify must be a boolean; got ${typeof opts.notify}`, {
-      details: { option: "notify" },
-    });
-  }
-  const notify = opts.notify ?? true;
-  if (opts.preparedStatements !== undefined && typeof opts.preparedStatements !== "boolean") {
-    throw new CutoverError(
-      "CONFIG_INVALID",
-      `preparedStatements must be a boolean; got ${typeof opts.preparedStatements}`,
-      { details: { option: "preparedStatements" } },
-    );
-  }
-  const prepared = opts.preparedStatements ?? true;
   const events = opts.events;
   /** Topics whose schema was seen to accept its own stored output (checkStoredForm). */
   const stable = new Set<string>();
@@ -315,7 +316,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
   }
 
   async function write(
-    tx: unknown,
+    tx: DbHandle,
     items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
     batch: boolean,
   ): Promise<PublishResult[]> {

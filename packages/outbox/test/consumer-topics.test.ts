@@ -6,8 +6,8 @@ import {
   defineHandler,
   type HandlerDefinition,
   isCutoverError,
-  topicMatches,
 } from "@cutover/outbox";
+import { topicMatches } from "@cutover/outbox/internal";
 import type pg from "pg";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";

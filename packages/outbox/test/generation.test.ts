@@ -1,10 +1,5 @@
-import {
-  allocateGeneration,
-  isCutoverError,
-  listDeployments,
-  parseGeneration,
-  resolveGeneration,
-} from "@cutover/outbox";
+import { allocateGeneration, isCutoverError, listDeployments, resolveGeneration } from "@cutover/outbox";
+import { parseGeneration } from "@cutover/outbox/internal";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import {
   allocateGeneration,
-  assertSchemaCurrent,
   createPublisher,
   defineEvents,
   isCutoverError,
@@ -10,11 +9,11 @@ import {
   migrate,
   migrationFiles,
   outboxStatus,
-  pendingMigrations,
   pruneProcessed,
   resolveGeneration,
   retryDead,
 } from "@cutover/outbox";
+import { assertSchemaCurrent, pendingMigrations } from "@cutover/outbox/internal";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";

@@ -1,12 +1,12 @@
 import {
   allocateGeneration,
-  channelFor,
   createPublisher,
   defineEvents,
   isCutoverError,
   PayloadValidationError,
   type Publisher,
 } from "@cutover/outbox";
+import { channelFor } from "@cutover/outbox/internal";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

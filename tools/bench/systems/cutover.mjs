@@ -69,7 +69,6 @@ export async function createWorker(url, config, tuning, onHandle) {
     schema: SCHEMA,
     generation: config.generation,
     handlers: [handler],
-    logger: outbox.silentLogger,
     ...tuning,
   });
   return {

@@ -1,12 +1,5 @@
-import {
-  allocateGeneration,
-  assertSchemaCurrent,
-  listDead,
-  migrate,
-  outboxStatus,
-  quoteIdent,
-  retryDead,
-} from "@cutover/outbox";
+import { allocateGeneration, listDead, migrate, outboxStatus, retryDead } from "@cutover/outbox";
+import { assertSchemaCurrent, quoteIdent } from "@cutover/outbox/internal";
 import { opsPool } from "../assemble.js";
 import type { WorkerConfig } from "../config.js";
 import { redactText } from "../redact.js";

@@ -9,7 +9,7 @@
  * - an exact topic name, e.g. `order.placed`.
  * A `*` anywhere else is invalid.
  */
-import { isValidTopicSubscription, topicMatches } from "@cutover/outbox";
+import { isValidTopicSubscription, topicMatches } from "@cutover/outbox/internal";
 
 export function isValidTopicFilter(filter: string): boolean {
   return isValidTopicSubscription(filter);

@@ -7,47 +7,43 @@ import { parseGeneration } from "../generation.js";
 import { type CatalogLike, type HandlerDefinition, validateHandlers } from "../handler.js";
 import { DEFAULT_SCHEMA, validateSchemaName } from "../identifiers.js";
 import { type Logger, silentLogger } from "../logger.js";
+import { bare, fieldAt, int, MAX_MS, ms, object, optionError } from "../option-errors.js";
 
-export interface RetentionOptions {
+/*
+ * The consumer's options, declared once: each field's type, limits, default
+ * and meaning are here. ConsumerOptions, RetentionOptions, CONSUMER_DEFAULTS
+ * and the validation of createConsumer are derived from these schemas, and
+ * so are the worker's environment variables (apps/worker/src/config.ts maps
+ * each variable to a field; its ranges and defaults come from here).
+ */
+
+const retentionSchema = z.strictObject({
   /** Delete `done` rows processed longer ago than this. Default 24 h. */
-  doneAfterMs?: number;
+  doneAfterMs: ms(0).default(24 * 3600_000),
   /**
    * Delete `event_handled` rows older than this whose outbox row is done or
    * already pruned (never one whose event may still run). Default 7 days.
    */
-  handledAfterMs?: number;
+  handledAfterMs: ms(0).default(7 * 24 * 3600_000),
   /** Delete `exited` workers rows last seen longer ago than this. Default 24 h. */
-  exitedWorkersAfterMs?: number;
+  exitedWorkersAfterMs: ms(0).default(24 * 3600_000),
   /** How often the pruner runs. Default 60 s. */
-  intervalMs?: number;
+  intervalMs: ms(10).default(60_000),
   /** Rows per DELETE statement. Default 1000. */
-  batchSize?: number;
-}
+  batchSize: int(1, 100_000).default(1000),
+});
 
-export interface ConsumerOptions {
-  /** Where to connect. One of databaseUrl / pool is required. */
-  databaseUrl?: string;
-  /**
-   * A pool to use instead (not ended by stop()). Size it concurrency + 3.
-   * The LISTEN connection is always a dedicated client built from
-   * `pool.options`.
-   */
-  pool?: pg.Pool;
+/**
+ * The options that are plain values with a default (what CONSUMER_DEFAULTS
+ * holds, and what the worker reads from its environment).
+ */
+const settingsShape = {
   /** Schema holding Cutover's tables. Default `cutover`. */
-  schema?: string;
-  /** The generation served. Default CUTOVER_GENERATION from `env`; verified allocated at start(). */
-  generation?: number;
-  /** Environment read for CUTOVER_GENERATION. Default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Unique id of this worker (workers.id, claimed_by). Default host-pid-random. */
-  workerId?: string;
+  schema: z.string().default(DEFAULT_SCHEMA),
   /** Recorded in the workers row (git sha, image tag). Default "". */
-  version?: string;
-  handlers: HandlerDefinition[];
-  /** When given, payloads are re-validated (zod transforms applied) before handlers; failures go dead. */
-  events?: CatalogLike;
+  version: z.string().max(200).default(""),
   /** Chunks processed at once, each a transaction on its own connection. Default 4. */
-  concurrency?: number;
+  concurrency: int(1, 256).default(4),
   /**
    * The most events per chunk (one transaction). Default 500. The consumer
    * sizes chunks below this from what handler runs cost: a chunk aims at
@@ -58,273 +54,169 @@ export interface ConsumerOptions {
    * writing handlers run ~56 per transaction, quick non-writing ones (relays)
    * up to batchSize.
    */
-  batchSize?: number;
+  batchSize: int(1, 1000).default(500),
   /** Backstop poll when no notification arrives. Default 1000 ms. */
-  pollIntervalMs?: number;
+  pollIntervalMs: ms(10).default(1000),
   /** Lease per claim; extended every leaseMs/3 while handlers run. Default 60 s. */
-  leaseMs?: number;
+  leaseMs: ms(100).default(60_000),
   /** Per-try handler time limit. Default 30 s. */
-  handlerTimeoutMs?: number;
+  handlerTimeoutMs: ms(1).default(30_000),
   /** Tries before an event goes dead. Default 10. */
-  maxAttempts?: number;
+  maxAttempts: int(1, 1_000_000).default(10),
   /** Retry delay: random(0, min(maxMs, baseMs * 2^(attempt-1))) (full jitter). Defaults 1000 / 300000 ms. */
-  backoff?: { baseMs?: number; maxMs?: number };
+  backoff: z.strictObject({ baseMs: ms(0).default(1000), maxMs: ms(0).default(300_000) }).prefault({}),
   /** How often the workers row is refreshed. Default 5 s. */
-  heartbeatIntervalMs?: number;
+  heartbeatIntervalMs: ms(10).default(5000),
   /** A worker whose last_seen is older than this is gone; its rows are reaped. Default 30 s. */
-  staleAfterMs?: number;
+  staleAfterMs: ms(100).default(30_000),
   /** How often the reaper looks for stuck rows of this generation. Default 10 s. */
-  reaperIntervalMs?: number;
-  retention?: RetentionOptions;
+  reaperIntervalMs: ms(10).default(10_000),
+  /** Housekeeping: what the pruner deletes, and how often. */
+  retention: retentionSchema.prefault({}),
   /** LISTEN for wake-ups (else poll only). Default true. */
-  listen?: boolean;
+  listen: z.boolean().default(true),
   /**
    * Send the hot statements (claim, event_handled insert, completion,
    * release, lease extension, heartbeat) as named prepared statements, parsed
    * once per connection. Default true. Set false behind PgBouncer in
    * transaction mode older than 1.21 (or with max_prepared_statements = 0).
    */
-  preparedStatements?: boolean;
-  /** Default silent. */
-  logger?: Logger;
-}
+  preparedStatements: z.boolean().default(true),
+  /**
+   * Log each outcome (handled, failed, dead, reaped, state) through `logger`.
+   * Default true. Set false when you subscribe to the events and log them
+   * yourself.
+   */
+  logEvents: z.boolean().default(true),
+};
 
-export const CONSUMER_DEFAULTS = {
-  schema: DEFAULT_SCHEMA,
-  version: "",
-  concurrency: 4,
-  batchSize: 500,
-  pollIntervalMs: 1000,
-  leaseMs: 60_000,
-  handlerTimeoutMs: 30_000,
-  maxAttempts: 10,
-  backoff: { baseMs: 1000, maxMs: 300_000 },
-  heartbeatIntervalMs: 5000,
-  staleAfterMs: 30_000,
-  reaperIntervalMs: 10_000,
-  retention: {
-    doneAfterMs: 24 * 3600_000,
-    handledAfterMs: 7 * 24 * 3600_000,
-    exitedWorkersAfterMs: 24 * 3600_000,
-    intervalMs: 60_000,
-    batchSize: 1000,
-  },
-  listen: true,
-  preparedStatements: true,
-} as const;
+/** Every option plain data with a default; parsing `{}` gives CONSUMER_DEFAULTS. */
+export const consumerSettingsSchema = z.strictObject(settingsShape);
 
-const ms = (min: number) => z.number().int().min(min).max(2_147_483_647);
-
-// Every option createConsumer reads; `satisfies` keeps the lists in step with the interfaces.
-const OPTION_NAMES = Object.keys({
-  databaseUrl: 1,
-  pool: 1,
-  schema: 1,
-  generation: 1,
-  env: 1,
-  workerId: 1,
-  version: 1,
-  handlers: 1,
-  events: 1,
-  concurrency: 1,
-  batchSize: 1,
-  pollIntervalMs: 1,
-  leaseMs: 1,
-  handlerTimeoutMs: 1,
-  maxAttempts: 1,
-  backoff: 1,
-  heartbeatIntervalMs: 1,
-  staleAfterMs: 1,
-  reaperIntervalMs: 1,
-  retention: 1,
-  listen: 1,
-  preparedStatements: 1,
-  logger: 1,
-} satisfies Record<keyof ConsumerOptions, 1>);
-const BACKOFF_NAMES = Object.keys({ baseMs: 1, maxMs: 1 } satisfies Record<
-  keyof NonNullable<ConsumerOptions["backoff"]>,
-  1
->);
-const RETENTION_NAMES = Object.keys({
-  doneAfterMs: 1,
-  handledAfterMs: 1,
-  exitedWorkersAfterMs: 1,
-  intervalMs: 1,
-  batchSize: 1,
-} satisfies Record<keyof RetentionOptions, 1>);
-
-/**
- * A misspelled option (`concurency: 8`) would otherwise be ignored without a
- * word and the default used: refuse it, naming it and the closest real one.
- */
-function rejectUnknown(value: unknown, known: readonly string[], prefix: string): void {
-  if (value === null || typeof value !== "object") return;
-  for (const name of Object.keys(value)) {
-    if (known.includes(name)) continue;
-    const near = closest(name, known);
-    throw new CutoverError(
-      "CONFIG_INVALID",
-      `unknown consumer option ${prefix}${name}${near ? ` (did you mean ${prefix}${near}?)` : ""}`,
-      { details: { option: `${prefix}${name}` } },
-    );
-  }
-}
-
-/** The known name within edit distance 2 (or a case-insensitive match), if any. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = k.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-const shape = z.object({
-  concurrency: z.number().int().min(1).max(256),
-  batchSize: z.number().int().min(1).max(1000),
-  pollIntervalMs: ms(10),
-  leaseMs: ms(100),
-  handlerTimeoutMs: ms(1),
-  maxAttempts: z.number().int().min(1).max(1_000_000),
-  backoff: z.object({ baseMs: ms(0), maxMs: ms(0) }),
-  heartbeatIntervalMs: ms(10),
-  staleAfterMs: ms(100),
-  reaperIntervalMs: ms(10),
-  retention: z.object({
-    doneAfterMs: ms(0),
-    handledAfterMs: ms(0),
-    exitedWorkersAfterMs: ms(0),
-    intervalMs: ms(10),
-    batchSize: z.number().int().min(1).max(100_000),
-  }),
-  listen: z.boolean(),
-  preparedStatements: z.boolean(),
-  version: z.string().max(200),
-  workerId: z.string().min(1).max(100),
+/** Every option of createConsumer, in the order they are validated. */
+const consumerOptionsSchema = z.strictObject({
+  /** Where to connect. One of databaseUrl / pool is required. */
+  databaseUrl: z.string().optional(),
+  /**
+   * A pool to use instead (not ended by stop()). Size it concurrency + 3.
+   * The LISTEN connection is always a dedicated client built from
+   * `pool.options`.
+   */
+  pool: object<pg.Pool>("a pg Pool").optional(),
+  /** The generation served. Default CUTOVER_GENERATION from `env`; verified allocated at start(). */
+  generation: z.custom<number>().optional(),
+  /** Environment read for CUTOVER_GENERATION. Default process.env. */
+  env: object<Record<string, string | undefined>>("an object of environment variables").optional(),
+  /** Unique id of this worker (workers.id, claimed_by). Default host-pid-random. */
+  workerId: z
+    .string()
+    .min(1)
+    .max(100)
+    .default(() => `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`),
+  /** The handlers to run: non-empty, names unique (checked by validateHandlers). */
+  handlers: z.custom<HandlerDefinition[]>(),
+  /** When given, payloads are re-validated (zod transforms applied) before handlers; failures go dead. */
+  events: object<CatalogLike>("the catalog returned by defineEvents").optional(),
+  ...settingsShape,
+  /** Where the consumer logs (pino-shaped). Default silent. */
+  logger: object<Logger>("a logger (pino-shaped)").default(silentLogger),
 });
 
-export interface ResolvedOptions {
-  databaseUrl: string | undefined;
-  pool: pg.Pool | undefined;
-  schema: string;
+/** The options of createConsumer (what you pass). */
+export type ConsumerOptions = z.input<typeof consumerOptionsSchema>;
+/** The `retention` option. */
+export type RetentionOptions = z.input<typeof retentionSchema>;
+/** The plain-value options with every default applied (CONSUMER_DEFAULTS' shape). */
+export type ConsumerSettings = z.output<typeof consumerSettingsSchema>;
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  for (const v of Object.values(value as object)) if (typeof v === "object" && v !== null) deepFreeze(v);
+  return Object.freeze(value) as DeepReadonly<T>;
+}
+
+/** Every default, derived from the schema. */
+export const CONSUMER_DEFAULTS = deepFreeze(consumerSettingsSchema.parse({}));
+
+/**
+ * Options that must exceed another, checked once each is valid on its own.
+ * The worker reports them under its variables' names.
+ */
+export const SETTING_RELATIONS = [
+  { option: "staleAfterMs", exceeds: "heartbeatIntervalMs", why: "or live workers look dead" },
+] as const satisfies ReadonlyArray<{
+  option: keyof ConsumerSettings;
+  exceeds: keyof ConsumerSettings;
+  why: string;
+}>;
+
+/** The dotted paths of the settings that hold a number or a boolean (what an environment variable can set). */
+export type SettingPath = {
+  [K in keyof ConsumerSettings & string]: ConsumerSettings[K] extends number | boolean
+    ? K
+    : ConsumerSettings[K] extends object
+      ? `${K}.${keyof ConsumerSettings[K] & string}`
+      : never;
+}[keyof ConsumerSettings & string];
+
+/** What one setting accepts: an integer in [min, max], or a boolean; with its default. */
+export type SettingSpec =
+  | { kind: "integer"; min: number; max: number; default: number }
+  | { kind: "boolean"; default: boolean };
+
+/** The type, limits and default of one setting, from its schema. */
+export function settingSpec(path: SettingPath): SettingSpec {
+  const keys = path.split(".");
+  const leaf = bare(fieldAt(consumerSettingsSchema, keys)!);
+  let fallback: unknown = CONSUMER_DEFAULTS;
+  for (const k of keys) fallback = (fallback as Record<string, unknown>)[k];
+  if (leaf instanceof z.ZodBoolean) return { kind: "boolean", default: fallback as boolean };
+  const n = leaf as z.ZodNumber;
+  return { kind: "integer", min: n.minValue ?? 0, max: n.maxValue ?? MAX_MS, default: fallback as number };
+}
+
+type Parsed = z.output<typeof consumerOptionsSchema>;
+
+/** The options as the consumer uses them: validated, every default applied. */
+export type ResolvedOptions = Omit<Parsed, "env" | "generation" | "handlers"> & {
   generation: number;
-  workerId: string;
-  version: string;
   handlers: readonly HandlerDefinition[];
-  events: CatalogLike | undefined;
-  concurrency: number;
-  batchSize: number;
-  pollIntervalMs: number;
-  leaseMs: number;
-  handlerTimeoutMs: number;
-  maxAttempts: number;
-  backoff: { baseMs: number; maxMs: number };
-  heartbeatIntervalMs: number;
-  staleAfterMs: number;
-  reaperIntervalMs: number;
-  retention: Required<RetentionOptions>;
-  listen: boolean;
-  preparedStatements: boolean;
-  logger: Logger;
-}
+};
 
-function defaultWorkerId(): string {
-  return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
-}
-
-/** Validates options once, at construction; the error names the option and its limit. */
+/**
+ * Validates options once, at construction: the schema's types, limits and
+ * defaults, then what needs more than one field or the library's own
+ * validators (schema name, generation, handlers). The error names the option.
+ */
 export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
   if (opts === null || typeof opts !== "object") {
     throw new CutoverError("CONFIG_INVALID", "createConsumer needs an options object");
   }
-  rejectUnknown(opts, OPTION_NAMES, "");
-  for (const [name, value] of [
-    ["backoff", opts.backoff],
-    ["retention", opts.retention],
-  ] as const) {
-    // Spreading a string or an array would keep every default without a word.
-    if (value !== undefined && (value === null || typeof value !== "object" || Array.isArray(value))) {
-      throw new CutoverError(
-        "CONFIG_INVALID",
-        `consumer option ${name} must be an object; got ${JSON.stringify(value)}`,
-        {
-          details: { option: name },
-        },
-      );
-    }
-  }
-  rejectUnknown(opts.backoff, BACKOFF_NAMES, "backoff.");
-  rejectUnknown(opts.retention, RETENTION_NAMES, "retention.");
-  if (!opts.databaseUrl && !opts.pool) {
+  const parsed = consumerOptionsSchema.safeParse(opts);
+  if (!parsed.success) throw optionError("consumer option", consumerOptionsSchema, opts, parsed.error.issues);
+  const { env, generation, handlers, ...o } = parsed.data;
+  if (!o.databaseUrl && !o.pool) {
     throw new CutoverError("CONFIG_INVALID", "databaseUrl or pool is required", {
       details: { option: "databaseUrl" },
     });
   }
-  const schema = validateSchemaName(opts.schema ?? CONSUMER_DEFAULTS.schema);
-  const generation =
-    opts.generation !== undefined
-      ? parseGeneration(opts.generation, "generation")
-      : parseGeneration((opts.env ?? process.env).CUTOVER_GENERATION);
-  const handlers = validateHandlers(opts.handlers, opts.events);
-  const d = CONSUMER_DEFAULTS;
-  const candidate = {
-    concurrency: opts.concurrency ?? d.concurrency,
-    batchSize: opts.batchSize ?? d.batchSize,
-    pollIntervalMs: opts.pollIntervalMs ?? d.pollIntervalMs,
-    leaseMs: opts.leaseMs ?? d.leaseMs,
-    handlerTimeoutMs: opts.handlerTimeoutMs ?? d.handlerTimeoutMs,
-    maxAttempts: opts.maxAttempts ?? d.maxAttempts,
-    backoff: { ...d.backoff, ...opts.backoff },
-    heartbeatIntervalMs: opts.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
-    staleAfterMs: opts.staleAfterMs ?? d.staleAfterMs,
-    reaperIntervalMs: opts.reaperIntervalMs ?? d.reaperIntervalMs,
-    retention: { ...d.retention, ...opts.retention },
-    listen: opts.listen ?? d.listen,
-    preparedStatements: opts.preparedStatements ?? d.preparedStatements,
-    version: opts.version ?? d.version,
-    workerId: opts.workerId ?? defaultWorkerId(),
-  };
-  const parsed = shape.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const option = issue.path.map(String).join(".");
-    throw new CutoverError("CONFIG_INVALID", `consumer option ${option}: ${issue.message}`, {
-      details: { option, issues: parsed.error.issues },
-    });
-  }
-  const o = parsed.data;
-  if (o.staleAfterMs <= o.heartbeatIntervalMs) {
-    throw new CutoverError(
-      "CONFIG_INVALID",
-      `consumer option staleAfterMs (${o.staleAfterMs}) must exceed heartbeatIntervalMs (${o.heartbeatIntervalMs}), or live workers look dead`,
-      { details: { option: "staleAfterMs" } },
-    );
+  validateSchemaName(o.schema);
+  for (const { option, exceeds, why } of SETTING_RELATIONS) {
+    if (o[option] <= o[exceeds]) {
+      throw new CutoverError(
+        "CONFIG_INVALID",
+        `consumer option ${option} (${o[option]}) must exceed ${exceeds} (${o[exceeds]}), ${why}`,
+        { details: { option } },
+      );
+    }
   }
   return {
     ...o,
-    databaseUrl: opts.databaseUrl,
-    pool: opts.pool,
-    schema,
-    generation,
-    handlers,
-    events: opts.events,
-    logger: opts.logger ?? silentLogger,
+    generation:
+      generation !== undefined
+        ? parseGeneration(generation, "generation")
+        : parseGeneration((env ?? process.env).CUTOVER_GENERATION),
+    handlers: validateHandlers(handlers, o.events),
   };
 }
