@@ -371,6 +371,33 @@ function checkChart() {
     problem(`${dir}/values.yaml`, "podSecurityContext.runAsNonRoot must be true");
 }
 
+// ---------------------------------------------------------- package manifests
+
+/**
+ * JSON.parse keeps the last of two equal keys without a word, so a manifest
+ * with two "peerDependencies" objects silently drops the first (this
+ * happened: zod and kysely stopped being declared peers). YAML 1.2 is a
+ * superset of JSON and the yaml parser refuses duplicate keys.
+ */
+function checkManifests() {
+  for (const rel of [
+    "package.json",
+    "packages/outbox/package.json",
+    "packages/compat-lint/package.json",
+    "apps/worker/package.json",
+    "tools/package.json",
+  ]) {
+    const text = read(rel);
+    if (text === null) continue;
+    try {
+      parseYaml(text);
+    } catch (err) {
+      problem(rel, `invalid manifest: ${String(err.message).split("\n")[0]}`);
+    }
+  }
+}
+
+checkManifests();
 checkDockerfile();
 checkDockerignore();
 checkCompose();
@@ -381,4 +408,4 @@ if (problems.length > 0) {
   console.error(`packaging: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log("packaging: OK — Dockerfile, .dockerignore, deploy/compose.yaml, charts/outbox-worker");
+console.log("packaging: OK — package manifests, Dockerfile, .dockerignore, deploy/compose.yaml, charts/outbox-worker");
