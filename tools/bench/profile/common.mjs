@@ -142,3 +142,14 @@ export function processCpuMs(pid) {
   const s = procStat(pid);
   return s ? s.self * TICK_MS : Number.NaN;
 }
+
+/** Per index of Cutover's tables: scans since the last reset and size. */
+export async function indexStats(pool) {
+  const { rows } = await pool.query(
+    `SELECT s.relname AS table, s.indexrelname AS index, s.idx_scan::float8 AS scans,
+            pg_relation_size(s.indexrelid)::float8 AS bytes
+     FROM pg_stat_user_indexes s WHERE s.schemaname = 'cutover' AND s.relname IN ('outbox', 'event_handled')
+     ORDER BY s.relname, s.indexrelname`,
+  );
+  return rows;
+}

@@ -14,6 +14,7 @@ import pg from "pg";
 import { consumerSql } from "../../../packages/outbox/dist/consumer/sql.js";
 import { HANDLER, TOPIC } from "../lib/payload.mjs";
 import { nowMs } from "../lib/stats.mjs";
+import { processCpuMs } from "./common.mjs";
 
 const S = "cutover";
 const SESSION_MS = "32000";
@@ -329,12 +330,25 @@ export async function burn(url, generation, sh, { batch = 500, onRows = () => {}
     return rows;
   }
 
+  // CPU ms of the backends serving this loop, read from /proc before each disconnects.
+  let backendCpuMs = 0;
+  const ends = new Map();
   const connect = async () => {
     const c = new pg.Client({ connectionString: url });
     // A statement's error rejects its query; this only keeps a dropped connection from crashing the run.
     c.on("error", () => {});
     await c.connect();
+    const { rows } = await c.query("SELECT pg_backend_pid() AS pid");
+    const pid = rows[0].pid;
+    const start = processCpuMs(pid);
+    ends.set(c, () => {
+      backendCpuMs += processCpuMs(pid) - start;
+    });
     return c;
+  };
+  const close = async (c) => {
+    ends.get(c)();
+    await c.end();
   };
   let handled = 0;
   async function lane() {
@@ -357,7 +371,7 @@ export async function burn(url, generation, sh, { batch = 500, onRows = () => {}
             handled += rows.length;
           }
         } finally {
-          await b.end();
+          await close(b);
         }
         return;
       }
@@ -368,9 +382,9 @@ export async function burn(url, generation, sh, { batch = 500, onRows = () => {}
         handled += rows.length;
       }
     } finally {
-      await a.end();
+      await close(a);
     }
   }
   await Promise.all(Array.from({ length: sh.lanes }, lane));
-  return { handled, timing };
+  return { handled, timing, backendCpuMs };
 }

@@ -26,6 +26,7 @@ import { imageNodeOptions, startWorkers } from "../lib/workers.mjs";
 import {
   backlog,
   freshDatabase,
+  indexStats,
   load,
   postmasterPid,
   processCpuMs,
@@ -212,6 +213,7 @@ async function cutoverBurn(server, cpuProf) {
   const stats = await statementStats(env.pool);
   const wal = await walStats(env.pool);
   const tables = await tableStats(env.pool);
+  const indexes = await indexStats(env.pool);
   await env.pool.end();
   let prof;
   if (profDir) {
@@ -225,6 +227,7 @@ async function cutoverBurn(server, cpuProf) {
     wal,
     stats,
     tables,
+    indexes,
     prof,
     stop,
     cpu: { pg: cpu1.pg - cpu0.pg, node: cpu1.node - cpu0.node },
@@ -252,6 +255,10 @@ async function partBurndown(server) {
   say("| table | inserts | updates | HOT updates | deletes |");
   say("|---|---|---|---|---|");
   for (const t of r.tables) say(`| ${t.relname} | ${t.ins} | ${t.upd} | ${t.hot} | ${t.del} |`);
+  say();
+  say("| index | scans during the burn-down | size after (KiB) |");
+  say("|---|---|---|");
+  for (const i of r.indexes) say(`| ${i.table}.${i.index} | ${i.scans} | ${f(i.bytes / 1024, 0)} |`);
   say();
   const w = r.wallMs;
   say("| where the wall time goes (burn window) | ms | share of wall | µs/event |");
@@ -285,6 +292,7 @@ async function partBurndown(server) {
 }
 
 let runNo = 0;
+let pm;
 async function leverRun(server, lever, side, tag, events = NL, opts = {}) {
   const sh = shape(lever, side);
   // A database per run, dropped after it: no run sees another's dead tuples or leftover connections.
@@ -301,6 +309,9 @@ async function leverRun(server, lever, side, tag, events = NL, opts = {}) {
   await resetCounters(env.pool);
   const lsn = await walLsn(env.pool);
   noteLoad();
+  pm ??= await postmasterPid(env.pool);
+  const pg0 = serverCpuMs(pm);
+  const me0 = process.cpuUsage();
   const t0 = nowMs();
   let seen = 0;
   const res = await burn(env.url, env.ctx.generation, sh, {
@@ -310,6 +321,15 @@ async function leverRun(server, lever, side, tag, events = NL, opts = {}) {
     ...opts,
   });
   const ms = nowMs() - t0;
+  const me = process.cpuUsage(me0);
+  // CPU µs per event: the backends that served the loop (not autovacuum, which
+  // starts at random moments), the whole private server, and this process (the
+  // lever loop runs here).
+  const cpu = {
+    backend: (res.backendCpuMs * 1000) / events,
+    server: ((serverCpuMs(pm) - pg0) * 1000) / events,
+    client: (me.user + me.system) / events,
+  };
   const walBytes = await walBytesSince(env.pool, lsn);
   const wal = await walStats(env.pool);
   const stats = opts.stats ? await statementStats(env.pool) : undefined;
@@ -345,6 +365,10 @@ async function leverRun(server, lever, side, tag, events = NL, opts = {}) {
     eps: (events / ms) * 1000,
     ms,
     walPerEvent: walBytes / events,
+    pgCpu: cpu.backend,
+    serverCpu: cpu.server,
+    clientCpu: cpu.client,
+    cpu: cpu.backend + cpu.client,
     fpiPerEvent: wal.wal_fpi / events,
     syncs: wal.wal_sync,
     timing: res.timing,
@@ -409,14 +433,16 @@ async function partLevers(server) {
   );
   say();
   say(
-    "A is the current shape (2 lanes, 500 per claim, Cutover's statements, prepared) unless the lever says otherwise; ratio = B events/s / A events/s, paired.",
+    "A is the current shape (2 lanes, 500 per claim, Cutover's statements, prepared) unless the lever says otherwise. Throughput ratio = B events/s / A events/s, paired. CPU = µs of CPU per event, the backends serving the loop plus the loop's own process (less sensitive to the machine's other load than wall time; autovacuum and the WAL writer are left out, they start at random moments); CPU ratio = B/A paired (< 1: B costs less).",
   );
   say();
   say(
-    "| lever | A events/s (median) | B events/s (median) | B/A paired | A WAL B/event | B WAL B/event | A FPI/event | B FPI/event | A WAL syncs | B WAL syncs | loads (1-min) |",
+    "| lever | A events/s | B events/s | B/A throughput, paired | A CPU µs/event (backends + client) | B CPU µs/event | B/A CPU, paired | A WAL B/event | B WAL B/event | A FPI/event | B FPI/event | A WAL syncs | B WAL syncs | loads (1-min) |",
   );
-  say("|---|---|---|---|---|---|---|---|---|---|---|");
+  say("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const all = {};
+  // One unrecorded run first, so the first A run does not carry the client's JIT warm-up alone.
+  await leverRun(server, "a1", "a", "warmup", Math.min(NL, 10_000));
   for (const lever of args.levers.split(",")) {
     const runs = { a: [], b: [] };
     const loadFrom = loads.length;
@@ -425,17 +451,18 @@ async function partLevers(server) {
       for (const side of order) runs[side].push(await leverRun(server, lever, side, `lever_${side}`));
     }
     const ratios = runs.a.map((a, i) => runs.b[i].eps / a.eps);
+    const cpuRatios = runs.a.map((a, i) => runs.b[i].cpu / a.cpu);
     const m = (side, key) => median(runs[side].map((r) => r[key]));
     const ls = loads.slice(loadFrom).map((l) => l.split(" / ")[0]);
     say(
-      `| ${LEVERS[lever].title} | ${f(m("a", "eps"), 0)} | ${f(m("b", "eps"), 0)} | ${ratioText(ratios)} | ${f(m("a", "walPerEvent"), 0)} | ${f(m("b", "walPerEvent"), 0)} | ${f(m("a", "fpiPerEvent"), 3)} | ${f(m("b", "fpiPerEvent"), 3)} | ${f(m("a", "syncs"), 0)} | ${f(m("b", "syncs"), 0)} | ${Math.min(...ls)}-${Math.max(...ls)} |`,
+      `| ${LEVERS[lever].title} | ${f(m("a", "eps"), 0)} | ${f(m("b", "eps"), 0)} | ${ratioText(ratios)} | ${f(m("a", "pgCpu"), 0)} + ${f(m("a", "clientCpu"), 0)} | ${f(m("b", "pgCpu"), 0)} + ${f(m("b", "clientCpu"), 0)} | ${ratioText(cpuRatios)} | ${f(m("a", "walPerEvent"), 0)} | ${f(m("b", "walPerEvent"), 0)} | ${f(m("a", "fpiPerEvent"), 3)} | ${f(m("b", "fpiPerEvent"), 3)} | ${f(m("a", "syncs"), 0)} | ${f(m("b", "syncs"), 0)} | ${Math.min(...ls)}-${Math.max(...ls)} |`,
     );
-    all[lever] = { runs, ratios };
+    all[lever] = { runs, ratios, cpuRatios };
     if (runs.a[0].prune) {
       const pr = (side) =>
         `${f(median(runs[side].map((r) => r.prune.ms)), 0)} ms, ${f(median(runs[side].map((r) => r.prune.walBytes)) / 1024, 0)} KiB WAL`;
       say(
-        `| ↳ removing the retired generation's ${NL.toLocaleString("en")} done rows: A prune in batches of 1,000 ${pr("a")}; B DETACH + DROP ${pr("b")} | | | | | | | | | | |`,
+        `| ↳ removing the retired generation's ${NL.toLocaleString("en")} done rows: A prune in batches of 1,000 ${pr("a")}; B DETACH + DROP ${pr("b")} | | | | | | | | | | | | | |`,
       );
     }
   }
