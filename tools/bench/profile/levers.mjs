@@ -221,6 +221,12 @@ export const LEVERS = {
     a: { oldDone: 1 },
     b: { oldDone: 1, partitioned: true },
   },
+  g2: {
+    title:
+      "(g) partitioned as in (g), statements unnamed so every execution is planned with the generation known (no generic plan over all partitions)",
+    a: { oldDone: 1 },
+    b: { oldDone: 1, partitioned: true, prepared: false },
+  },
   h: {
     title:
       "(h) one consumer lane: next claim pipelined on a second connection while the chunk commits (A = serial)",

