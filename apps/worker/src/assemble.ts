@@ -136,6 +136,8 @@ export async function assembleConsumer(
       listen: c.listen,
       preparedStatements: c.preparedStatements,
       logger: libraryLogger(logger.child({ component: "consumer" })),
+      // The worker logs outcomes itself, from the consumer's events (wireEventLogs).
+      logEvents: false,
     });
   } catch (err) {
     await closeRelays(relays, logger);

@@ -87,6 +87,12 @@ export interface ConsumerOptions {
   preparedStatements?: boolean;
   /** Default silent. */
   logger?: Logger;
+  /**
+   * Log each outcome (handled, failed, dead, reaped, state) through `logger`.
+   * Set false when you subscribe to the events and log them yourself.
+   * Default true.
+   */
+  logEvents?: boolean;
 }
 
 export const CONSUMER_DEFAULTS = {
@@ -140,6 +146,7 @@ const OPTION_NAMES = Object.keys({
   listen: 1,
   preparedStatements: 1,
   logger: 1,
+  logEvents: 1,
 } satisfies Record<keyof ConsumerOptions, 1>);
 const BACKOFF_NAMES = Object.keys({ baseMs: 1, maxMs: 1 } satisfies Record<
   keyof NonNullable<ConsumerOptions["backoff"]>,
@@ -216,6 +223,7 @@ const shape = z.object({
   }),
   listen: z.boolean(),
   preparedStatements: z.boolean(),
+  logEvents: z.boolean(),
   version: z.string().max(200),
   workerId: z.string().min(1).max(100),
 });
@@ -243,6 +251,7 @@ export interface ResolvedOptions {
   listen: boolean;
   preparedStatements: boolean;
   logger: Logger;
+  logEvents: boolean;
 }
 
 function defaultWorkerId(): string {
@@ -298,6 +307,7 @@ export function resolveOptions(opts: ConsumerOptions): ResolvedOptions {
     retention: { ...d.retention, ...opts.retention },
     listen: opts.listen ?? d.listen,
     preparedStatements: opts.preparedStatements ?? d.preparedStatements,
+    logEvents: opts.logEvents ?? true,
     version: opts.version ?? d.version,
     workerId: opts.workerId ?? defaultWorkerId(),
   };
