@@ -87,82 +87,19 @@ export class TxScope {
   outstanding = 0;
   untracked = false;
   readonly tx: pg.PoolClient;
+  private readonly raw: QueryFn;
+  private readonly settle = () => {
+    this.outstanding--;
+  };
 
-  constructor(state: ChunkState, handler: string) {
+  constructor(
+    private readonly state: ChunkState,
+    private readonly handler: string,
+  ) {
     const client = state.client;
-    const raw = client.query as unknown as QueryFn;
+    this.raw = client.query as unknown as QueryFn;
+    const query: QueryFn = (...args) => this.query(args);
     let bound: Map<PropertyKey, unknown> | undefined;
-    const settle = () => {
-      this.outstanding--;
-    };
-    const query: QueryFn = (...args) => {
-      const last = args[args.length - 1];
-      if (this.revoked) {
-        const err = new CutoverError(
-          "HANDLER_TX_CLOSED",
-          `handler "${handler}" used ctx.tx after its run ended (settled, timed out or aborted)`,
-          { details: { handler } },
-        );
-        if (typeof last === "function") {
-          queueMicrotask(() => (last as (e: Error) => void)(err));
-          return undefined;
-        }
-        return Promise.reject(err);
-      }
-      if (!this.took) {
-        this.took = true;
-        const sp = state.held
-          ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
-          : `SAVEPOINT ${SAVEPOINT}`;
-        state.held = true;
-        state.savepoints++;
-        // If it fails, the handler's own statement (sent behind it) fails too.
-        setAhead(state, Promise.resolve(behind(state, () => client.query(sp) as Promise<unknown>)));
-      }
-      const send = () => raw.apply(client, args);
-      const first = args[0];
-      if (
-        typeof first === "object" &&
-        first !== null &&
-        typeof (first as { submit?: unknown }).submit === "function"
-      ) {
-        // pg returns the submittable itself; it is submitted once the connection is ours.
-        this.untracked = true;
-        if (!state.ahead) return send();
-        const submitted = behind(state, send) as Promise<unknown>;
-        submitted.catch((err: unknown) => {
-          (first as { emit?: (e: string, err: unknown) => void }).emit?.("error", err);
-        });
-        setAhead(state, submitted);
-        return first;
-      }
-      this.outstanding++;
-      if (typeof last === "function") {
-        const callback = (...r: unknown[]) => {
-          settle();
-          (last as (...a: unknown[]) => void)(...r);
-        };
-        args[args.length - 1] = callback;
-        if (!state.ahead) return send();
-        const sent = behind(state, send) as Promise<unknown>;
-        // pg threw instead of calling back (e.g. a null query): the callback gets the error.
-        sent.catch((err: unknown) => callback(err));
-        setAhead(state, sent);
-        return undefined;
-      }
-      if (!state.ahead) {
-        const p = send() as Promise<unknown>;
-        p.then(settle, settle);
-        return p;
-      }
-      // Sent once the statement ahead settled; the chunk's own statements
-      // after this run wait for it (drainAhead), so a ROLLBACK TO or COMMIT
-      // can never overtake a statement the handler issued during its run.
-      const p = behind(state, send) as Promise<unknown>;
-      p.then(settle, settle);
-      setAhead(state, p);
-      return p;
-    };
     this.tx = new Proxy(client, {
       get(target, prop) {
         if (prop === "query") return query;
@@ -185,6 +122,95 @@ export class TxScope {
   /** The handler may still be waiting on this connection. */
   busy(): boolean {
     return this.outstanding > 0 || this.untracked;
+  }
+
+  /** `ctx.tx.query(...)`: refused once the run ended; else behind the savepoint and the statement ahead. */
+  private query(args: unknown[]): unknown {
+    const last = args[args.length - 1];
+    if (this.revoked) return this.refuse(last);
+    if (!this.took) this.takeSavepoint();
+    const state = this.state;
+    const client = state.client;
+    const send = () => this.raw.apply(client, args);
+    const first = args[0];
+    if (
+      typeof first === "object" &&
+      first !== null &&
+      typeof (first as { submit?: unknown }).submit === "function"
+    ) {
+      return this.submit(first, send);
+    }
+    this.outstanding++;
+    if (typeof last === "function") return this.withCallback(args, last as (...a: unknown[]) => void, send);
+    if (!state.ahead) {
+      const p = send() as Promise<unknown>;
+      p.then(this.settle, this.settle);
+      return p;
+    }
+    // Sent once the statement ahead settled; the chunk's own statements
+    // after this run wait for it (drainAhead), so a ROLLBACK TO or COMMIT
+    // can never overtake a statement the handler issued during its run.
+    const p = behind(state, send) as Promise<unknown>;
+    p.then(this.settle, this.settle);
+    setAhead(state, p);
+    return p;
+  }
+
+  /** HANDLER_TX_CLOSED, to the callback or as a rejected promise. */
+  private refuse(last: unknown): unknown {
+    const handler = this.handler;
+    const err = new CutoverError(
+      "HANDLER_TX_CLOSED",
+      `handler "${handler}" used ctx.tx after its run ended (settled, timed out or aborted)`,
+      { details: { handler } },
+    );
+    if (typeof last === "function") {
+      queueMicrotask(() => (last as (e: Error) => void)(err));
+      return undefined;
+    }
+    return Promise.reject(err);
+  }
+
+  /** The run's savepoint, queued ahead of its first statement (releasing an earlier run's). */
+  private takeSavepoint(): void {
+    const state = this.state;
+    this.took = true;
+    const sp = state.held
+      ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
+      : `SAVEPOINT ${SAVEPOINT}`;
+    state.held = true;
+    state.savepoints++;
+    // If it fails, the handler's own statement (sent behind it) fails too.
+    setAhead(state, Promise.resolve(behind(state, () => state.client.query(sp) as Promise<unknown>)));
+  }
+
+  /** A submittable (cursor, stream): pg returns it itself; it is submitted once the connection is ours. */
+  private submit(first: object, send: () => unknown): unknown {
+    const state = this.state;
+    this.untracked = true;
+    if (!state.ahead) return send();
+    const submitted = behind(state, send) as Promise<unknown>;
+    submitted.catch((err: unknown) => {
+      (first as { emit?: (e: string, err: unknown) => void }).emit?.("error", err);
+    });
+    setAhead(state, submitted);
+    return first;
+  }
+
+  /** The callback form: settles the count before the handler's callback runs. */
+  private withCallback(args: unknown[], last: (...a: unknown[]) => void, send: () => unknown): unknown {
+    const state = this.state;
+    const callback = (...r: unknown[]) => {
+      this.settle();
+      last(...r);
+    };
+    args[args.length - 1] = callback;
+    if (!state.ahead) return send();
+    const sent = behind(state, send) as Promise<unknown>;
+    // pg threw instead of calling back (e.g. a null query): the callback gets the error.
+    sent.catch((err: unknown) => callback(err));
+    setAhead(state, sent);
+    return undefined;
   }
 }
 
