@@ -55,8 +55,8 @@ const MUTANTS = {
   },
   // A (handler, key) already in event_handled runs again instead of being skipped.
   "no-dedupe": {
-    file: "consumer/chunk.js",
-    edits: [["if (!fresh.delete(k)) {", "if (!fresh.delete(k) && false) {"]],
+    file: "consumer/chunk/chunk.js",
+    edits: [["if (!this.fresh.delete(k)) {", "if (!this.fresh.delete(k) && false) {"]],
     // A SIGKILLed worker's transaction rolls back with its event_handled rows,
     // so only a zombie whose transaction commits late exercises the dedupe.
     scenario: "test/chaos/crash.test.ts test/chaos/database.test.ts -t 'SIGSTOP|stalled'",

@@ -123,6 +123,8 @@ export async function assembleConsumer(
       handlers,
       ...(module?.events ? { events: module.events } : {}),
       logger: libraryLogger(logger.child({ component: "consumer" })),
+      // The worker logs outcomes itself, from the consumer's events (wireEventLogs).
+      logEvents: false,
     });
   } catch (err) {
     await closeRelays(relays, logger);

@@ -86,22 +86,17 @@ export function eventFields(e: {
   };
 }
 
-/** Messages the worker logs itself, with the full event envelope; the library's copies are dropped. */
-const RELOGGED = new Set(["event handled", "event dead", "event failed; retrying", "consumer state"]);
-
 /**
- * The logger handed to the library: the worker's, minus the library's own
- * copies of lines the worker logs itself. Its child() (what a handler's
- * ctx.logger is built with) also writes the envelope's names for the
- * library's fields, so handler lines join the worker's event lines:
- * `event_type` for topic and `tenant_id` for tenant.
+ * The logger handed to the library. The worker logs outcomes itself from the
+ * consumer's typed events (assemble.ts passes `logEvents: false`), so the
+ * library writes none of its own. Its child() (what a handler's ctx.logger is
+ * built with) also writes the envelope's names for the library's fields, so
+ * handler lines join the worker's event lines: `event_type` for topic and
+ * `tenant_id` for tenant.
  */
 export function libraryLogger(logger: WorkerLogger): Logger & { child(b: Record<string, unknown>): Logger } {
-  const pass =
-    (level: "debug" | "info" | "warn" | "error") => (obj: Record<string, unknown>, msg?: string) => {
-      if (msg !== undefined && RELOGGED.has(msg)) return;
-      logger[level](obj, msg);
-    };
+  const pass = (level: "debug" | "info" | "warn" | "error") => (obj: Record<string, unknown>, msg?: string) =>
+    logger[level](obj, msg);
   return {
     debug: pass("debug"),
     info: pass("info"),

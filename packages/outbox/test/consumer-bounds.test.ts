@@ -108,16 +108,18 @@ describe("failure accounting: only a handler's own failure costs an attempt", ()
   });
 
   it("decideOutcome: infrastructure and shutdown release; a handler failure retries, then goes dead", () => {
-    const policy = { maxAttempts: 3, backoffMs: (a: number) => a * 100 };
+    // random() just below 1 draws the longest delay: the cap, baseMs * 2^(attempt-1).
+    const policy = { maxAttempts: 3, backoff: { baseMs: 100, maxMs: 10_000 } };
+    const top = () => 0.999_999;
     expect(decideOutcome({ by: "infrastructure" }, 3, policy)).toEqual({ kind: "released" });
     expect(decideOutcome({ by: "shutdown" }, 9, policy)).toEqual({ kind: "released" });
-    expect(decideOutcome({ by: "handler", permanent: false }, 2, policy)).toEqual({
+    expect(decideOutcome({ by: "handler", permanent: false }, 2, policy, top)).toEqual({
       kind: "retry",
       retryInMs: 200,
     });
     expect(decideOutcome({ by: "handler", permanent: false }, 3, policy)).toEqual({ kind: "dead" });
     expect(decideOutcome({ by: "handler", permanent: true }, 1, policy)).toEqual({ kind: "dead" });
-    expect(decideOutcome({ by: "unknown" }, 1, policy)).toEqual({ kind: "retry", retryInMs: 100 });
+    expect(decideOutcome({ by: "unknown" }, 1, policy, top)).toEqual({ kind: "retry", retryInMs: 100 });
     expect(isInfrastructureFailure(Object.assign(new Error("x"), { code: "55P03" }))).toBe(true);
     expect(isInfrastructureFailure(new Error("Query read timeout"))).toBe(true);
     expect(isInfrastructureFailure(Object.assign(new Error("x"), { code: "23505" }))).toBe(false);

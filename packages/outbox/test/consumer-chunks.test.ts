@@ -1,7 +1,7 @@
 import { type Consumer, defineHandler } from "@cutover/outbox";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { SAVEPOINT_BUDGET } from "../src/consumer/chunk.js";
+import { SAVEPOINT_BUDGET } from "../src/consumer/chunk/chunk.js";
 import {
   events,
   newGeneration,

@@ -26,7 +26,9 @@
  * clean cancel normally comes first) fails them, and TCP keepalive finds
  * idle connections that died.
  */
-import { HANDLER_GRACE_MS } from "./chunk.js";
+
+/** How long a timed-out or aborted handler gets to settle before its query is cancelled, then its backend terminated. */
+export const HANDLER_GRACE_MS = 500;
 
 export interface SessionBounds {
   /**
