@@ -408,4 +408,6 @@ if (problems.length > 0) {
   console.error(`packaging: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log("packaging: OK — package manifests, Dockerfile, .dockerignore, deploy/compose.yaml, charts/outbox-worker");
+console.log(
+  "packaging: OK — package manifests, Dockerfile, .dockerignore, deploy/compose.yaml, charts/outbox-worker",
+);
