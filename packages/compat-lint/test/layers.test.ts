@@ -33,7 +33,7 @@ function imports(): { from: string; to: string }[] {
   for (const file of sourceFiles(srcDir)) {
     const from = relative(srcDir, file).split(sep).join("/");
     const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*)"(\.{1,2}\/[^"]+)\.js"/g)) {
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)"(\.{1,2}\/[^"]+)\.js"/g)) {
       out.push({ from, to: `${posix.join(posix.dirname(from), m[1]!)}.ts` });
     }
   }
