@@ -4,6 +4,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { installTracing, parentOf, type TestTracing, traceparentOf } from "../../../test/harness/tracing.js";
+import { missing, needs } from "./relays-fixtures/brokers.js";
 import { newGeneration, relayTestEvents } from "./relays-fixtures/outbox.js";
 import { AMQP_URL, NATS_URL, REDIS_URL, runId } from "./relays-fixtures/receivers.js";
 import { startRelays, useCleanups } from "./relays-fixtures/setup.js";
@@ -95,64 +96,73 @@ describe("a trace from publish through a relay to the broker", () => {
     expect(hook.traceparents).toEqual([traceparentOf(span)]);
   });
 
-  it("NATS JetStream: a PRODUCER span whose context is in the message's headers", async () => {
-    const run = runId();
-    const nats = await natsTraceReader(`cutover_trace_${run}`, [`cutover-trace-${run}.>`], NATS_URL);
-    cleanups.push(() => nats.close());
-    const span = await traceThrough(run, {
-      kind: "nats",
-      name: "relay.jetstream",
-      topics: ["order.placed"],
-      servers: NATS_URL,
-      subjectPrefix: `cutover-trace-${run}.`,
-    });
-    expect(span.kind).toBe(SpanKind.PRODUCER);
-    expect(span.attributes).toMatchObject({
-      "messaging.system": "nats",
-      "messaging.operation.type": "publish",
-      "messaging.destination.name": `cutover-trace-${run}.order.placed`,
-    });
-    expect(await nats.traceparentOf(`cutover-trace-${run}.order.placed`)).toBe(traceparentOf(span));
-  });
+  it.skipIf(missing("nats"))(
+    needs("NATS JetStream: a PRODUCER span whose context is in the message's headers", "nats"),
+    async () => {
+      const run = runId();
+      const nats = await natsTraceReader(`cutover_trace_${run}`, [`cutover-trace-${run}.>`], NATS_URL);
+      cleanups.push(() => nats.close());
+      const span = await traceThrough(run, {
+        kind: "nats",
+        name: "relay.jetstream",
+        topics: ["order.placed"],
+        servers: NATS_URL,
+        subjectPrefix: `cutover-trace-${run}.`,
+      });
+      expect(span.kind).toBe(SpanKind.PRODUCER);
+      expect(span.attributes).toMatchObject({
+        "messaging.system": "nats",
+        "messaging.operation.type": "publish",
+        "messaging.destination.name": `cutover-trace-${run}.order.placed`,
+      });
+      expect(await nats.traceparentOf(`cutover-trace-${run}.order.placed`)).toBe(traceparentOf(span));
+    },
+  );
 
-  it("Redis Streams: a PRODUCER span whose context is the entry's traceparent field", async () => {
-    const run = runId();
-    const redis = await redisTraceReader(REDIS_URL);
-    const stream = `cutover-trace:${run}:order.placed`;
-    cleanups.push(() => redis.close([`cutover-trace:${run}:dedupe:relay.redis:${run}-0`]));
-    const span = await traceThrough(run, {
-      kind: "redis",
-      name: "relay.redis",
-      topics: ["order.placed"],
-      url: REDIS_URL,
-      stream: `cutover-trace:${run}:{topic}`,
-      dedupePrefix: `cutover-trace:${run}:dedupe:`,
-    });
-    expect(span.kind).toBe(SpanKind.PRODUCER);
-    expect(span.attributes).toMatchObject({
-      "messaging.system": "redis",
-      "messaging.destination.name": stream,
-    });
-    expect(await redis.traceparents(stream)).toEqual([traceparentOf(span)]);
-  });
+  it.skipIf(missing("redis"))(
+    needs("Redis Streams: a PRODUCER span whose context is the entry's traceparent field", "redis"),
+    async () => {
+      const run = runId();
+      const redis = await redisTraceReader(REDIS_URL);
+      const stream = `cutover-trace:${run}:order.placed`;
+      cleanups.push(() => redis.close([`cutover-trace:${run}:dedupe:relay.redis:${run}-0`]));
+      const span = await traceThrough(run, {
+        kind: "redis",
+        name: "relay.redis",
+        topics: ["order.placed"],
+        url: REDIS_URL,
+        stream: `cutover-trace:${run}:{topic}`,
+        dedupePrefix: `cutover-trace:${run}:dedupe:`,
+      });
+      expect(span.kind).toBe(SpanKind.PRODUCER);
+      expect(span.attributes).toMatchObject({
+        "messaging.system": "redis",
+        "messaging.destination.name": stream,
+      });
+      expect(await redis.traceparents(stream)).toEqual([traceparentOf(span)]);
+    },
+  );
 
-  it("RabbitMQ: a PRODUCER span whose context is in the message's AMQP headers", async () => {
-    const run = runId();
-    const rabbit = await amqpTraceReader(`cutover-trace-${run}`, `cutover-trace-${run}`, AMQP_URL);
-    cleanups.push(() => rabbit.close());
-    const span = await traceThrough(run, {
-      kind: "rabbitmq",
-      name: "relay.rabbit",
-      topics: ["order.placed"],
-      url: AMQP_URL,
-      exchange: `cutover-trace-${run}`,
-    });
-    expect(span.kind).toBe(SpanKind.PRODUCER);
-    expect(span.attributes).toMatchObject({
-      "messaging.system": "rabbitmq",
-      "messaging.destination.name": `cutover-trace-${run}`,
-      "messaging.rabbitmq.destination.routing_key": "order.placed",
-    });
-    expect(await rabbit.traceparents()).toEqual([traceparentOf(span)]);
-  });
+  it.skipIf(missing("rabbitmq"))(
+    needs("RabbitMQ: a PRODUCER span whose context is in the message's AMQP headers", "rabbitmq"),
+    async () => {
+      const run = runId();
+      const rabbit = await amqpTraceReader(`cutover-trace-${run}`, `cutover-trace-${run}`, AMQP_URL);
+      cleanups.push(() => rabbit.close());
+      const span = await traceThrough(run, {
+        kind: "rabbitmq",
+        name: "relay.rabbit",
+        topics: ["order.placed"],
+        url: AMQP_URL,
+        exchange: `cutover-trace-${run}`,
+      });
+      expect(span.kind).toBe(SpanKind.PRODUCER);
+      expect(span.attributes).toMatchObject({
+        "messaging.system": "rabbitmq",
+        "messaging.destination.name": `cutover-trace-${run}`,
+        "messaging.rabbitmq.destination.routing_key": "order.placed",
+      });
+      expect(await rabbit.traceparents()).toEqual([traceparentOf(span)]);
+    },
+  );
 });
