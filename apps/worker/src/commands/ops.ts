@@ -133,11 +133,7 @@ export async function deadListCommand(
 ): Promise<number> {
   const pool = opsPool(config, 1);
   try {
-    await assertSchemaCurrent(pool, config.schema);
-    if (opts.generation !== undefined && !(await allocated(pool, config.schema, opts.generation))) {
-      io.err(`generation ${opts.generation} was never allocated\n`);
-      return EXIT.notFound;
-    }
+    if (!(await readyFor(pool, config.schema, opts.generation, io))) return EXIT.notFound;
     const dead = await listDead(pool, {
       schema: config.schema,
       limit: opts.limit,
@@ -187,11 +183,7 @@ export async function deadRetryCommand(
 ): Promise<number> {
   const pool = opsPool(config, 1);
   try {
-    await assertSchemaCurrent(pool, config.schema);
-    if (opts.generation !== undefined && !(await allocated(pool, config.schema, opts.generation))) {
-      io.err(`generation ${opts.generation} was never allocated\n`);
-      return EXIT.notFound;
-    }
+    if (!(await readyFor(pool, config.schema, opts.generation, io))) return EXIT.notFound;
     const { requeued } = await retryDead(pool, {
       schema: config.schema,
       ...(opts.all ? { all: true } : { ids: opts.ids }),
@@ -211,13 +203,22 @@ export async function deadRetryCommand(
 }
 
 /** Whether `generation` was ever allocated (has a deployments row). */
-async function allocated(
+/**
+ * The schema is current (else throws the not-migrated error) and, when a
+ * generation is named, it was allocated; false (after saying so) when not.
+ */
+async function readyFor(
   pool: ReturnType<typeof opsPool>,
   schema: string,
-  generation: number,
+  generation: number | undefined,
+  io: Io,
 ): Promise<boolean> {
+  await assertSchemaCurrent(pool, schema);
+  if (generation === undefined) return true;
   const { rows } = await pool.query(`SELECT 1 FROM ${quoteIdent(schema)}.deployments WHERE generation = $1`, [
     generation,
   ]);
-  return rows.length > 0;
+  if (rows.length > 0) return true;
+  io.err(`generation ${generation} was never allocated\n`);
+  return false;
 }
