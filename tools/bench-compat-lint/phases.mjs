@@ -33,7 +33,7 @@ if (args[0] === "--child") {
   const { lintSources } = await import(`${dist}/engine/lint-sources.js`);
   const { formatJson } = await import(`${dist}/format/json.js`);
   const parser = await import(`${dist}/parse/parser.js`);
-  const { parseUtf8Safe } = await import(`${dist}/parse/pg-wasm.js`);
+  const { parseUtf8Safe } = await import(`${dist}/parse/backend.js`);
   const { SourceText } = await import(`${dist}/parse/source.js`);
   const { upSection } = await import(`${dist}/parse/migration-file.js`);
   mark("modules");
