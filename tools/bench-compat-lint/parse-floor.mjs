@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The floor under any linter built like compat-lint: a cold Node process that
-// loads libpg_query's WASM (through compat-lint's own binding, dist/parse/pg-wasm.js),
+// loads libpg_query (the parser compat-lint would use: native when libpg-query-native is
+// installed, else WASM, or as COMPAT_LINT_PARSER says; dist/parse/backend.js),
 // reads every .sql file in a folder, parses each and decodes the parse tree
 // with JSON.parse, and does nothing else: no rules, no schema replay, no
 // output. run.mjs times it in the same loop as compat-lint and squawk, so the
 // table shows how much of compat-lint's time is the parser pipeline the issue
-// prescribes (libpg-query, WASM) and how much is compat-lint's own work.
+// prescribes (libpg_query) and how much is compat-lint's own work.
 //
 //   node tools/bench-compat-lint/parse-floor.mjs <folder>
 import { setFlagsFromString } from "node:v8";
@@ -17,12 +18,12 @@ setFlagsFromString("--no-opt");
 const { readdirSync } = await import("node:fs");
 const { join } = await import("node:path");
 const dist = new URL("../../packages/compat-lint/dist/", import.meta.url);
-const { loadPgWasm, parseUtf8Safe } = await import(new URL("parse/pg-wasm.js", dist).href);
+const { loadParser, parseUtf8Safe } = await import(new URL("parse/backend.js", dist).href);
 const { readFiles } = await import(new URL("engine/files.js", dist).href);
 const { upSection } = await import(new URL("parse/migration-file.js", dist).href);
 
 const dir = process.argv[2];
-const ready = loadPgWasm();
+const ready = loadParser();
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".sql"))
   .sort()

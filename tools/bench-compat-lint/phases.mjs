@@ -33,7 +33,7 @@ if (args[0] === "--child") {
   const { lintSources } = await import(`${dist}/engine/lint-sources.js`);
   const { formatJson } = await import(`${dist}/format/json.js`);
   const parser = await import(`${dist}/parse/parser.js`);
-  const { parseUtf8Safe } = await import(`${dist}/parse/pg-wasm.js`);
+  const { parseUtf8Safe } = await import(`${dist}/parse/backend.js`);
   const { SourceText } = await import(`${dist}/parse/source.js`);
   const { upSection } = await import(`${dist}/parse/migration-file.js`);
   mark("modules");
@@ -104,10 +104,10 @@ m.rulesReplayRest = m.lint - m.parseWasm - m.parseJson;
 const rows = [
   ["Node boot (process start to first line of the script)", m.boot],
   ["loading compat-lint's modules (unbundled dist/ here)", m.modules],
-  ["collecting the file list (+ starting the parser's WASM compile)", m.collect],
+  ["collecting the file list (+ loading the parser: native, or starting the WASM compile)", m.collect],
   ["reading the files", m.read],
-  ["waiting for the parser's WASM to finish instantiating", m.parserWait],
-  ["lint: libpg_query parse (WASM)", m.parseWasm],
+  ["waiting for the parser to be ready (WASM instantiation; ~0 native)", m.parserWait],
+  ["lint: libpg_query parse (native or WASM, as COMPAT_LINT_PARSER)", m.parseWasm],
   ["lint: decoding the parse trees (JSON.parse) and statement ranges", m.parseJson],
   ["lint: rules, schema replay, directives, positions, GC", m.rulesReplayRest],
   ["JSON output", m.output],

@@ -1,7 +1,16 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageDir, repoDir } from "./helpers.js";
 
@@ -13,9 +22,10 @@ import { packageDir, repoDir } from "./helpers.js";
 const bin = (JSON.parse(readFileSync(`${packageDir}package.json`, "utf8")) as { bin: Record<string, string> })
   .bin["compat-lint"]!;
 const cli = join(packageDir, bin);
+const require = createRequire(import.meta.url);
 
-function run(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 30_000 });
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: "utf8", timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -164,6 +174,60 @@ describe("compat-lint CLI", () => {
   it("prints help and version", () => {
     expect(run(["--help"], repoDir).stdout).toContain("Usage: compat-lint");
     expect(run(["-v"], repoDir).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("names its parser with --debug, and COMPAT_LINT_PARSER chooses it", () => {
+    const withParser = (value: string) => ({ ...process.env, COMPAT_LINT_PARSER: value });
+    const wasm = run(["--debug", "--version"], repoDir, withParser("wasm"));
+    expect(wasm.code).toBe(0);
+    expect(wasm.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(wasm.stderr).toBe("compat-lint: parser: WASM libpg_query (libpg-query)\n");
+    // auto: native when the optional dependency loads, else WASM; either way one named line.
+    expect(run(["--debug", "-v"], repoDir, withParser("auto")).stderr).toMatch(
+      /^compat-lint: parser: (native libpg_query \(libpg-query-native 17\.1\.0\)|WASM libpg_query \(libpg-query\))\n$/,
+    );
+    const bad = run([join(project(history), "migrations")], repoDir, withParser("fast"));
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe('compat-lint: COMPAT_LINT_PARSER must be auto, native or wasm, got "fast"\n');
+  });
+
+  it("says which variable to change when COMPAT_LINT_PARSER=native cannot load", () => {
+    // The installed bin in a scratch install whose libpg-query-native is broken (no addon
+    // built), next to the real WASM package.
+    const dir = mkdtempSync(join(tmpdir(), "compat-lint-native-"));
+    mkdirSync(join(dir, "pkg/bin"), { recursive: true });
+    for (const f of ["bin/compat-lint.js", "bin/compat-lint-main.js", "package.json"])
+      writeFileSync(join(dir, "pkg", f), readFileSync(join(packageDir, f)));
+    mkdirSync(join(dir, "node_modules/libpg-query-native"), { recursive: true });
+    writeFileSync(
+      join(dir, "node_modules/libpg-query-native/package.json"),
+      '{"name":"libpg-query","main":"index.js"}',
+    );
+    writeFileSync(join(dir, "node_modules/libpg-query-native/index.js"), "");
+    symlinkSync(
+      dirname(require.resolve("libpg-query/package.json")),
+      join(dir, "node_modules/libpg-query"),
+      "dir",
+    );
+    const broken = (value: string) =>
+      spawnSync(
+        process.execPath,
+        [join(dir, "pkg/bin/compat-lint.js"), "--debug", join(project(history), "migrations")],
+        {
+          env: { ...process.env, COMPAT_LINT_PARSER: value },
+          encoding: "utf8",
+          timeout: 30_000,
+        },
+      );
+    const forced = broken("native");
+    expect(forced.status).toBe(2);
+    expect(forced.stderr).toMatch(
+      /^compat-lint: COMPAT_LINT_PARSER=native, but the native parser \(optional dependency libpg-query-native\) does not load: Cannot find module '.*queryparser\.node'\. Unset COMPAT_LINT_PARSER \(or set it to auto or wasm\) to use the WASM parser\.\n$/,
+    );
+    // auto falls back to WASM and lints as usual.
+    const auto = broken("auto");
+    expect(auto.stderr).toMatch(/^compat-lint: parser: WASM libpg_query \(libpg-query\)\n/);
+    expect(auto.status).toBe(1);
   });
 
   it("lints the same without its code cache, with another build's, and with one V8 rejects", () => {

@@ -9,6 +9,7 @@ import {
 } from "../engine/config.js";
 import { UsageError } from "../engine/files.js";
 import { lint } from "../engine/lint-files.js";
+import { describeParser } from "../engine/lint-sources.js";
 import { formatGithub } from "../format/github.js";
 import { formatJson } from "../format/json.js";
 import { repoPathMapper } from "../format/repo-path.js";
@@ -33,8 +34,13 @@ Options:
       --change-sets <how>  without --since, which files form one change set: auto (default:
                            popx split versions and folder-per-migration layouts), file, folder,
                            or a regex whose first group (or match) names the change set
+      --debug              also print which parser is in use (to stderr)
   -h, --help               show this help
   -v, --version            print the version
+
+The parser is libpg_query's native build when its optional dependency is
+installed, else its WASM build (same grammar, same results); set
+COMPAT_LINT_PARSER=native, wasm or auto (default) to choose.
 
 A file may opt in to breaking the previous generation with
   -- compat: breaking (reason: <why it is safe>)
@@ -60,11 +66,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  if (values.version) {
-    process.stdout.write(`${version}\n`);
-    return 0;
-  }
   try {
+    if (values.debug) process.stderr.write(`compat-lint: parser: ${await describeParser()}\n`);
+    if (values.version) {
+      process.stdout.write(`${version}\n`);
+      return 0;
+    }
     const format = values.format ?? "text";
     if (!formats.has(format))
       throw new ConfigError(`--format must be text, json, github or sarif, got "${format}"`);
@@ -134,6 +141,7 @@ function parse(argv: string[]) {
       "pg-version": { type: "string" },
       "search-path": { type: "string" },
       "change-sets": { type: "string" },
+      debug: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

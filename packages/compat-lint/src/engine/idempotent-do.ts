@@ -16,8 +16,8 @@ import type {
   ViewStmt,
 } from "libpg-query";
 import { doBlock, fromRangeVar, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
+import { parseUtf8Safe } from "../parse/backend.js";
 import type { Statement } from "../parse/parser.js";
-import { parseUtf8Safe } from "../parse/pg-wasm.js";
 import type { SourceText } from "../parse/source.js";
 import type { SchemaModel } from "../schema/model.js";
 

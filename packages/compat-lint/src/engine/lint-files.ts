@@ -1,9 +1,8 @@
 import { realpathSync } from "node:fs";
-import { initParser } from "../parse/parser.js";
 import { type Config, loadConfigFile, mergeConfig } from "./config.js";
 import type { LintResult } from "./diagnostic.js";
 import { changeSetKeys, changesSince, collectFiles, displayPath, readFiles, UsageError } from "./files.js";
-import { lintSources, type SourceInput } from "./lint-sources.js";
+import { lintSources, loadParser, type SourceInput } from "./lint-sources.js";
 
 export interface LintOptions {
   /** Folders, files or globs. Default: ["migrations"]. */
@@ -27,7 +26,7 @@ export async function lint(options: LintOptions = {}): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const config = mergeConfig(loadConfigFile(cwd, options.configFile), options.config ?? {});
   // Start compiling the parser now; it finishes in the background while the files are read.
-  initParser().catch(() => {});
+  loadParser().catch(() => {});
   const files = options.paths?.length ? collectFiles(options.paths, cwd) : defaultFiles(cwd);
   // With --since: the change set, and the files the ref already had that changed since (with
   // their content at the ref), keyed by canonical path.

@@ -1,3 +1,4 @@
+import { ParserChoiceError, parserDescription } from "../parse/backend.js";
 import { type IgnoreDirective, readDirectives, upSection } from "../parse/migration-file.js";
 import { initParser, parseRange, type Statement } from "../parse/parser.js";
 import { SourceText } from "../parse/source.js";
@@ -6,7 +7,7 @@ import { ruleById } from "../rules/index.js";
 import type { FileContext, Finding, Rule, RuleContext, Span } from "../rules/rule.js";
 import { type Origin, SchemaModel } from "../schema/model.js";
 import { replay } from "../schema/replay.js";
-import { type Config, mergeConfig } from "./config.js";
+import { type Config, ConfigError, mergeConfig } from "./config.js";
 import { type Diagnostic, exitCodeOf, type LintResult, READ_ERROR, SYNTAX_ERROR } from "./diagnostic.js";
 import { alreadyExists, unwrapIdempotentDo } from "./idempotent-do.js";
 import { fileRules, RuleDispatch, splitAlterTable } from "./rule-dispatch.js";
@@ -45,6 +46,24 @@ export interface LintSourcesOptions {
 }
 
 /**
+ * Loads the parser (native or WASM, src/parse/backend.ts); a COMPAT_LINT_PARSER
+ * setting it cannot honour is a ConfigError (exit 2, one line), not a crash.
+ */
+export async function loadParser(): Promise<void> {
+  try {
+    await initParser();
+  } catch (err) {
+    throw err instanceof ParserChoiceError ? new ConfigError(err.message) : err;
+  }
+}
+
+/** Loads the parser and names it: which libpg_query build parses (`compat-lint --debug`). */
+export async function describeParser(): Promise<string> {
+  await loadParser();
+  return parserDescription();
+}
+
+/**
  * Lints migration files in the order given (the caller sorts them as the
  * migrator would). Never throws for bad input: unreadable bytes and syntax
  * errors become diagnostics with a location, and exit code 2.
@@ -53,7 +72,7 @@ export async function lintSources(
   inputs: readonly SourceInput[],
   options: LintSourcesOptions = {},
 ): Promise<LintResult> {
-  await initParser();
+  await loadParser();
   const config = mergeConfig(options.config ?? {});
   const perFile = (options.changeSet ?? "file") === "file";
   const model = new SchemaModel(config.searchPath);

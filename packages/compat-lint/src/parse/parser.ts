@@ -1,15 +1,10 @@
 import type { Node } from "libpg-query";
-import {
-  loadPgWasm,
-  parseUtf8Safe,
-  pgWasmReady,
-  type WasmParseError,
-  type WasmParseResult,
-} from "./pg-wasm.js";
+import { loadParser, parserInUse, parseUtf8Safe } from "./backend.js";
+import type { WasmParseError, WasmParseResult } from "./pg-wasm.js";
 import { indexOfCodePoint, type SourceText } from "./source.js";
 
 /**
- * The Postgres parser (libpg_query compiled to WASM), wrapped so that it never
+ * The Postgres parser (libpg_query, native or compiled to WASM), wrapped so that it never
  * throws: a file either parses into statements with absolute byte ranges, or
  * yields one syntax error with a byte offset. Postgres refuses NUL bytes and
  * invalid UTF-8 before parsing; so does this, with a location.
@@ -33,9 +28,12 @@ export interface SyntaxProblem {
 
 export type ParseOutcome = { ok: true; statements: Statement[] } | { ok: false; error: SyntaxProblem };
 
-/** Loads the WASM module once; every other function here needs it first. */
+/**
+ * Loads the parser once (native or WASM, src/parse/backend.ts); every other
+ * function here needs it first.
+ */
 export async function initParser(): Promise<void> {
-  await loadPgWasm();
+  await loadParser();
 }
 
 interface RawStmt {
@@ -83,7 +81,8 @@ export function parseRequest(source: SourceText, start: number, end: number): Pa
  * result are absolute (relative to the start of the file).
  */
 export function parseRange(source: SourceText, start: number, end: number): ParseOutcome {
-  if (!pgWasmReady()) throw new Error("compat-lint: initParser() must be awaited before parsing");
+  if (parserInUse() === undefined)
+    throw new Error("compat-lint: initParser() must be awaited before parsing");
   const request = parseRequest(source, start, end);
   if (request.done) return request.done;
   return finishParse(source, request, parseUtf8Safe(request.bytes));

@@ -116,18 +116,6 @@ export function parseUtf8(sql: Uint8Array): WasmParseResult {
   }
 }
 
-/**
- * parseUtf8, with anything the parser throws (a WASM trap, e.g. its stack on
- * absurdly deep nesting) turned into an error at the start of the input.
- */
-export function parseUtf8Safe(sql: Uint8Array): WasmParseResult {
-  try {
-    return parseUtf8(sql);
-  } catch (err) {
-    return { ok: false, error: { message: String((err as Error)?.message ?? err), cursorPosition: 0 } };
-  }
-}
-
 function cString(heap: Uint8Array, ptr: number): string {
   let end = heap.indexOf(0, ptr);
   if (end < 0) end = heap.length;

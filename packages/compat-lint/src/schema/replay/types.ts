@@ -48,9 +48,19 @@ export function refileType(
 ): void {
   if (!t) return;
   if (!t.renamedFrom?.by.inChangeSet) t.renamedFrom = { schema: t.schema, name: t.name, by: origin };
+  // Every column of every relation is scanned, so most are ruled out by name first: typeOf
+  // resolves the part after the last dot, and the model files each type under its own name
+  // (addType, refile), so a column whose type name ends otherwise cannot be of type t. The
+  // search-path lookup runs only for the few that remain (a rename in a large schema used to
+  // resolve every column's type: ~5 ms on the real-world corpus).
   const users: ColumnModel[] = [];
+  const name = t.name;
   for (const rel of model.relations.values())
-    for (const c of rel.columns.values()) if (typeOf(model, c.type) === t) users.push(c);
+    for (const c of rel.columns.values()) {
+      const n = c.type.name;
+      if (!n.endsWith(name) || (n.length !== name.length && n[n.length - name.length - 1] !== ".")) continue;
+      if (typeOf(model, c.type) === t) users.push(c);
+    }
   refile(model.types, t, to);
   for (const c of users) {
     // Unqualified, it is found through the search path as before, unless it moved schema.
