@@ -12,6 +12,7 @@ import {
   recordEffect,
   useConsumers,
   waitFor,
+  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -224,10 +225,11 @@ describe("bounded sessions", () => {
     await publishMany(pool, pub, 3, { prefix: "held" });
     const frozen = new pg.Client({
       connectionString: db.current.url,
-      idle_in_transaction_session_timeout: 1500,
+      idle_in_transaction_session_timeout: 3000,
     });
     frozen.on("error", () => {});
     await frozen.connect();
+    const frozenPid = (await frozen.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     await frozen.query(
       `UPDATE cutover.outbox SET status = 'in_flight', claimed_by = 'frozen', attempts = 1,
          lease_expires_at = now() + interval '200 milliseconds' WHERE generation = $1`,
@@ -262,21 +264,30 @@ describe("bounded sessions", () => {
       ],
     });
     await c.start();
-    const t0 = Date.now();
     await publishMany(pool, pub, 5, { prefix: "fresh" });
-    // Fresh events are handled at once, although the frozen rows' leases expired meanwhile.
+    // Fresh events are handled while the frozen transaction still holds its
+    // rows and keys (it is still open, idle in transaction, when they are
+    // done), although the frozen rows' leases expired meanwhile: the frozen
+    // peer delays no one. Checked by state, not by a wall-clock bound, so a
+    // loaded machine cannot fail it (the chaos suite measures the times).
     await waitFor(() => [...handledAt.keys()].filter((k) => k.startsWith("fresh")).length === 5);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    const { rows: held } = await pool.query<{ state: string }>(
+      "SELECT state FROM pg_stat_activity WHERE pid = $1",
+      [frozenPid],
+    );
+    expect(held.map((r) => r.state)).toEqual(["idle in transaction"]);
     expect([...handledAt.keys()].filter((k) => k.startsWith("held"))).toEqual([]);
     // The server ends the frozen transaction (idle_in_transaction_session_timeout):
-    // its keys roll back and the reaper returns its rows, handled once.
-    await waitFor(() => handledAt.size === 8);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // its keys roll back and the reaper returns its rows. A run whose chunk
+    // did not commit (e.g. its lease lapsed on a slow machine) is rolled back
+    // and runs again, so wait for the committed end state, then check each
+    // effect exists once.
+    await waitForCount(pool, 8, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
+      gen,
+    ]);
     await expect(frozen.query("COMMIT")).rejects.toThrow();
     expect(await countWhere(pool, "SELECT 1 FROM public.effects WHERE handler = 'frozen.record'")).toBe(8);
-    expect(
-      await countWhere(pool, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [gen]),
-    ).toBe(8);
+    expect(handledAt.size).toBe(8);
     await frozen.end().catch(() => {});
   });
 });
