@@ -71,7 +71,14 @@ async function startWorker(root, url, config, profDir) {
       r();
     }),
   );
-  const next = (type) => new Promise((r) => waiting.set(type, r));
+  // A worker that dies before answering (it cannot start: say, its tree lacks migrations) fails the run.
+  const next = (type) =>
+    Promise.race([
+      new Promise((r) => waiting.set(type, r)),
+      exited.then(() => {
+        throw new Error(`worker (${root}) exited before "${type}": ${state.error ?? "no error sent"}`);
+      }),
+    ]);
   await next("ready");
   const started = next("started");
   child.send({ type: "go" });
