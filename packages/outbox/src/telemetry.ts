@@ -109,6 +109,46 @@ export function parseTraceparent(value: string | undefined): { trace_id: string;
   return { trace_id: m[1]!, span_id: m[2]! };
 }
 
+/** The span of a run with nothing to trace and no trace context in its event's headers: shared, no allocation. */
+const NO_PROCESS_SPAN: ProcessSpan = { ids: null, run: (fn) => fn(), end() {} };
+
+/** The span of a run when nothing traces: its ids are the publisher's, read from the event's headers. */
+function untracedProcessSpan(headers: Record<string, string>): ProcessSpan {
+  const ids = parseTraceparent(headers.traceparent);
+  return ids === null ? NO_PROCESS_SPAN : { ids, run: NO_PROCESS_SPAN.run, end: NO_PROCESS_SPAN.end };
+}
+
+let noopProvider: unknown;
+const probeKey = Symbol("cutover.probe");
+let probeContext: OtelApi.Context | undefined;
+let probeApi: Api | undefined;
+const probeActive = (): boolean => probeApi!.context.active() === probeContext;
+
+/**
+ * Whether the installed API has nothing registered that a process span
+ * could reach: no tracer provider (the global proxy still delegates to the
+ * API's no-op provider), no propagator (no header fields), no context
+ * manager (a context set with `with` is not active inside it). Then a
+ * process span would be a non-recording span with an invalid context, run
+ * in a context nobody can read: exactly what the no-API path returns,
+ * without its per-event spans, contexts, attribute objects and closures.
+ * Checked on every call (a few property reads), so an SDK registered later
+ * is picked up at the next handler run.
+ */
+function nothingRegistered(api: Api): boolean {
+  const provider = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+  if (typeof provider.getDelegate !== "function" || typeof api.ProxyTracerProvider !== "function")
+    return false;
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  if (provider.getDelegate() !== noopProvider) return false;
+  if (api.propagation.fields().length > 0) return false;
+  if (probeApi !== api) {
+    probeApi = api;
+    probeContext = api.ROOT_CONTEXT.setValue(probeKey, true);
+  }
+  return !api.context.with(probeContext!, probeActive);
+}
+
 /**
  * Starts the CONSUMER span `process <topic>` of one handler run: its parent
  * is the trace context the publisher stored in the event's headers, and it
@@ -128,10 +168,7 @@ export function startProcessSpan(
   handler: string,
 ): ProcessSpan {
   const api = otelApi();
-  if (!api) {
-    const ids = parseTraceparent(event.headers.traceparent);
-    return { ids, run: (fn) => fn(), end() {} };
-  }
+  if (!api || nothingRegistered(api)) return untracedProcessSpan(event.headers);
   const parent = api.propagation.extract(api.ROOT_CONTEXT, event.headers);
   const producer = api.trace.getSpanContext(parent);
   const attributes: OtelApi.Attributes = {

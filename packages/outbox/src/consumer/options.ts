@@ -119,7 +119,9 @@ const consumerOptionsSchema = z.strictObject({
   events: object<CatalogLike>("the catalog returned by defineEvents").optional(),
   ...settingsShape,
   /** Where the consumer logs (pino-shaped). Default silent. */
-  logger: object<Logger>("a logger (pino-shaped)").default(silentLogger),
+  // A function, not the object: zod copies an object default, and the
+  // consumer recognises the silent logger by identity (no outcome log).
+  logger: object<Logger>("a logger (pino-shaped)").default(() => silentLogger),
 });
 
 /** The options of createConsumer (what you pass). */

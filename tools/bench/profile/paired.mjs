@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// Paired burn-downs of Cutover's consumer built from different trees: the
+// same backlog, one worker process (the bench's worker.mjs of each tree, so
+// each run loads that tree's packages/outbox/dist), the trees run alternately
+// (round r starts with tree r mod n), on one private PostgreSQL.
+//
+//   node tools/bench/profile/paired.mjs --tree before=/tmp/old-clone --tree after=. --events 50000 --rounds 3
+//   ... --prof DIR   also write each run's --cpu-prof file to DIR (profiles slow the worker: compare like with like)
+//
+// Each tree must be built (`npx tsc -b` in it). The schema and backlog come
+// from this tree (the migrations must match). Per run: events/s over the burn
+// window (first handler start to nothing pending or in flight), worker CPU
+// and whole-server CPU per event from /proc, 1-minute load. Per pair: the
+// ratio of each tree to the first one, min/median/max over rounds.
+import { fork } from "node:child_process";
+import { mkdirSync, readdirSync, renameSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { dropDatabase } from "../lib/server.mjs";
+import { median, nowMs, sleep } from "../lib/stats.mjs";
+import { imageNodeOptions } from "../lib/workers.mjs";
+import {
+  backlog,
+  freshDatabase,
+  load,
+  out,
+  postmasterPid,
+  processCpuMs,
+  serverCpuMs,
+  startProfileServer,
+} from "./common.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    tree: { type: "string", multiple: true },
+    events: { type: "string", default: "50000" },
+    rounds: { type: "string", default: "3" },
+    prof: { type: "string" },
+  },
+});
+const trees = (args.tree ?? []).map((t) => {
+  const i = t.indexOf("=");
+  return i < 0 ? { name: t, root: resolve(t) } : { name: t.slice(0, i), root: resolve(t.slice(i + 1)) };
+});
+if (trees.length < 2) throw new Error("--tree: give at least two, as name=path");
+const N = Number(args.events);
+const ROUNDS = Number(args.rounds);
+if (args.prof) mkdirSync(args.prof, { recursive: true });
+
+/** Forks `root`'s bench worker for Cutover; resolves once it has started consuming. */
+async function startWorker(root, url, config, profDir) {
+  const execArgv = [...imageNodeOptions()];
+  if (profDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${profDir}`);
+  const child = fork(
+    join(root, "tools", "bench", "worker.mjs"),
+    [JSON.stringify({ system: "cutover", url, config, tuning: {}, mode: "count" })],
+    { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv },
+  );
+  const state = { handled: 0, first: undefined, error: undefined, exited: false };
+  const waiting = new Map();
+  child.on("message", (m) => {
+    if (m.type === "progress") {
+      state.handled = m.handled;
+      state.first = m.first;
+    } else if (m.type === "error") state.error = m.message;
+    waiting.get(m.type)?.(m);
+  });
+  const exited = new Promise((r) =>
+    child.once("exit", () => {
+      state.exited = true;
+      r();
+    }),
+  );
+  // A worker that dies before answering (it cannot start: say, its tree lacks migrations) fails the run.
+  const next = (type) =>
+    Promise.race([
+      new Promise((r) => waiting.set(type, r)),
+      exited.then(() => {
+        throw new Error(`worker (${root}) exited before "${type}": ${state.error ?? "no error sent"}`);
+      }),
+    ]);
+  await next("ready");
+  const started = next("started");
+  child.send({ type: "go" });
+  await started;
+  return {
+    pid: child.pid,
+    state,
+    async stop() {
+      const stopped = next("stopped");
+      child.send({ type: "stop" });
+      const m = await stopped;
+      await exited;
+      return m;
+    },
+  };
+}
+
+let runNo = 0;
+async function burn(server, tree) {
+  const tag = `paired_${++runNo}`;
+  const env = await freshDatabase(server.adminUrl, tag);
+  await backlog(env, N);
+  const pm = await postmasterPid(env.pool);
+  const profDir = args.prof ? join(args.prof, `tmp-${runNo}`) : undefined;
+  const w = await startWorker(tree.root, env.url, env.ctx.workerConfig, profDir);
+  const load0 = load();
+  const cpu0 = { pg: serverCpuMs(pm), node: processCpuMs(w.pid) };
+  while (w.state.handled < N) {
+    if (w.state.error || w.state.exited)
+      throw new Error(`worker (${tree.name}): ${w.state.error ?? "exited"}`);
+    await sleep(50);
+  }
+  let tEnd;
+  for (;;) {
+    const { rows } = await env.pool.query(
+      "SELECT count(*)::int AS n FROM cutover.outbox WHERE generation = $1 AND status IN ('pending', 'in_flight')",
+      [env.ctx.generation],
+    );
+    if (rows[0].n === 0) {
+      tEnd = nowMs();
+      break;
+    }
+    await sleep(10);
+  }
+  const cpu1 = { pg: serverCpuMs(pm), node: processCpuMs(w.pid) };
+  const load1 = load();
+  const stopped = await w.stop();
+  await env.pool.end();
+  await dropDatabase(server.adminUrl, `prof_${tag}`).catch(() => {});
+  if (profDir) {
+    const file = readdirSync(profDir).find((x) => x.endsWith(".cpuprofile"));
+    if (file) renameSync(join(profDir, file), join(args.prof, `${tree.name}-${runNo}.cpuprofile`));
+  }
+  const wallMs = tEnd - w.state.first;
+  return {
+    eps: (N / wallMs) * 1000,
+    nodeUs: ((cpu1.node - cpu0.node) * 1000) / N,
+    pgUs: ((cpu1.pg - cpu0.pg) * 1000) / N,
+    rssMB: stopped?.peakRssMB,
+    load: `${load0.split(" / ")[0]} -> ${load1.split(" / ")[0]}`,
+  };
+}
+
+const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d));
+const server = await startProfileServer();
+try {
+  out(
+    `Paired burn-downs, ${N.toLocaleString("en")} events, ${ROUNDS} rounds; trees: ${trees.map((t) => `${t.name}=${t.root}`).join(", ")}`,
+  );
+  out();
+  out("| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB | 1-min load |");
+  out("|---|---|---|---|---|---|---|");
+  const results = trees.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < trees.length; k++) {
+      const i = (r + k) % trees.length;
+      const x = await burn(server, trees[i]);
+      results[i][r] = x;
+      out(
+        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} | ${x.load} |`,
+      );
+    }
+  }
+  out();
+  out(`Ratios to ${trees[0].name}, per round: median (min-max)`);
+  out();
+  out("| tree | events/s | worker CPU/event | Postgres CPU/event | worker CPU µs/event, median |");
+  out("|---|---|---|---|---|");
+  const span = (xs) => `${f(median(xs), 2)} (${f(Math.min(...xs), 2)}-${f(Math.max(...xs), 2)})`;
+  for (let i = 0; i < trees.length; i++) {
+    const ratio = (key) => results[i].map((x, r) => x[key] / results[0][r][key]);
+    out(
+      `| ${trees[i].name} | ${span(ratio("eps"))} | ${span(ratio("nodeUs"))} | ${span(ratio("pgUs"))} | ${f(median(results[i].map((x) => x.nodeUs)))} |`,
+    );
+  }
+} finally {
+  await server.stop();
+}
