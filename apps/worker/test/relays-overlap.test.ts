@@ -44,6 +44,26 @@ function gauged(handler: HandlerDefinition, fail: (n: number, attempt: number) =
   return { handler: wrapped, seen };
 }
 
+/**
+ * Every receiver got events 0 .. total-1 of `run`, each key in publish order;
+ * JetStream and Redis (deduping on the way in) exactly once.
+ */
+async function expectAllDelivered(
+  run: string,
+  total: number,
+  { hook, stream, redis, rabbit }: Awaited<ReturnType<typeof startReceivers>>,
+) {
+  const opts = { run, total };
+  expectDelivered("webhook", hook.received, { ...opts, allowDuplicates: true });
+  expectDelivered("jetstream", await stream.readAll(), { ...opts, allowDuplicates: false });
+  expectDelivered("redis", await redis.readAll(`cutover-test:${run}:order.placed`), {
+    ...opts,
+    allowDuplicates: false,
+  });
+  await waitFor(() => rabbit.received.length >= total);
+  expectDelivered("rabbitmq", rabbit.received, { ...opts, allowDuplicates: true });
+}
+
 function relayEntries(run: string, hookUrl: string, extra: Record<string, unknown> = {}) {
   return [
     {
@@ -115,7 +135,8 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       const run = runId();
       const total = 3000;
       const pool = db.current.pool;
-      const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
+      const receivers = await startReceivers(run, SECRET, cleanups);
+      const { hook, stream } = receivers;
       const { relays, logger } = startRelays(relayEntries(run, hook.url), { HOOK_SECRET: SECRET }, cleanups);
       // key-3's event 3 + 40·5 fails its JetStream send once: its key waits for the retry.
       const failN = 3 + 40 * 5;
@@ -149,15 +170,7 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
         expect(g.seen.max, relays[i]!.name).toBeGreaterThan(1);
         expect(g.seen.max, relays[i]!.name).toBeLessThanOrEqual(4 * RELAY_DEFAULTS.webhook.maxInFlight);
       }
-      const opts = { run, total };
-      expectDelivered("webhook", hook.received, { ...opts, allowDuplicates: true });
-      expectDelivered("jetstream", await stream.readAll(), { ...opts, allowDuplicates: false });
-      expectDelivered("redis", await redis.readAll(`cutover-test:${run}:order.placed`), {
-        ...opts,
-        allowDuplicates: false,
-      });
-      await waitFor(() => rabbit.received.length >= total);
-      expectDelivered("rabbitmq", rabbit.received, { ...opts, allowDuplicates: true });
+      await expectAllDelivered(run, total, receivers);
       // The failed event's key: its successors reached JetStream after it.
       const js = (await stream.readAll())
         .filter((r) => r.orderingKey === `key-${failN % 40}`)
@@ -172,7 +185,8 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       const run = runId();
       const total = 300;
       const pool = db.current.pool;
-      const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
+      const receivers = await startReceivers(run, SECRET, cleanups);
+      const { hook } = receivers;
       const { relays } = startRelays(
         relayEntries(run, hook.url, { maxInFlight: 1 }),
         { HOOK_SECRET: SECRET },
@@ -196,15 +210,7 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       await publishRange(pool, generation, { run, from: 0, count: total });
       await waitFor(async () => (await statusCounts(generation)).done === total, 200);
       for (const g of gauges) expect(g.seen.max).toBe(1);
-      const opts = { run, total };
-      expectDelivered("webhook", hook.received, { ...opts, allowDuplicates: true });
-      expectDelivered("jetstream", await stream.readAll(), { ...opts, allowDuplicates: false });
-      expectDelivered("redis", await redis.readAll(`cutover-test:${run}:order.placed`), {
-        ...opts,
-        allowDuplicates: false,
-      });
-      await waitFor(() => rabbit.received.length >= total);
-      expectDelivered("rabbitmq", rabbit.received, { ...opts, allowDuplicates: true });
+      await expectAllDelivered(run, total, receivers);
     });
   },
 );
