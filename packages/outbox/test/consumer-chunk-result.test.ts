@@ -2,60 +2,15 @@ import type { HandlerDefinition } from "@cutover/outbox";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { type ChunkEnv, processChunk } from "../src/consumer/chunk/chunk.js";
-import { HandlerIndex } from "../src/consumer/handlers.js";
-import { MetricsRecorder } from "../src/consumer/metrics.js";
-import { RetryPolicies } from "../src/consumer/outcome.js";
-import { type ClaimedRow, consumerSql, statements } from "../src/consumer/sql.js";
-import { silentLogger } from "../src/logger.js";
-import { newGeneration, publisherFor, publishMany } from "./support/consumer.js";
+import type { ChunkEnv } from "../src/consumer/chunk/chunk.js";
+import { processChunk } from "../src/consumer/chunk/chunk.js";
+import { claimRows, chunkEnv as envFor, statusesOf } from "./support/chunk.js";
+import { newGeneration } from "./support/consumer.js";
 
 const db = useTestDatabase();
-const WORKER = "chunk-test";
 
-function envFor(pool: pg.Pool, generation: number, handlers: HandlerDefinition[]): ChunkEnv {
-  const index = new HandlerIndex(handlers);
-  return {
-    pool,
-    sql: statements(consumerSql("cutover", index.topics), false),
-    generation,
-    workerId: WORKER,
-    handlers: index,
-    retry: new RetryPolicies({ maxAttempts: 3, backoff: { baseMs: 10, maxMs: 10 } }, index),
-    events: undefined,
-    handlerTimeoutMs: 5000,
-    sessionMs: 10_000,
-    logger: silentLogger,
-    forced: new AbortController().signal,
-    metrics: new MetricsRecorder(),
-  };
-}
-
-/** Publishes `n` order.placed events and claims them as WORKER (the consumer's claim statement). */
-async function claimed(env: ChunkEnv, n: number): Promise<ClaimedRow[]> {
-  const pool = db.current.pool;
-  await publishMany(pool, await publisherFor(pool, env.generation), n);
-  const h = env.handlers;
-  const { rows } = await pool.query<ClaimedRow>(env.sql.claim, [
-    env.generation,
-    n,
-    WORKER,
-    60_000,
-    h.eager.topics,
-    h.eager.names,
-    ...h.filterParams(),
-  ]);
-  expect(rows).toHaveLength(n);
-  return rows.sort((a, b) => Number(a.id) - Number(b.id));
-}
-
-const statuses = async (generation: number) =>
-  (
-    await db.current.pool.query<{ status: string; attempts: number }>(
-      "SELECT status, attempts FROM cutover.outbox WHERE generation = $1 ORDER BY id",
-      [generation],
-    )
-  ).rows;
+const claimed = (env: ChunkEnv, n: number) => claimRows(db.current.pool, env, n);
+const statuses = (generation: number) => statusesOf(db.current.pool, generation);
 
 describe("a chunk returns what happened as a value", () => {
   it("committed: done and retry outcomes, nothing deferred or fenced, and what its runs cost", async () => {

@@ -5,10 +5,21 @@ import { isValidTopicFilter } from "./topic-filter.js";
 
 /** Every relay default, in one place (documented in docs/relays/README.md). */
 export const RELAY_DEFAULTS = {
-  webhook: { requestTimeoutMs: 10_000 },
-  nats: { subjectPrefix: "", ackTimeoutMs: 5_000, duplicateWindowMs: 120_000 },
-  redis: { dedupeWindowMs: 86_400_000, dedupePrefix: "cutover:relay-dedupe:", commandTimeoutMs: 5_000 },
-  rabbitmq: { exchange: "", routingKey: "{topic}", mandatory: true, confirmTimeoutMs: 5_000 },
+  webhook: { requestTimeoutMs: 10_000, maxInFlight: 16 },
+  nats: { subjectPrefix: "", ackTimeoutMs: 5_000, duplicateWindowMs: 120_000, maxInFlight: 64 },
+  redis: {
+    dedupeWindowMs: 86_400_000,
+    dedupePrefix: "cutover:relay-dedupe:",
+    commandTimeoutMs: 5_000,
+    maxInFlight: 64,
+  },
+  rabbitmq: {
+    exchange: "",
+    routingKey: "{topic}",
+    mandatory: true,
+    confirmTimeoutMs: 5_000,
+    maxInFlight: 64,
+  },
   reconnect: { initialMs: 100, maxMs: 5_000 },
 } as const;
 
@@ -41,6 +52,12 @@ const common = {
   maxAttempts: z.number().int().min(1).optional(),
 };
 
+/**
+ * The handler's maxInFlight: how many sends one chunk has awaiting their
+ * acknowledgement at once (an ordering key's events still one at a time).
+ */
+const maxInFlight = (byDefault: number) => z.number().int().min(1).max(1024).default(byDefault);
+
 const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), "must be an http(s) URL");
@@ -57,6 +74,7 @@ const webhookSchema = z
     /** Extra static request headers. */
     headers: z.record(z.string(), z.string()).optional(),
     requestTimeoutMs: positiveMs.default(RELAY_DEFAULTS.webhook.requestTimeoutMs),
+    maxInFlight: maxInFlight(RELAY_DEFAULTS.webhook.maxInFlight),
   })
   .refine((c) => (c.secret === undefined) !== (c.secretEnv === undefined), {
     message: "needs exactly one of secret or secretEnv",
@@ -74,6 +92,7 @@ const natsSchema = z
     passwordEnv: envRef.optional(),
     tokenEnv: envRef.optional(),
     ackTimeoutMs: positiveMs.default(RELAY_DEFAULTS.nats.ackTimeoutMs),
+    maxInFlight: maxInFlight(RELAY_DEFAULTS.nats.maxInFlight),
     /** Create the stream on first connect when it does not exist. */
     ensureStream: z
       .strictObject({
@@ -104,6 +123,7 @@ const redisSchema = z
     /** Approximate MAXLEN trim on XADD (no trim when absent). */
     maxLen: z.number().int().positive().optional(),
     commandTimeoutMs: positiveMs.default(RELAY_DEFAULTS.redis.commandTimeoutMs),
+    maxInFlight: maxInFlight(RELAY_DEFAULTS.redis.maxInFlight),
   })
   .refine((c) => (c.url === undefined) !== (c.urlEnv === undefined), {
     message: "needs exactly one of url or urlEnv",
@@ -130,6 +150,7 @@ const rabbitmqSchema = z
     /** Unroutable messages come back and are retried instead of silently dropped. */
     mandatory: z.boolean().default(RELAY_DEFAULTS.rabbitmq.mandatory),
     confirmTimeoutMs: positiveMs.default(RELAY_DEFAULTS.rabbitmq.confirmTimeoutMs),
+    maxInFlight: maxInFlight(RELAY_DEFAULTS.rabbitmq.maxInFlight),
   })
   .refine((c) => (c.url === undefined) !== (c.urlEnv === undefined), {
     message: "needs exactly one of url or urlEnv",

@@ -44,6 +44,8 @@ export function createRedisRelay(config: RedisRelayConfig, deps: RelayDeps): Rel
     lazyConnect: true,
     // Fail fast while down: the event goes back to the consumer instead of queueing here.
     enableOfflineQueue: false,
+    // The sends a chunk overlaps (maxInFlight) leave in one write and come back in one read.
+    enableAutoPipelining: true,
     commandTimeout: config.commandTimeoutMs,
     maxRetriesPerRequest: 1,
     connectionName: `cutover_${config.name.replace(/[^A-Za-z0-9_-]/g, "_")}`,

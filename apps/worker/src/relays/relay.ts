@@ -8,6 +8,9 @@ import type { HandlerContext, HandlerDefinition, OutboxEvent } from "./types.js"
 /**
  * A built-in relay: a handler the consumer runs like any other (retries, dead
  * letter, fencing, metrics, ordering keys), plus its health and a close().
+ * Its handler sets maxInFlight (config, default per kind): up to that many of
+ * a chunk's sends await their acknowledgement at once on the relay's one
+ * connection, so a chunk costs about one broker round trip, not one per event.
  */
 export interface Relay {
   /** The scope-qualified handler name (e.g. "relay.billing-webhook"). */
@@ -44,6 +47,8 @@ export function assembleRelay(
     },
     ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
     ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),
+    // Sends overlap (none writes through ctx.tx); an ordering key's events still go one at a time.
+    maxInFlight: config.maxInFlight,
   };
   return {
     name: config.name,

@@ -4,12 +4,14 @@
  * skip), each handler runs behind a savepoint (rolled back if it fails), and
  * the fenced done/retry/dead updates commit in the same transaction, so a
  * handler's writes, its event_handled row and the event's new status commit
- * together or not at all. A chunk returns what happened as a value
- * (ChunkResult); it never throws its outcomes.
+ * together or not at all. Events whose handlers all set maxInFlight > 1 (no
+ * ctx.tx) run overlapped, each ordering key's events still one after another
+ * (runEvents). A chunk returns what happened as a value (ChunkResult); it
+ * never throws its outcomes.
  */
 import type pg from "pg";
 import { corked } from "../../db.js";
-import type { CatalogLike, HandlerDefinition, OutboxEvent } from "../../handler.js";
+import { type CatalogLike, type HandlerDefinition, MAX_IN_FLIGHT, type OutboxEvent } from "../../handler.js";
 import type { Logger } from "../../logger.js";
 import type { HandlerIndex } from "../handlers.js";
 import type { MetricsRecorder } from "../metrics.js";
@@ -21,6 +23,7 @@ import {
   type ChunkState,
   drainAhead,
   newChunkState,
+  newLane,
   type OpenedChunk,
   SAVEPOINT,
   setAhead,
@@ -95,7 +98,13 @@ export type ChunkResult =
       unreleased: Outcome[];
     };
 
-type Planned = { event: OutboxEvent; handlers: readonly HandlerDefinition[]; seen: boolean | null };
+/** `overlap`: how many events may be in flight while this one runs (1 = it runs alone). */
+type Planned = {
+  event: OutboxEvent;
+  handlers: readonly HandlerDefinition[];
+  seen: boolean | null;
+  overlap: number;
+};
 type Failed = { handler: HandlerDefinition; error: string; permanent: boolean; interrupted: boolean };
 
 /** Runs one chunk of claimed rows; `opened` is a transaction begun while they were being claimed. */
@@ -109,6 +118,17 @@ export function processChunk(
 
 const keyOf = (handler: string, key: string) => `${handler}\u0000${key}`;
 
+/** A handler whose runs may overlap (maxInFlight > 1): it runs in a lane, without ctx.tx. */
+const overlaps = (h: HandlerDefinition) => (h.maxInFlight ?? 1) > 1;
+
+/** How many events may be in flight with one that reaches `handlers`: the smallest maxInFlight. */
+function overlapOf(handlers: readonly HandlerDefinition[]): number {
+  if (handlers.length === 0) return 1;
+  let n = MAX_IN_FLIGHT;
+  for (const h of handlers) n = Math.min(n, h.maxInFlight ?? 1);
+  return n;
+}
+
 class Chunk {
   private readonly events: OutboxEvent[];
   private readonly outcomes: Outcome[] = [];
@@ -116,6 +136,9 @@ class Chunk {
   /** Set when a handler did not stop and its connection was terminated. */
   private stuck: StuckHandler | undefined;
   private state: ChunkState | undefined;
+  /** Every lane this chunk opened (runs of handlers with maxInFlight > 1), and those free now. */
+  private readonly lanes: ChunkState[] = [];
+  private readonly freeLanes: ChunkState[] = [];
   private onForced: (() => void) | undefined;
   /**
    * A checked-out client has no pool error listener: without this, a
@@ -151,16 +174,19 @@ class Chunk {
       const state = newChunkState(client);
       this.state = state;
       this.insertKeys(valid);
-      this.onForced = () => state.current?.interrupt("forced");
+      this.onForced = () => {
+        state.current?.interrupt("forced");
+        for (const lane of this.lanes) lane.current?.interrupt("forced");
+      };
       env.forced.addEventListener("abort", this.onForced, { once: true });
       this.started = performance.now();
-      for (const planned of valid) await this.runEvent(planned);
-      this.outcomes.push(...invalid);
+      this.outcomes.push(...(await this.runEvents(valid)), ...invalid);
       return await this.commit();
     } catch (err) {
       return await this.fail(err);
     } finally {
       if (this.state) clearTimeout(this.state.timer);
+      for (const lane of this.lanes) clearTimeout(lane.timer);
       if (this.onForced) env.forced.removeEventListener("abort", this.onForced);
       this.client?.off("error", this.onClientError);
       this.client?.release();
@@ -206,7 +232,8 @@ class Chunk {
           continue;
         }
       }
-      valid.push({ event, handlers: env.handlers.for(event.topic), seen: this.rows[i]!.seen });
+      const handlers = env.handlers.for(event.topic);
+      valid.push({ event, handlers, seen: this.rows[i]!.seen, overlap: overlapOf(handlers) });
     }
     return { valid, invalid };
   }
@@ -251,8 +278,96 @@ class Chunk {
     return this.fresh;
   }
 
-  /** Runs one event's handlers, or defers or releases it; pushes its outcome. */
-  private async runEvent({ event, handlers, seen }: Planned): Promise<void> {
+  /**
+   * Runs the events in claim order and returns their outcomes in that order
+   * (none for a deferred event). An event whose handlers all set maxInFlight
+   * > 1 starts while earlier ones still run, as long as fewer than its
+   * `overlap` are in flight; any other event waits for those before it and
+   * runs alone, so the chunk's own statements (savepoints, ROLLBACK TO)
+   * never meet an overlapped run. An ordering key's events run one after
+   * another: the next starts once the one before it is done; when that one
+   * was not (failed, released or deferred), the next is not run either: it
+   * is deferred with it, or released (its attempt given back) to be claimed
+   * after it. (The claim gives a chunk one event per key; this keeps the
+   * order should a chunk ever hold more.) A run that throws fails the chunk
+   * once the runs in flight have settled.
+   */
+  private async runEvents(valid: Planned[]): Promise<Outcome[]> {
+    const outcomes: Array<Outcome | null> = new Array(valid.length).fill(null);
+    const byKey = new Map<string, Promise<Outcome | null>>();
+    const failure: { err?: unknown; failed: boolean } = { failed: false };
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    const settled = () => {
+      inFlight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const below = async (n: number) => {
+      while (inFlight >= n) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    for (let i = 0; i < valid.length; i++) {
+      const planned = valid[i]!;
+      await below(planned.overlap);
+      if (failure.failed) break;
+      const key = planned.event.orderingKey;
+      const before = key === null ? undefined : byKey.get(key);
+      const outcome =
+        before === undefined ? this.runEvent(planned) : before.then((prev) => this.runAfter(prev, planned));
+      if (key !== null) byKey.set(key, outcome);
+      inFlight++;
+      const task = outcome.then(
+        (o) => {
+          outcomes[i] = o;
+          settled();
+        },
+        (err: unknown) => {
+          if (!failure.failed) {
+            failure.failed = true;
+            failure.err = err;
+          }
+          settled();
+        },
+      );
+      if (planned.overlap <= 1) await task;
+    }
+    await below(1);
+    if (failure.failed) throw failure.err;
+    return outcomes.filter((o): o is Outcome => o !== null);
+  }
+
+  /** Runs `planned` after the event of its key before it: only if that one is done. */
+  private async runAfter(prev: Outcome | null, planned: Planned): Promise<Outcome | null> {
+    if (prev?.kind === "done") return this.runEvent(planned);
+    const fresh = await this.freshKeys();
+    this.unrun(planned, fresh);
+    if (prev === null) {
+      this.deferredIds.add(planned.event.id);
+      return null;
+    }
+    return { kind: "released", event: planned.event, error: null };
+  }
+
+  /** An event that will not run in this chunk: its fresh key rows are forgotten. */
+  private unrun({ event, handlers }: Planned, fresh: Set<string>): void {
+    for (const h of handlers) {
+      if (fresh.delete(keyOf(h.name, event.idempotencyKey))) this.forget(h.name, event.idempotencyKey);
+    }
+  }
+
+  /** A lane for one event's overlapping handler runs (scope.ts): reused once that event is done. */
+  private takeLane(): ChunkState {
+    const lane = this.freeLanes.pop();
+    if (lane) return lane;
+    const opened = newLane(this.state!.client);
+    this.lanes.push(opened);
+    return opened;
+  }
+
+  /** Runs one event's handlers, or defers or releases it: its outcome, or null when deferred. */
+  private async runEvent(planned: Planned): Promise<Outcome | null> {
+    const { event, handlers, seen } = planned;
     const env = this.env;
     // Eager start (docs/guarantees.md): on a first attempt, a handler of
     // one exact topic whose key no committed row records (`seen`, from the
@@ -268,30 +383,33 @@ class Chunk {
     if (this.runs > 0 && !env.forced.aborted && this.overBudget()) {
       const fresh = await this.freshKeys();
       this.deferredIds.add(event.id);
-      for (const h of handlers) {
-        if (fresh.delete(keyOf(h.name, event.idempotencyKey))) this.forget(h.name, event.idempotencyKey);
-      }
-      return;
+      this.unrun(planned, fresh);
+      return null;
     }
     if (env.forced.aborted) {
       const fresh = await this.freshKeys();
-      this.outcomes.push({ kind: "released", event, error: null });
       for (const h of handlers) {
         if (fresh.has(keyOf(h.name, event.idempotencyKey))) this.forget(h.name, event.idempotencyKey);
       }
-      return;
+      return { kind: "released", event, error: null };
     }
     const started = performance.now();
     const ran: string[] = [];
     const skipped: string[] = [];
     const failures: Failed[] = [];
-    for (const h of handlers) {
-      const r = await this.runOne(h, event, eagerEvent);
-      if (r === "ran") ran.push(h.name);
-      else if (r === "skipped") skipped.push(h.name);
-      else failures.push(r);
+    const lane = handlers.some(overlaps) ? this.takeLane() : undefined;
+    try {
+      for (const h of handlers) {
+        const state = lane !== undefined && overlaps(h) ? lane : this.state!;
+        const r = await this.runOne(h, event, eagerEvent, state);
+        if (r === "ran") ran.push(h.name);
+        else if (r === "skipped") skipped.push(h.name);
+        else failures.push(r);
+      }
+    } finally {
+      if (lane !== undefined) this.freeLanes.push(lane);
     }
-    this.outcomes.push(this.eventOutcome(event, ran, skipped, failures, performance.now() - started));
+    return this.eventOutcome(event, ran, skipped, failures, performance.now() - started);
   }
 
   private overBudget(): boolean {
@@ -305,14 +423,17 @@ class Chunk {
     this.failedKeys.push(key);
   }
 
-  /** Runs one handler of `event` behind its savepoint: ran, skipped (recorded before), or failed. */
+  /**
+   * Runs one handler of `event` behind its savepoint (in `state`: the chunk's,
+   * or a lane without ctx.tx): ran, skipped (recorded before), or failed.
+   */
   private async runOne(
     h: HandlerDefinition,
     event: OutboxEvent,
     eagerEvent: boolean,
+    state: ChunkState,
   ): Promise<"ran" | "skipped" | Failed> {
     const env = this.env;
-    const state = this.state!;
     // Each occurrence is fresh once: a second event with the same key in
     // this chunk (another topic) must see it as handled.
     const k = keyOf(h.name, event.idempotencyKey);

@@ -11,9 +11,16 @@ import { CutoverError } from "../../errors.js";
 
 export const SAVEPOINT = "cutover_handler";
 
-/** What the handler runs of one chunk share: its connection, its savepoint, one deadline timer. */
+/**
+ * What the handler runs of one chunk share: its connection, its savepoint, one
+ * deadline timer. Runs of handlers with `maxInFlight` > 1 each go through a
+ * lane of their own instead (`newLane`): the same connection, no `ctx.tx`, its
+ * own running handler and deadline timer, so lanes may overlap.
+ */
 export interface ChunkState {
   client: pg.PoolClient;
+  /** False in a lane: `ctx.tx` refuses every statement (the handler declared maxInFlight > 1). */
+  tx: boolean;
   /** A savepoint taken by an earlier successful run is still open; the next run that writes releases it. */
   held: boolean;
   /** Savepoints taken in this transaction (subtransactions). */
@@ -31,9 +38,10 @@ export interface ChunkState {
   ahead: Promise<unknown> | undefined;
 }
 
-export function newChunkState(client: pg.PoolClient): ChunkState {
+export function newChunkState(client: pg.PoolClient, tx = true): ChunkState {
   return {
     client,
+    tx,
     held: false,
     savepoints: 0,
     current: null,
@@ -41,6 +49,16 @@ export function newChunkState(client: pg.PoolClient): ChunkState {
     timerAt: 0,
     ahead: undefined,
   };
+}
+
+/**
+ * A lane of a chunk: the runs of one event's handlers with maxInFlight > 1,
+ * on the chunk's connection but with no ctx.tx (nothing of theirs goes on
+ * it), so several lanes run at once, each with its own running handler and
+ * deadline timer (run-handler.ts).
+ */
+export function newLane(client: pg.PoolClient): ChunkState {
+  return newChunkState(client, false);
 }
 
 /** Sends `send` after the statement ahead of it on the chunk's connection settled (whatever its outcome). */
@@ -127,7 +145,7 @@ export class TxScope {
   /** `ctx.tx.query(...)`: refused once the run ended; else behind the savepoint and the statement ahead. */
   private query(args: unknown[]): unknown {
     const last = args[args.length - 1];
-    if (this.revoked) return this.refuse(last);
+    if (this.revoked || !this.state.tx) return this.refuse(last);
     if (!this.took) this.takeSavepoint();
     const state = this.state;
     const client = state.client;
@@ -159,11 +177,17 @@ export class TxScope {
   /** HANDLER_TX_CLOSED, to the callback or as a rejected promise. */
   private refuse(last: unknown): unknown {
     const handler = this.handler;
-    const err = new CutoverError(
-      "HANDLER_TX_CLOSED",
-      `handler "${handler}" used ctx.tx after its run ended (settled, timed out or aborted)`,
-      { details: { handler } },
-    );
+    const err = this.state.tx
+      ? new CutoverError(
+          "HANDLER_TX_CLOSED",
+          `handler "${handler}" used ctx.tx after its run ended (settled, timed out or aborted)`,
+          { details: { handler } },
+        )
+      : new CutoverError(
+          "HANDLER_TX_CLOSED",
+          `handler "${handler}" used ctx.tx, but it sets maxInFlight above 1: its runs overlap, so it has no ctx.tx (write through a connection of your own, or drop maxInFlight to write exactly once through ctx.tx)`,
+          { details: { handler, option: "maxInFlight" } },
+        );
     if (typeof last === "function") {
       queueMicrotask(() => (last as (e: Error) => void)(err));
       return undefined;
