@@ -15,6 +15,7 @@ export {
 export type { Queryable } from "./db.js";
 export { isTopicPattern, isValidTopicSubscription, TOPIC_PATTERN, topicMatches } from "./events.js";
 export { parseGeneration } from "./generation.js";
+export { MAX_IN_FLIGHT } from "./handler.js";
 export { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 export { silentLogger } from "./logger.js";
 export { assertSchemaCurrent, MIGRATIONS_TABLE, migrationsDir, pendingMigrations } from "./migrate.js";

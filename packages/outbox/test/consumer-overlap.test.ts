@@ -158,6 +158,38 @@ describe("maxInFlight: one chunk", () => {
     expect(caught?.details).toEqual({ handler: "relay.inspects", option: "maxInFlight" });
   });
 
+  it("ctx.tx refuses a submittable (a QueryStream or Cursor) by throwing, so its run fails with the clear error and no rejection goes unhandled", async () => {
+    const pool = db.current.pool;
+    const gen = await newGeneration(pool, "overlap-submit");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const handler: HandlerDefinition = {
+        name: "relay.streams",
+        topics: ["order.placed"],
+        maxInFlight: 2,
+        async handle(_e, ctx) {
+          // What pg-query-stream and pg-cursor hand to client.query: used at once, never awaited.
+          const stream = ctx.tx.query({ submit() {} } as unknown as string) as unknown as { on: unknown };
+          if (typeof stream?.on !== "function") throw new Error("not a stream");
+        },
+      };
+      const env = chunkEnv(pool, gen, [handler]);
+      const res = await processChunk(env, await claimRows(pool, env, 2));
+      expect(res.kind).toBe("committed");
+      if (res.kind !== "committed") return;
+      for (const o of res.outcomes) {
+        expect(o.kind).toBe("retry");
+        if (o.kind === "retry") expect(o.error).toContain('handler "relay.streams" used ctx.tx');
+      }
+      await sleep(50);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("a run that times out fails its own event only; the others in flight with it are done", async () => {
     const pool = db.current.pool;
     const gen = await newGeneration(pool, "overlap-timeout");

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { CutoverError } from "@cutover/outbox";
+import { MAX_IN_FLIGHT } from "@cutover/outbox/internal";
 import { z } from "zod";
 import { isValidTopicFilter } from "./topic-filter.js";
 
@@ -56,7 +57,7 @@ const common = {
  * The handler's maxInFlight: how many sends one chunk has awaiting their
  * acknowledgement at once (an ordering key's events still one at a time).
  */
-const maxInFlight = (byDefault: number) => z.number().int().min(1).max(1024).default(byDefault);
+const maxInFlight = (byDefault: number) => z.number().int().min(1).max(MAX_IN_FLIGHT).default(byDefault);
 
 const httpUrl = z
   .string()

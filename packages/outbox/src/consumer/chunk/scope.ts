@@ -145,7 +145,7 @@ export class TxScope {
   /** `ctx.tx.query(...)`: refused once the run ended; else behind the savepoint and the statement ahead. */
   private query(args: unknown[]): unknown {
     const last = args[args.length - 1];
-    if (this.revoked || !this.state.tx) return this.refuse(last);
+    if (this.revoked || !this.state.tx) return this.refuse(args[0], last);
     if (!this.took) this.takeSavepoint();
     const state = this.state;
     const client = state.client;
@@ -174,8 +174,12 @@ export class TxScope {
     return p;
   }
 
-  /** HANDLER_TX_CLOSED, to the callback or as a rejected promise. */
-  private refuse(last: unknown): unknown {
+  /**
+   * HANDLER_TX_CLOSED: thrown for a submittable (a QueryStream or Cursor is
+   * used synchronously, so a rejected promise in its place would go unhandled
+   * and end the process), else to the callback or as a rejected promise.
+   */
+  private refuse(first: unknown, last: unknown): unknown {
     const handler = this.handler;
     const err = this.state.tx
       ? new CutoverError(
@@ -188,6 +192,13 @@ export class TxScope {
           `handler "${handler}" used ctx.tx, but it sets maxInFlight above 1: its runs overlap, so it has no ctx.tx (write through a connection of your own, or drop maxInFlight to write exactly once through ctx.tx)`,
           { details: { handler, option: "maxInFlight" } },
         );
+    if (
+      typeof first === "object" &&
+      first !== null &&
+      typeof (first as { submit?: unknown }).submit === "function"
+    ) {
+      throw err;
+    }
     if (typeof last === "function") {
       queueMicrotask(() => (last as (e: Error) => void)(err));
       return undefined;
