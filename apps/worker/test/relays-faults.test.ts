@@ -26,7 +26,14 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       timeout: 150_000,
     }, async () => {
       const run = runId();
-      const total = 1_500;
+      const first = 1_480;
+      // Published once the connections are cut, each under a key of its own:
+      // every relay has sends to make during the outage. (With overlapped
+      // sends the events at the heads of the 20 keys may already have their
+      // fast webhook delivery done when the cut comes, and key order holds
+      // back the rest, so without these a relay could see no failure at all.)
+      const late = 20;
+      const total = first + late;
       const pool = db.current.pool;
 
       const { hook, stream, redis, rabbit } = await startReceivers(run, SECRET, cleanups);
@@ -100,13 +107,19 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       await publishRange(pool, generation, {
         run,
         from: 0,
-        count: total,
+        count: first,
         orderingKey: (n) => `key-${n % 20}`,
       });
 
       // Mid-stream: every connection dies and stays refused until every relay reports degraded.
       await waitFor(() => hook.received.length >= total / 4, 10);
       for (const p of Object.values(proxies)) p.cut();
+      await publishRange(pool, generation, {
+        run,
+        from: first,
+        count: late,
+        orderingKey: (n) => `late-${n}`,
+      });
       await waitFor(() => relays.every((r) => r.health().degraded));
       expect(relays.map((r) => r.health().ok)).toEqual([true, true, true, true]);
       const duringOutage = hook.received.length;
