@@ -153,3 +153,35 @@ export async function indexStats(pool) {
   );
   return rows;
 }
+
+/**
+ * Follows a forked tools/bench/worker.mjs over IPC: `state` (handled count,
+ * first-handle time, last error, exited) and `next(type)`, which resolves on
+ * the next message of that type and rejects if the worker exits first (one
+ * that cannot start fails the run instead of hanging it).
+ */
+export function trackWorker(child, label) {
+  const state = { handled: 0, first: undefined, error: undefined, exited: false };
+  const waiting = new Map();
+  child.on("message", (m) => {
+    if (m.type === "progress") {
+      state.handled = m.handled;
+      state.first = m.first;
+    } else if (m.type === "error") state.error = m.message;
+    waiting.get(m.type)?.(m);
+  });
+  const exited = new Promise((r) =>
+    child.once("exit", () => {
+      state.exited = true;
+      r();
+    }),
+  );
+  const next = (type) =>
+    Promise.race([
+      new Promise((r) => waiting.set(type, r)),
+      exited.then(() => {
+        throw new Error(`worker (${label}) exited before "${type}": ${state.error ?? "no error sent"}`);
+      }),
+    ]);
+  return { state, exited, next };
+}

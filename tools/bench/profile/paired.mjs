@@ -28,6 +28,7 @@ import {
   processCpuMs,
   serverCpuMs,
   startProfileServer,
+  trackWorker,
 } from "./common.mjs";
 
 const { values: args } = parseArgs({
@@ -56,29 +57,7 @@ async function startWorker(root, url, config, profDir) {
     [JSON.stringify({ system: "cutover", url, config, tuning: {}, mode: "count" })],
     { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv },
   );
-  const state = { handled: 0, first: undefined, error: undefined, exited: false };
-  const waiting = new Map();
-  child.on("message", (m) => {
-    if (m.type === "progress") {
-      state.handled = m.handled;
-      state.first = m.first;
-    } else if (m.type === "error") state.error = m.message;
-    waiting.get(m.type)?.(m);
-  });
-  const exited = new Promise((r) =>
-    child.once("exit", () => {
-      state.exited = true;
-      r();
-    }),
-  );
-  // A worker that dies before answering (it cannot start: say, its tree lacks migrations) fails the run.
-  const next = (type) =>
-    Promise.race([
-      new Promise((r) => waiting.set(type, r)),
-      exited.then(() => {
-        throw new Error(`worker (${root}) exited before "${type}": ${state.error ?? "no error sent"}`);
-      }),
-    ]);
+  const { state, exited, next } = trackWorker(child, root);
   await next("ready");
   const started = next("started");
   child.send({ type: "go" });

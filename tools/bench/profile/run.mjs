@@ -35,6 +35,7 @@ import {
   startProfileServer,
   statementStats,
   tableStats,
+  trackWorker,
   walBytesSince,
   walLsn,
   walStats,
@@ -139,22 +140,7 @@ async function profiledWorker(url, config, dir) {
       execArgv: [...imageNodeOptions(), "--cpu-prof", `--cpu-prof-dir=${dir}`],
     },
   );
-  const state = { handled: 0, first: undefined, error: undefined, exited: false };
-  const waiting = new Map();
-  child.on("message", (m) => {
-    if (m.type === "progress") {
-      state.handled = m.handled;
-      state.first = m.first;
-    } else if (m.type === "error") state.error = m.message;
-    waiting.get(m.type)?.(m);
-  });
-  const exited = new Promise((r) =>
-    child.once("exit", () => {
-      state.exited = true;
-      r();
-    }),
-  );
-  const next = (type) => new Promise((r) => waiting.set(type, r));
+  const { state, exited, next } = trackWorker(child, "profiled burn-down");
   await next("ready");
   const started = next("started");
   child.send({ type: "go" });
