@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { type DbHandle, preparedName, toQueryable } from "./db.js";
 import { CutoverError, type PayloadValidationError } from "./errors.js";
@@ -9,12 +8,15 @@ import { int, object, optionError } from "./option-errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
 import { SqlState, sqlStateOf } from "./sqlstate.js";
 import { startPublishSpan } from "./telemetry.js";
+import { uuidv7 } from "./uuid.js";
 
 export interface PublishOptions {
   /**
    * Deduplication key, unique per topic: publishing the same (topic, key)
    * again is a no-op reported as `duplicate: true`. Handlers receive it to
-   * dedupe external effects. Default: a random UUID.
+   * dedupe external effects. Default: a UUIDv7 (RFC 9562): random, but
+   * starting with the publish time in ms, so keys of one process sort in
+   * publish order and go in at the right edge of the outbox's dedupe index.
    */
   idempotencyKey?: string;
   /** Events sharing an ordering key are handled one at a time, in publish order. */
@@ -302,7 +304,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
       const headers = given
         ? serializeJson(given, { topic: item.topic, field: "headers", index, maxBytes })
         : "{}";
-      const key = item.idempotencyKey ?? randomUUID();
+      const key = item.idempotencyKey ?? uuidv7();
       keys.push(key);
       parts.push(
         `{"i":${n},"topic":${JSON.stringify(item.topic)},"payload":${payload},"headers":${headers},"key":${JSON.stringify(key)},"okey":${
