@@ -165,6 +165,8 @@ describe("publish", () => {
     const stored = await rows();
     expect(stored.map((r) => r.idempotency_key)).toEqual(results.map((r) => r.idempotencyKey));
     expect(results[150]!.idempotencyKey).toBe("Mine-1");
+    // Options left out of the statement's document are stored as their defaults.
+    expect(stored.every((r) => r.ordering_key === null && JSON.stringify(r.headers) === "{}")).toBe(true);
     const generated = results.filter((_, n) => n !== 150).map((r) => r.idempotencyKey);
     expect(generated).toHaveLength(300);
     for (const key of generated) {
