@@ -26,6 +26,7 @@
 //                       before a change; -claimable as above (the old schema).
 //   ...-ccoll           the dedupe index (topic, idempotency_key) re-created with COLLATE "C"
 //                       (byte order: no strcoll per comparison; same equality, so same dedupe).
+//   sql-lean-json       sql-lean reading the document as json (json_to_recordset) instead of jsonb.
 //   sql-lean            the statement reading a leaner document (no "i": WITH
 //                       ORDINALITY; no null or default fields).
 // Per variant also: WAL bytes per row and server CPU per row (when the
@@ -89,6 +90,9 @@ const SQL_LEAN = `WITH ins AS (
   SELECT pg_notify($3, min(id)::text) FROM ins HAVING count(*) > 0 AND $4::boolean
 )
 SELECT id::text AS id, idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
+
+/** sql-lean-json: the document read as json, validated but not converted to jsonb as a whole. */
+const SQL_LEAN_JSON = SQL_LEAN.replace("jsonb_to_recordset($2::jsonb)", "json_to_recordset($2::json)");
 
 function payloads(from, n) {
   return Array.from({ length: n }, (_, k) => ({
@@ -154,7 +158,7 @@ async function run(adminUrl, variant, round) {
       work = (client, i) =>
         client.query({
           name: "pub",
-          text: lean ? SQL_LEAN : SQL,
+          text: lean ? (variant.includes("json") ? SQL_LEAN_JSON : SQL_LEAN) : SQL,
           values: [ctx.generation, docs[i], channel, notify],
         });
     } else if (variant === "graphile") {
