@@ -38,7 +38,6 @@ CREATE TABLE outbox (
   CONSTRAINT outbox_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'in_flight'::text, 'done'::text, 'dead'::text]))),
   CONSTRAINT outbox_pkey PRIMARY KEY (id)
 );
-CREATE INDEX outbox_claimable ON outbox USING btree (generation, id) INCLUDE (available_at, ordering_key) WHERE (status = 'pending'::text);
 CREATE INDEX outbox_dead ON outbox USING btree (generation, id) WHERE (status = 'dead'::text);
 CREATE INDEX outbox_dead_tenant ON outbox USING btree (tenant, generation, id) WHERE ((status = 'dead'::text) AND (tenant IS NOT NULL));
 CREATE INDEX outbox_done_processed_at ON outbox USING btree (processed_at) WHERE (status = 'done'::text);

@@ -17,38 +17,41 @@ export function serializeJson(
   value: unknown,
   ctx: { topic: string; field: "payload" | "headers"; index?: number | undefined; maxBytes: number },
 ): string {
-  const where = `${ctx.field} of topic "${ctx.topic}"${ctx.index === undefined ? "" : ` (batch item ${ctx.index})`}`;
+  // Built only for an error: serializeJson runs once per published event.
+  const where = () =>
+    `${ctx.field} of topic "${ctx.topic}"${ctx.index === undefined ? "" : ` (batch item ${ctx.index})`}`;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (err) {
     throw new CutoverError(
       "PAYLOAD_NOT_SERIALIZABLE",
-      `${where} is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`,
+      `${where()} is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err, details: { topic: ctx.topic, field: ctx.field, index: ctx.index } },
     );
   }
   if (text === undefined) {
     throw new CutoverError(
       "PAYLOAD_NOT_SERIALIZABLE",
-      `${where} is not JSON-serializable (got ${typeof value})`,
+      `${where()} is not JSON-serializable (got ${typeof value})`,
       {
         details: { topic: ctx.topic, field: ctx.field, index: ctx.index },
       },
     );
   }
-  if (UNSTORABLE_ESCAPE.test(text)) {
+  if (text.includes("\\u") && UNSTORABLE_ESCAPE.test(text)) {
     throw new CutoverError(
       "PAYLOAD_NOT_SERIALIZABLE",
-      `${where} contains a lone UTF-16 surrogate or a NUL character, which PostgreSQL jsonb cannot store`,
+      `${where()} contains a lone UTF-16 surrogate or a NUL character, which PostgreSQL jsonb cannot store`,
       { details: { topic: ctx.topic, field: ctx.field, index: ctx.index } },
     );
   }
-  const bytes = Buffer.byteLength(text, "utf8");
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: count them only when that bound exceeds the limit.
+  const bytes = text.length * 3 > ctx.maxBytes ? Buffer.byteLength(text, "utf8") : 0;
   if (bytes > ctx.maxBytes) {
     throw new CutoverError(
       "PAYLOAD_TOO_LARGE",
-      `${where} is ${bytes} bytes serialized; the limit is ${ctx.maxBytes} (maxPayloadBytes)`,
+      `${where()} is ${bytes} bytes serialized; the limit is ${ctx.maxBytes} (maxPayloadBytes)`,
       { details: { topic: ctx.topic, field: ctx.field, index: ctx.index, bytes, limit: ctx.maxBytes } },
     );
   }

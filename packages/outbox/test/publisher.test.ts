@@ -142,6 +142,46 @@ describe("publish", () => {
     ]);
   });
 
+  it("defaults each idempotency key to a UUIDv7 that sorts in publish order; a caller's key is stored as given", async () => {
+    await reset();
+    const before = Date.now();
+    const results = await inTx(async (c) => {
+      const batch = await pub1.publishBatch(
+        c,
+        Array.from({ length: 300 }, (_, n) =>
+          n === 150
+            ? {
+                topic: "order.placed" as const,
+                payload: { orderId: `o-${n}`, total: n },
+                idempotencyKey: "Mine-1",
+              }
+            : { topic: "order.placed" as const, payload: { orderId: `o-${n}`, total: n } },
+        ),
+      );
+      const single = await pub1.publish(c, "order.cancelled", { orderId: "o-x" });
+      return [...batch, single];
+    });
+    const after = Date.now();
+    const stored = await rows();
+    expect(stored.map((r) => r.idempotency_key)).toEqual(results.map((r) => r.idempotencyKey));
+    expect(results[150]!.idempotencyKey).toBe("Mine-1");
+    // Options left out of the statement's document are stored as their defaults.
+    expect(stored.every((r) => r.ordering_key === null && JSON.stringify(r.headers) === "{}")).toBe(true);
+    const generated = results.filter((_, n) => n !== 150).map((r) => r.idempotencyKey);
+    expect(generated).toHaveLength(300);
+    for (const key of generated) {
+      // RFC 9562: version nibble 7, variant bits 10.
+      expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The first 48 bits are the Unix time in ms of the publish.
+      const ms = Number.parseInt(key.replaceAll("-", "").slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(after);
+    }
+    // Strictly increasing in publish order, also within one millisecond.
+    expect([...generated].sort()).toEqual(generated);
+    expect(new Set(generated).size).toBe(generated.length);
+  });
+
   it("notifies each generation on its own channel", async () => {
     await reset();
     await inTx((c) => pub2.publish(c, "order.placed", { orderId: "g2", total: 0 }));

@@ -127,7 +127,6 @@ function partitionDdl(generations) {
 ) PARTITION BY LIST (generation)`,
     // A partitioned table's unique index must include the partition key: dedupe becomes per generation.
     `CREATE UNIQUE INDEX outbox_topic_idempotency_key ON ${S}.outbox (topic, idempotency_key, generation)`,
-    `CREATE INDEX outbox_claimable ON ${S}.outbox (generation, id) INCLUDE (available_at, ordering_key) WHERE status = 'pending'`,
     `CREATE INDEX outbox_open_by_ordering_key ON ${S}.outbox (generation, ordering_key, id)
   WHERE ordering_key IS NOT NULL AND status IN ('pending', 'in_flight')`,
     `CREATE INDEX outbox_in_flight ON ${S}.outbox (generation, lease_expires_at) WHERE status = 'in_flight'`,

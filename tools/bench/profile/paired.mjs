@@ -6,6 +6,10 @@
 //
 //   node tools/bench/profile/paired.mjs --tree before=/tmp/old-clone --tree after=. --events 50000 --rounds 3
 //   ... --prof DIR   also write each run's --cpu-prof file to DIR (profiles slow the worker: compare like with like)
+//   node tools/bench/profile/paired.mjs --tree v4=.@v4 --tree v7=.@v7 --events 50000 --rounds 5
+//                    one tree, backlogs whose idempotency keys are random UUIDs (v4) or UUIDv7
+//                    (publisher.ts's default), inserted 1,000 per statement in key-generation
+//                    order as publishBatch would (default @seq: 'k' || seq, in one statement)
 //
 // Each tree must be built (`npx tsc -b` in it). The schema and backlog come
 // from this tree (the migrations must match). Per run: events/s over the burn
@@ -13,10 +17,11 @@
 // and whole-server CPU per event from /proc, 1-minute load. Per pair: the
 // ratio of each tree to the first one, min/median/max over rounds.
 import { fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { dropDatabase } from "../lib/server.mjs";
+import { dropDatabase, settle } from "../lib/server.mjs";
 import { median, nowMs, sleep } from "../lib/stats.mjs";
 import { imageNodeOptions } from "../lib/workers.mjs";
 import {
@@ -41,8 +46,26 @@ const { values: args } = parseArgs({
 });
 const trees = (args.tree ?? []).map((t) => {
   const i = t.indexOf("=");
-  return i < 0 ? { name: t, root: resolve(t) } : { name: t.slice(0, i), root: resolve(t.slice(i + 1)) };
+  const [path, keys = "seq"] = (i < 0 ? t : t.slice(i + 1)).split("@");
+  if (!["seq", "v4", "v7"].includes(keys)) throw new Error(`--tree ${t}: keys are @seq, @v4 or @v7`);
+  return { name: i < 0 ? t : t.slice(0, i), root: resolve(path), keys };
 });
+
+/** A backlog of N pending rows whose keys are v4 or v7 UUIDs made in Node, 1,000 rows per INSERT. */
+async function backlogWithKeys(env, kind) {
+  const { uuidv7 } = await import("../../../packages/outbox/dist/uuid.js");
+  const key = kind === "v4" ? randomUUID : uuidv7;
+  for (let from = 0; from < N; from += 1_000) {
+    const keys = Array.from({ length: Math.min(1_000, N - from) }, () => key());
+    await env.pool.query(
+      `INSERT INTO cutover.outbox (generation, topic, payload, idempotency_key)
+       SELECT $1, 'bench.event', jsonb_build_object('seq', g, 'orderId', 'ord-' || g, 'amount', 4200, 'currency', 'EUR'), k
+       FROM unnest($2::text[]) WITH ORDINALITY AS t(k, o), LATERAL (SELECT $3::int + o::int AS g) s ORDER BY o`,
+      [env.ctx.generation, keys, from],
+    );
+  }
+  await settle(env.url);
+}
 if (trees.length < 2) throw new Error("--tree: give at least two, as name=path");
 const N = Number(args.events);
 const ROUNDS = Number(args.rounds);
@@ -79,7 +102,8 @@ let runNo = 0;
 async function burn(server, tree) {
   const tag = `paired_${++runNo}`;
   const env = await freshDatabase(server.adminUrl, tag);
-  await backlog(env, N);
+  if (tree.keys === "seq") await backlog(env, N);
+  else await backlogWithKeys(env, tree.keys);
   const pm = await postmasterPid(env.pool);
   const profDir = args.prof ? join(args.prof, `tmp-${runNo}`) : undefined;
   const w = await startWorker(tree.root, env.url, env.ctx.workerConfig, profDir);

@@ -1,0 +1,27 @@
+-- Up Migration
+-- Contract: outbox_claimable (generation, id) INCLUDE (available_at,
+-- ordering_key) WHERE status = 'pending' was the claim index of migration 2.
+-- Since migration 5 the claim orders by (available_at, id), which only
+-- outbox_due provides, and no statement of the library or the worker's
+-- consumer is planned on outbox_claimable (auto_explain over the outbox and
+-- worker test suites; pg_stat_user_indexes after a 100,000-event burn-down:
+-- 0 scans). The only plans on it were counts of one generation's pending
+-- rows (the demo's status screen, two tests), which outbox_due serves with
+-- the same index-only scan. Yet every publish inserted an entry into it:
+-- without it a published row costs ~93 fewer WAL bytes and ~5-8% less
+-- server CPU (tools/bench/profile/PROFILE.md, section 8).
+-- outbox_due has the same predicate, so it stays the partial index whose
+-- predicate is exactly "claimable" (SPEC.md); it serves every query the old
+-- one could (generation first, pending rows only).
+--
+-- Safe for the previous generation: its code never names an index, and every
+-- one of its queries has the same plan with this index gone. A generation
+-- older than migration 5's code (claims ordered by id) still claims correctly,
+-- through outbox_due.
+--
+-- Not CONCURRENTLY, for the reason given in 1732000000005_outbox_due_index.sql
+-- (node-pg-migrate runs each SQL migration in a transaction): the plain drop
+-- takes an ACCESS EXCLUSIVE lock on outbox for the instant it takes to unlink
+-- the index (no scan). On a busy outbox, drop it CONCURRENTLY by hand first:
+-- IF EXISTS then makes this a no-op.
+DROP INDEX IF EXISTS outbox_claimable;
