@@ -245,7 +245,7 @@ roughly 1.1-1.3x.
 
 Each step was checked byte-identical (json, text, sarif, github) against the build before this
 round on the real-world corpus, the generated one and both vendored corpora as they are laid out, with
-both parsers; all compat-lint tests pass with COMPAT_LINT_PARSER=native and =wasm.
+both parsers (tools/bench-compat-lint/same-output.mjs, 40 runs); all compat-lint tests pass with COMPAT_LINT_PARSER=native and =wasm.
 
 Tried and left: **decoding only the statements the rules and the replay read** (splitting
 libpg_query's JSON at each top-level \`{"stmt":{"\` and JSON.parse-ing a statement only when
