@@ -217,7 +217,45 @@ top of that floor (rules, schema replay, directives, positions, reporting, JSON 
 remaining ${fmt(mc - mf)}. (The files average ${(bytes / fileCount).toFixed(0)} bytes and
 ${(statements / fileCount).toFixed(1)} statements in their Up sections.)
 
-## This round (issue 17: the native parser)
+## This round (issue 17: spans without regular expressions, a CommonJS entry)
+
+1. **Finding spans by keyword shape** (src/rules/shape.ts): ctx.find located a finding about a
+   column or constraint by compiling a case-insensitive RegExp around its name, and nearly every
+   finding names another one (457 calls, 116 distinct patterns on the real-world corpus; V8 compiles a
+   pattern on its first exec and again to machine code on a later one). The rules now pass a
+   shape (\`alter [column] $ set not null\`), parsed once and matched in JS with the RegExp's own
+   semantics (leftmost match, greedy backtracking, ASCII case folding); a name with a non-ASCII
+   character still takes the RegExp. test/shape.test.ts checks both against each other on every
+   corpus file. Process CPU 0.96x in 15 alternating pairs.
+2. **A CommonJS entry** (bin/compat-lint.js, made CommonJS by a one-line bin/package.json): an ES
+   module entry makes Node load its ESM loader (resolve, load, translators and, with them,
+   fs/promises, readline and the fs watchers), 15 internal modules compiled on every run.
+   Process CPU 0.95x in 20 alternating pairs.
+3. **Finding the native addon** (src/parse/pg-native.ts): require.resolve() of
+   libpg-query-native read its manifest and resolved its main file to learn its folder (7 of the
+   12 ms the addon load took in a sampling profile); existsSync over Node's lookup path finds the
+   same folder in under 1 ms. Its version is read only for \`--debug\`.
+
+Together, against the build before this round in 20 alternating pairs on the real-world corpus (load
+average ~2): 0.91x wall and 0.91x CPU (medians of the per-pair ratios). RESULTS-real.md's table
+is one run; another 15-round run minutes before it, while the load rose from 2.1 to 4.3 and every time
+about doubled (compat-lint 681 ms, squawk 510 ms), measured 1.31x: on this shared machine the
+ratio moves with the load, so the quieter run is the one to quote, and re-runs should expect
+roughly 1.1-1.3x.
+
+Each step was checked byte-identical (json, text, sarif, github) against the build before this
+round on the real-world corpus, the generated one and both vendored corpora as they are laid out, with
+both parsers (tools/bench-compat-lint/same-output.mjs, 40 runs); all compat-lint tests pass with COMPAT_LINT_PARSER=native and =wasm.
+
+Tried and left: **decoding only the statements the rules and the replay read** (splitting
+libpg_query's JSON at each top-level \`{"stmt":{"\` and JSON.parse-ing a statement only when
+its tree is used: INSERT, UPDATE, DELETE and transaction statements never are). On the real corpus
+they are 21% of the JSON, but cold-process CPU for decoding went ~33 -> ~31 ms on the real corpus
+and ~33 -> ~35 ms on the generated one (7 alternating processes each): the per-statement
+JSON.parse calls cost what the skipped bytes saved. **GC flags** were measured last round (no
+gain from those settable at run time; the semi-space size cannot be).
+
+## Earlier round (issue 17: the native parser)
 
 1. **Native libpg_query** (src/parse/pg-native.ts, src/parse/backend.ts): libpg-query@17.1.0's
    N-API addon, an optional dependency under the alias libpg-query-native, parses when it is
@@ -237,13 +275,11 @@ Each step was checked byte-identical (json, text, sarif, github) on this corpus 
 generated one, with both parsers, and all compat-lint tests pass with each
 (COMPAT_LINT_PARSER=native and =wasm).
 
-Looked at and left: locating findings' spans (ctx.find: ~20-30 ms of a ~370 ms run here,
-measured with a timer around it: 457 calls). It is not the scanning (44,000 characters in all)
-but compiling the regular expressions: most patterns name a column or constraint, so nearly every
-call compiles a new one. The AST's location fields would avoid them, but ctx.at's span ends at the
-line end where ctx.find's ends at the match, and the first match is not always at the node's
-location, so outputs would change; matching the keyword shapes once and comparing the identifier
-in JS, with ctx.find as the fallback, would keep them byte-identical, and is the next step.
+Looked at and left then (done in the round above): locating findings' spans (ctx.find: ~20-30 ms
+of a ~370 ms run here, measured with a timer around it: 457 calls), whose cost was compiling
+the regular expressions, not scanning. The AST's location fields would avoid them, but ctx.at's
+span ends at the line end where ctx.find's ends at the match, and the first match is not always
+at the node's location, so outputs would change.
 
 ## Where one compat-lint run spends its time
 
@@ -259,10 +295,10 @@ ${phases.stdout.trimEnd()}
 CPU profile of the bundled CLI (mid-round, on the corpus cycled from 206 files; the profiler adds overhead)
 splits it roughly as: rule checks ~27 ms (the heaviest rules ~3 ms each), schema replay ~17 ms
 (CREATE TABLE and column replay the largest part), locating findings' spans in the source text
-(ctx.find's regular expressions) ~9 ms, GC ~18 ms, directives, sections, positions and
-reporting ~10 ms.
+(ctx.find's regular expressions, before the shapes above) ~9 ms, GC ~18 ms, directives, sections,
+positions and reporting ~10 ms.
 
-## This round (2026-11-23, late evening)
+## Earlier round (2026-11-23, late evening)
 
 1. **Reading as bytes into shared buffers** (src/engine/files.ts readFiles): one open/read/close per
    file into 1 MB slabs, no per-file allocation, and no re-encoding of the text (the previous
@@ -345,7 +381,7 @@ timed against the build before it in alternating runs, by the main thread's CPU 
 
 ## Tried and rejected (measured, alternating, same machine)
 
-This round:
+2026-11-23, late evening:
 
 - **GC flags.** --trace-gc shows 12-14 scavenges of ~1-2 ms and one mark-compact per run.
   \`--semi-space-growth-factor=8\` (set at run time, with a code cache made under it) cuts

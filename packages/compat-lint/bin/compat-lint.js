@@ -13,11 +13,16 @@
 // build (its header must carry the tag at the end of the script), or V8
 // rejects it (another Node version or other V8 flags), the script compiles
 // from source as it would without it, with the same output.
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { Script } from "node:vm";
+//
+// This file is CommonJS (bin/package.json says so; the package itself is ESM): an
+// ES module entry makes Node load its ESM loader first (resolve, load and
+// translators, which load fs/promises, readline and fs watchers with them), ~10 ms
+// of CPU per run that a CommonJS entry does not pay (tools/bench-compat-lint/RESULTS-real.md).
+const { existsSync, readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
+const { setFlagsFromString } = require("node:v8");
+const { Script } = require("node:vm");
 
 // The same flags as src/cli.ts (see the reasons there): Liftoff only for the
 // parser's WASM, no TurboFan for the linter's JavaScript. They are set before
@@ -25,28 +30,26 @@ import { Script } from "node:vm";
 setFlagsFromString("--liftoff-only");
 setFlagsFromString("--no-opt");
 
-const mainUrl = new URL("./compat-lint-main.js", import.meta.url);
-if (!existsSync(mainUrl)) {
+const mainPath = join(__dirname, "compat-lint-main.js");
+if (!existsSync(mainPath)) {
   // Only in a checkout of the sources: the published package ships the bundle.
-  process.stderr.write(
-    `compat-lint: not built: ${fileURLToPath(mainUrl)} is missing; run \`npm run build\` first\n`,
-  );
+  process.stderr.write(`compat-lint: not built: ${mainPath} is missing; run \`npm run build\` first\n`);
   process.exit(2);
 }
-const code = readFileSync(mainUrl, "utf8");
+const code = readFileSync(mainPath, "utf8");
 // The script ends with "// build <16 hex digits>\n"; the cache starts with the same 16 characters.
 const tag = code.slice(-17, -1);
 let cachedData;
 try {
-  const cache = readFileSync(new URL("./compat-lint-main.cache", import.meta.url));
+  const cache = readFileSync(join(__dirname, "compat-lint-main.cache"));
   if (cache.length > 16 && cache.toString("latin1", 0, 16) === tag) cachedData = cache.subarray(16);
 } catch {
   // No cache: compile from source.
 }
-const script = new Script(code, { filename: fileURLToPath(mainUrl), cachedData });
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(mainUrl), module, mainUrl.href);
-module.exports.main(process.argv.slice(2)).then(
+const script = new Script(code, { filename: mainPath, cachedData });
+const main = { exports: {} };
+script.runInThisContext()(main.exports, require, main, pathToFileURL(mainPath).href);
+main.exports.main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
   },

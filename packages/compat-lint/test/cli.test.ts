@@ -196,7 +196,7 @@ describe("compat-lint CLI", () => {
     // built), next to the real WASM package.
     const dir = mkdtempSync(join(tmpdir(), "compat-lint-native-"));
     mkdirSync(join(dir, "pkg/bin"), { recursive: true });
-    for (const f of ["bin/compat-lint.js", "bin/compat-lint-main.js", "package.json"])
+    for (const f of ["bin/compat-lint.js", "bin/package.json", "bin/compat-lint-main.js", "package.json"])
       writeFileSync(join(dir, "pkg", f), readFileSync(join(packageDir, f)));
     mkdirSync(join(dir, "node_modules/libpg-query-native"), { recursive: true });
     writeFileSync(

@@ -2,8 +2,9 @@ import type { ColumnDef, Constraint } from "libpg-query";
 import { nodeOf, qualified, strings } from "../parse/ast.js";
 import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
 import { formatType, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, columnDefFilled, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, columnDefFilled, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const addRequiredColumn: Rule = {
   id: "add-required-column",
@@ -41,13 +42,13 @@ export const addRequiredColumn: Rule = {
         if (change.compatible) continue;
         out.push({
           message: `re-adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT as ${formatType(sqlType(def.typeName))} (it was ${formatType(old.type)}); INSERTs from the previous generation still write it, but ${change.why}`,
-          span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
+          span: ctx.find(shape("add [column] [if not exists] $", def.colname)),
         });
         continue;
       }
       out.push({
         message: `adding NOT NULL column ${tableName(target)}.${def.colname} without a DEFAULT${def.is_not_null !== true && !cons.includes("CONSTR_NOTNULL") && !cons.includes("CONSTR_PRIMARY") ? ` (its domain ${domain?.name} is NOT NULL)` : ""}; INSERTs from the previous generation omit it and fail`,
-        span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
+        span: ctx.find(shape("add [column] [if not exists] $", def.colname)),
       });
     }
     return out;

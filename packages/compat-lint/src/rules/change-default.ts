@@ -1,6 +1,7 @@
 import { defaultKey } from "../schema/queries.js";
-import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import { existingColumnCommands, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const changeDefault: Rule = {
   id: "change-default",
@@ -21,7 +22,7 @@ export const changeDefault: Rule = {
         message: model
           ? `changing the default of ${tableName(target)}.${column}; rows the previous generation inserts without it get a different value`
           : `setting the default of ${tableName(target)}.${column}, whose current default is unknown (created outside the linted files); rows the previous generation inserts without it may get a different value`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+set\\s+default`)),
+        span: ctx.find(shape("alter [column] $ set default", column)),
       });
     }
     return out;

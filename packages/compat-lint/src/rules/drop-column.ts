@@ -1,5 +1,6 @@
-import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import { existingColumnCommands, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const dropColumn: Rule = {
   id: "drop-column",
@@ -13,7 +14,7 @@ export const dropColumn: Rule = {
     for (const { column, target } of existingColumnCommands(ctx, "AT_DropColumn")) {
       out.push({
         message: `dropping column ${tableName(target)}.${column}; the previous generation still selects and inserts it`,
-        span: ctx.find(pattern(`drop\\s+(?:column\\s+)?(?:if\\s+exists\\s+)?${ident(column)}`)),
+        span: ctx.find(shape("drop [column] [if exists] $", column)),
       });
     }
     return out;

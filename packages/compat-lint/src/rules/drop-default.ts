@@ -2,14 +2,15 @@ import type { AlterDomainStmt } from "libpg-query";
 import { display, qualified, strings } from "../parse/ast.js";
 import type { ColumnModel, RelationModel, SchemaModel } from "../schema/model.js";
 import { domainOf, inModel, isNew } from "../schema/queries.js";
-import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, existingColumn, tableName } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
+import { shape } from "./shape.js";
 
 /** The sub-commands after which the database stops filling a column an INSERT omits. */
-const what: Record<string, { label: string; pattern: string } | undefined> = {
-  AT_ColumnDefault: { label: "the default", pattern: "drop\\s+default" },
-  AT_DropIdentity: { label: "the identity", pattern: "drop\\s+identity" },
-  AT_DropExpression: { label: "the generation expression", pattern: "drop\\s+expression" },
+const what: Record<string, { label: string; shape: string } | undefined> = {
+  AT_ColumnDefault: { label: "the default", shape: "drop default" },
+  AT_DropIdentity: { label: "the identity", shape: "drop identity" },
+  AT_DropExpression: { label: "the generation expression", shape: "drop expression" },
 };
 
 /**
@@ -105,7 +106,7 @@ export const dropDefault: Rule = {
             : "INSERTs from the previous generation that omit it now store NULL";
       out.push({
         message: `dropping ${w.label} of ${existing ? "" : "new column "}${tableName(target)}.${cmd.name}; ${consequence}`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+${w.pattern}`)),
+        span: ctx.find(shape(`alter [column] $ ${w.shape}`, cmd.name)),
         withdrawnIf:
           cmd.subtype === "AT_ColumnDefault" && relation && model ? defaultBack(relation, model) : undefined,
       });

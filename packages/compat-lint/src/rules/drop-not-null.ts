@@ -1,5 +1,6 @@
-import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import { existingColumnCommands, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const dropNotNull: Rule = {
   id: "drop-not-null",
@@ -14,7 +15,7 @@ export const dropNotNull: Rule = {
       if (model && !model.notNull) continue;
       out.push({
         message: `DROP NOT NULL on ${tableName(target)}.${column}; NULLs written by the new generation reach old code that assumes a value`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}\\s+drop\\s+not\\s+null`)),
+        span: ctx.find(shape("alter [column] $ drop not null", column)),
       });
     }
     return out;

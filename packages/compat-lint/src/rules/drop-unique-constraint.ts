@@ -2,8 +2,9 @@ import type { QualifiedName } from "../parse/ast.js";
 import { display } from "../parse/ast.js";
 import { key, type SchemaModel } from "../schema/model.js";
 import { columnsShape, indexConstraint, indexKinds, isNew } from "../schema/queries.js";
-import { alterCommands, droppedObjects, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, droppedObjects, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
 
@@ -88,7 +89,7 @@ export const dropUniqueConstraint: Rule = {
       const what = con ? `${kindLabels[con.kind]} constraint` : "constraint";
       out.push({
         message: `dropping ${what} ${cmd.name} of ${tableName(target)}; the previous generation's INSERT ... ON CONFLICT ${con ? `(${con.columns.join(", ")}) ` : ""}that uses it ${con ? "starts" : "may start"} failing`,
-        span: ctx.find(pattern(`drop\\s+constraint\\s+(?:if\\s+exists\\s+)?${ident(cmd.name)}`)),
+        span: ctx.find(shape("drop constraint [if exists] $", cmd.name)),
         withdrawnIf: restored(schema, key(schema, relation?.name ?? target.name), cmd.name, {
           columns: con?.columns,
         }),

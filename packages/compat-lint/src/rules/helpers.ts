@@ -15,7 +15,7 @@ import type { Finding, RuleContext } from "./rule.js";
 
 /**
  * What several rules derive from a statement, and the small text helpers
- * their messages and ctx.find() patterns share. Everything here reads the
+ * their messages share (ctx.find()'s shapes are in ./shape.ts). Everything here reads the
  * statement and the schema; nothing mutates either.
  */
 
@@ -206,27 +206,4 @@ export function existingColumns(relation: RelationModel | undefined, cols: reado
 /** "column t(a)" or "columns t(a, b)", for a non-empty list. */
 export function columnList(target: QualifiedName, cols: readonly string[]): string {
   return `column${cols.length > 1 ? "s" : ""} ${tableName(target)}(${cols.join(", ")})`;
-}
-
-const patterns = new Map<string, RegExp>();
-
-/**
- * A case-insensitive RegExp for ctx.find(), compiled once per source text: the
- * same few patterns (with the same column names) recur across a migration
- * history. Safe to share because they carry no g/y flag, so exec() keeps no state.
- */
-export function pattern(source: string): RegExp {
-  let re = patterns.get(source);
-  if (re === undefined) {
-    if (patterns.size >= 1024) patterns.clear();
-    re = new RegExp(source, "i");
-    patterns.set(source, re);
-  }
-  return re;
-}
-
-/** A regex that matches an identifier as written, quoted or not. */
-export function ident(name: string): string {
-  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return `(?:"${esc.replace(/"/g, '""')}"|${esc})`;
 }

@@ -1,8 +1,9 @@
 import type { Constraint } from "libpg-query";
 import { nodeOf } from "../parse/ast.js";
 import { identityGeneratedAlways } from "../schema/queries.js";
-import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, existingColumn, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const identityAlwaysOnExistingColumn: Rule = {
   id: "identity-always-on-existing-column",
@@ -26,7 +27,7 @@ export const identityAlwaysOnExistingColumn: Rule = {
       if (!existing || model?.identityAlways) continue;
       out.push({
         message: `making ${tableName(target)}.${cmd.name} GENERATED ALWAYS; the previous generation's INSERTs and UPDATEs that write it an explicit value start failing`,
-        span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+(?:add|set)\\s+generated`)),
+        span: ctx.find(shape("alter [column] $ {add|set} generated", cmd.name)),
       });
     }
     return out;

@@ -3,8 +3,9 @@ import { nodeOf } from "../parse/ast.js";
 import { type ColumnModel, key, type RelationModel, type SchemaModel } from "../schema/model.js";
 import { inModel, keepsValues, knownName, oldValues, typeOf } from "../schema/queries.js";
 import { formatType, type SqlType, sqlType, typeChange } from "../schema/sql-type.js";
-import { existingColumnCommands, ident, pattern, tableName } from "./helpers.js";
+import { existingColumnCommands, tableName } from "./helpers.js";
 import type { Finding, Rule, RuleContext } from "./rule.js";
+import { shape } from "./shape.js";
 
 /**
  * A change between two enums the model knows (Prisma's and TypeORM's enum
@@ -68,7 +69,7 @@ export const incompatibleTypeChange: Rule = {
     )) {
       const to = sqlType(nodeOf<ColumnDef>(cmd.def, "ColumnDef")?.typeName);
       // Located only when reported: most type changes in a history are compatible.
-      const span = () => ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(column)}`));
+      const span = () => ctx.find(shape("alter [column] $", column));
       if (!model || model.type.name === "") {
         out.push({
           message: `changing the type of ${tableName(target)}.${column} to ${formatType(to)}; its current type is unknown (created outside the linted files), so compatibility cannot be shown`,

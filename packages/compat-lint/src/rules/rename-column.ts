@@ -1,7 +1,8 @@
 import type { RenameStmt } from "libpg-query";
 import { fromRangeVar } from "../parse/ast.js";
-import { existingColumn, ident, pattern, tableName } from "./helpers.js";
+import { existingColumn, tableName } from "./helpers.js";
 import type { Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 export const renameColumn: Rule = {
   id: "rename-column",
@@ -19,7 +20,7 @@ export const renameColumn: Rule = {
     return [
       {
         message: `renaming column ${tableName(q)}.${r.subname} to ${r.newname}; the previous generation still uses the old name`,
-        span: ctx.find(pattern(`rename\\s+(?:column\\s+)?${ident(r.subname)}`)),
+        span: ctx.find(shape("rename [column] $", r.subname)),
       },
     ];
   },

@@ -1,8 +1,9 @@
 import type { RenameStmt } from "libpg-query";
 import { display, fromRangeVar } from "../parse/ast.js";
 import { indexConstraint, indexKinds, isNew } from "../schema/queries.js";
-import { ident, pattern, tableName } from "./helpers.js";
+import { tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 const kindLabels: Record<string, string> = { primary: "PRIMARY KEY", unique: "UNIQUE", exclusion: "EXCLUDE" };
 
@@ -30,7 +31,7 @@ export const renameConstraint: Rule = {
       if (con ? isNew(con) || !indexKinds.has(con.kind) : notAnArbiter.test(r.subname)) return [];
       const f: Finding = {
         message: `renaming ${con ? `${kindLabels[con.kind]} ` : ""}constraint ${r.subname} of ${tableName(q)} to ${r.newname}; the previous generation's INSERT ... ON CONFLICT ON CONSTRAINT ${r.subname} ${con ? "starts" : "may start"} failing`,
-        span: ctx.find(pattern(`rename\\s+constraint\\s+${ident(r.subname)}`)),
+        span: ctx.find(shape("rename constraint $", r.subname)),
       };
       return [f];
     }

@@ -2,6 +2,7 @@ import type { Directives } from "../parse/migration-file.js";
 import type { Statement } from "../parse/parser.js";
 import type { SourceText } from "../parse/source.js";
 import type { Origin, SchemaModel } from "../schema/model.js";
+import type { Finder } from "./shape.js";
 
 /**
  * What a rule is. A rule is a pure function from one statement and the schema
@@ -61,8 +62,11 @@ export interface RuleContext {
   origin: Origin;
   /** Span of a parser location (byte offset relative to the parsed section). */
   at(location: number | undefined): Span;
-  /** Span of the first match of a pattern in the statement's text; the statement start if none. */
-  find(pattern: RegExp): Span;
+  /**
+   * Span of the first match of a pattern in the statement's text; the statement start if none.
+   * A RegExp, or a keyword shape around a name (shape() in ./shape.ts, which compiles nothing).
+   */
+  find(pattern: Finder): Span;
 }
 
 export interface Rule extends RuleMeta {

@@ -2,8 +2,9 @@ import type { AlterDomainStmt, Constraint } from "libpg-query";
 import { display, nodeOf, type QualifiedName, qualified, strings } from "../parse/ast.js";
 import type { RelationModel, SchemaModel } from "../schema/model.js";
 import { filledOnInsert, isNew, replacedColumn } from "../schema/queries.js";
-import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, existingColumn, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 const newColumnHint =
   "Old code does not know a column added in this change set, so its INSERTs leave it NULL. Add it NOT NULL with a DEFAULT (one step, no rewrite on Postgres 11+), or tighten it in a later change set once every running generation writes it.";
@@ -86,7 +87,7 @@ export const setNotNull: Rule = {
             ? `SET NOT NULL on ${tableName(target)}.${cmd.name}, added in this change set without a DEFAULT; ${v.why} start failing`
             : `SET NOT NULL on existing column ${tableName(target)}.${cmd.name}; ${v.why} start failing`,
           hint: v.added ? newColumnHint : undefined,
-          span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}\\s+set\\s+not\\s+null`)),
+          span: ctx.find(shape("alter [column] $ set not null", cmd.name)),
         });
       } else if (cmd.subtype === "AT_AddConstraint") {
         const con = nodeOf<Constraint>(cmd.def, "Constraint");

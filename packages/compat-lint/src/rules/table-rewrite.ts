@@ -3,8 +3,9 @@ import { callsVolatile, nodeOf, qualified, strings } from "../parse/ast.js";
 import type { FunctionModel, SchemaModel } from "../schema/model.js";
 import { isNew } from "../schema/queries.js";
 import { formatType, isSerial, type SqlType, sameType, sqlType, typeChange } from "../schema/sql-type.js";
-import { alterCommands, existingColumn, ident, pattern, tableName } from "./helpers.js";
+import { alterCommands, existingColumn, tableName } from "./helpers.js";
 import type { Finding, Rule } from "./rule.js";
+import { shape } from "./shape.js";
 
 /**
  * Whether ALTER COLUMN ... TYPE ... USING expr is just the column (or the
@@ -66,7 +67,7 @@ export const tableRewrite: Rule = {
         if (!plainUsing(def?.raw_default, cmd.name, to)) {
           out.push({
             message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} with a USING expression computes it for every row: the table and its indexes are rewritten while reads and writes are blocked`,
-            span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`)),
+            span: ctx.find(shape("alter [column] $", cmd.name)),
           });
           continue;
         }
@@ -74,7 +75,7 @@ export const tableRewrite: Rule = {
         if (known && !typeChange(model.type, to).rewrite) continue;
         out.push({
           message: `changing ${tableName(target)}.${cmd.name} to ${formatType(to)} ${known ? "rewrites" : "may rewrite"} the table and its indexes while reads and writes are blocked`,
-          span: ctx.find(pattern(`alter\\s+(?:column\\s+)?${ident(cmd.name)}`)),
+          span: ctx.find(shape("alter [column] $", cmd.name)),
         });
       } else if (cmd.subtype === "AT_AddColumn") {
         const def = nodeOf<ColumnDef>(cmd.def, "ColumnDef");
@@ -97,7 +98,7 @@ export const tableRewrite: Rule = {
         if (!why) continue;
         out.push({
           message: `adding ${tableName(target)}.${def.colname} rewrites the table: ${why}`,
-          span: ctx.find(pattern(`add\\s+(?:column\\s+)?(?:if\\s+not\\s+exists\\s+)?${ident(def.colname)}`)),
+          span: ctx.find(shape("add [column] [if not exists] $", def.colname)),
         });
       }
     }
