@@ -26,7 +26,7 @@
 // pair: the ratio of each tree to the first one, min/median/max over rounds.
 import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, renameSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { dropDatabase, settle } from "../lib/server.mjs";
@@ -135,6 +135,24 @@ async function startWorker(tree, url, config, profDir) {
   };
 }
 
+/** Executor µs per event of the statements whose text matches `re`. */
+function execUs(stmts, re) {
+  const ms = stmts.filter((q) => re.test(q.query)).reduce((sum, q) => sum + q.total_exec_time, 0);
+  return (ms * 1000) / N;
+}
+
+/** Voluntary + involuntary context switches of a process so far. */
+function contextSwitches(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    let n = 0;
+    for (const m of text.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) n += Number(m[1]);
+    return n;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 let runNo = 0;
 async function burn(server, tree) {
   const tag = `paired_${++runNo}`;
@@ -150,6 +168,7 @@ async function burn(server, tree) {
   await Promise.all(ws.map((w) => w.go()));
   const load0 = load();
   const nodeCpu = () => ws.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
+  for (const w of ws) w.switches0 = contextSwitches(w.pid);
   const cpu0 = { pg: serverCpuMs(pm), node: nodeCpu() };
   for (;;) {
     const failed = ws.find((w) => w.state.error || w.state.exited);
@@ -170,6 +189,7 @@ async function burn(server, tree) {
     await sleep(10);
   }
   const cpu1 = { pg: serverCpuMs(pm), node: nodeCpu() };
+  const switches = ws.reduce((sum, w) => sum + contextSwitches(w.pid) - w.switches0, 0);
   const load1 = load();
   const stmts = await statementStats(env.pool);
   const stopped = await Promise.all(ws.map((w) => w.stop()));
@@ -199,6 +219,11 @@ async function burn(server, tree) {
     rowsPerClaim: nonEmpty > 0 ? N / nonEmpty : Number.NaN,
     claimMeanMs: claim ? claim.total_exec_time / claim.calls : Number.NaN,
     claimCalls: claim?.calls ?? Number.NaN,
+    // Executor µs per event of the chunk's two row statements (the claim's is claimUs).
+    claimUs: claim ? (claim.total_exec_time * 1000) / N : Number.NaN,
+    insertUs: execUs(stmts, /^WITH cfg AS MATERIALIZED/),
+    completeUs: execUs(stmts, /^WITH u AS \(\s*UPDATE/),
+    switches: switches / (N / 1000),
     load: `${load0.split(" / ")[0]} -> ${load1.split(" / ")[0]}`,
   };
 }
@@ -216,9 +241,9 @@ try {
   );
   out();
   out(
-    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | 1-min load |",
+    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events | 1-min load |",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const results = trees.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < trees.length; k++) {
@@ -226,7 +251,7 @@ try {
       const x = await burn(server, trees[i]);
       results[i][r] = x;
       out(
-        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${x.load} |`,
+        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} | ${x.load} |`,
       );
     }
   }
