@@ -110,7 +110,7 @@ async function startWorker(tree, url, config, profDir) {
   if (profDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${profDir}`);
   const child = fork(
     join(root, "tools", "bench", "worker.mjs"),
-    [JSON.stringify({ system: "cutover", url, config, tuning: tree.tuning, mode: "count" })],
+    [JSON.stringify({ system: "cutover", url, config, tuning: tree.tuning, mode: "count", memory: true })],
     // The worker's stdout (e.g. --trace-gc lines) goes to this script's stderr.
     { stdio: ["ignore", 2, "inherit", "ipc"], execArgv },
   );
