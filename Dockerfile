@@ -27,13 +27,22 @@ COPY tools/package.json tools/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 FROM node:24.21.0-bookworm-slim AS runtime
-# A smaller young generation: at full burn-down speed V8 otherwise grows
-# its semi-spaces to 16 MB each for garbage that dies within a chunk; with 8
-# the peak RSS of a 100,000-event burn-down drops ~15-20 MB at the same
-# throughput (BENCHMARKS.md, tools/bench reads this line).
+# V8 heap sizing for a worker (tools/bench reads this line; measured in
+# tools/bench/profile/PROFILE.md section 9):
+# - a smaller young generation: at full burn-down speed V8 otherwise grows
+#   its semi-spaces to 16 MB each for garbage that dies within a chunk; with
+#   8 the peak RSS of a 100,000-event burn-down drops ~15-20 MB at the same
+#   throughput;
+# - an old-generation cap. On a host with 2 GB or more (and no container
+#   limit) V8 lets the old generation grow to ~4x what the last full GC kept
+#   alive; below a 2 GB cap it grows by at most 1.3-2x. A burn-down keeps
+#   ~13-16 MB alive, so the cap takes the peak RSS of a 100,000-event
+#   burn-down from ~125 to ~92 MB at the same throughput. 512 MB is the Helm
+#   chart's memory limit; a handler set that keeps more alive than that
+#   needs NODE_OPTIONS raised with its container limit.
 ENV NODE_ENV=production \
     PORT=8080 \
-    NODE_OPTIONS="--max-semi-space-size=8"
+    NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"
 WORKDIR /app
 # Code stays root-owned and read-only to the runtime user.
 COPY --from=deps /app/node_modules node_modules

@@ -10,15 +10,23 @@
 //                    one tree, backlogs whose idempotency keys are random UUIDs (v4) or UUIDv7
 //                    (publisher.ts's default), inserted 1,000 per statement in key-generation
 //                    order as publishBatch would (default @seq: 'k' || seq, in one statement)
+//   ... --procs 4    run N worker processes per run instead of one (--procs 'name=4': for that tree only)
+//   ... --flags 'name=--max-semi-space-size=4'   V8 flags for that tree's workers instead of the image's
+//                    (a worker's stdout, e.g. --trace-gc, goes to stderr)
+//   ... --tuning 'name={"batchSize":250}'        consumer options for that tree's workers
+// A tree may be named twice with different flags or tuning (--tree s8=. --tree s4=. --flags 's4=...').
 //
 // Each tree must be built (`npx tsc -b` in it). The schema and backlog come
 // from this tree (the migrations must match). Per run: events/s over the burn
 // window (first handler start to nothing pending or in flight), worker CPU
-// and whole-server CPU per event from /proc, 1-minute load. Per pair: the
-// ratio of each tree to the first one, min/median/max over rounds.
+// (all worker processes) and whole-server CPU per event from /proc, 1-minute
+// load, peak RSS (VmHWM, the largest of the workers) and the V8 heap /
+// off-heap peaks behind it, the claims (empty ones, rows per non-empty one)
+// and the claim statement's mean executor time (pg_stat_statements). Per
+// pair: the ratio of each tree to the first one, min/median/max over rounds.
 import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, renameSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { dropDatabase, settle } from "../lib/server.mjs";
@@ -31,8 +39,10 @@ import {
   out,
   postmasterPid,
   processCpuMs,
+  resetCounters,
   serverCpuMs,
   startProfileServer,
+  statementStats,
   trackWorker,
 } from "./common.mjs";
 
@@ -42,13 +52,35 @@ const { values: args } = parseArgs({
     events: { type: "string", default: "50000" },
     rounds: { type: "string", default: "3" },
     prof: { type: "string" },
+    procs: { type: "string", multiple: true },
+    flags: { type: "string", multiple: true },
+    tuning: { type: "string", multiple: true },
   },
 });
+/** `name=value` options keyed by tree name. */
+function byTree(list) {
+  const m = new Map();
+  for (const x of list ?? []) {
+    const i = x.indexOf("=");
+    if (i < 0) throw new Error(`expected name=value, got ${x}`);
+    m.set(x.slice(0, i), x.slice(i + 1));
+  }
+  return m;
+}
+const flagsOf = byTree(args.flags);
+const tuningOf = byTree(args.tuning);
+const PROCS = Number((args.procs ?? []).find((x) => !x.includes("=")) ?? 1);
+const procsOf = byTree((args.procs ?? []).filter((x) => x.includes("=")));
 const trees = (args.tree ?? []).map((t) => {
   const i = t.indexOf("=");
   const [path, keys = "seq"] = (i < 0 ? t : t.slice(i + 1)).split("@");
   if (!["seq", "v4", "v7"].includes(keys)) throw new Error(`--tree ${t}: keys are @seq, @v4 or @v7`);
-  return { name: i < 0 ? t : t.slice(0, i), root: resolve(path), keys };
+  const tree = { name: i < 0 ? t : t.slice(0, i), root: resolve(path), keys };
+  const flags = flagsOf.get(tree.name);
+  tree.execArgv = flags === undefined ? [...imageNodeOptions()] : flags.split(/\s+/).filter(Boolean);
+  tree.tuning = JSON.parse(tuningOf.get(tree.name) ?? "{}");
+  tree.procs = Number(procsOf.get(tree.name) ?? PROCS);
+  return tree;
 });
 
 /** A backlog of N pending rows whose keys are v4 or v7 UUIDs made in Node, 1,000 rows per INSERT. */
@@ -72,22 +104,27 @@ const ROUNDS = Number(args.rounds);
 if (args.prof) mkdirSync(args.prof, { recursive: true });
 
 /** Forks `root`'s bench worker for Cutover; resolves once it has started consuming. */
-async function startWorker(root, url, config, profDir) {
-  const execArgv = [...imageNodeOptions()];
+async function startWorker(tree, url, config, profDir) {
+  const { root } = tree;
+  const execArgv = [...tree.execArgv];
   if (profDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${profDir}`);
   const child = fork(
     join(root, "tools", "bench", "worker.mjs"),
-    [JSON.stringify({ system: "cutover", url, config, tuning: {}, mode: "count" })],
-    { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv },
+    [JSON.stringify({ system: "cutover", url, config, tuning: tree.tuning, mode: "count", memory: true })],
+    // The worker's stdout (e.g. --trace-gc lines) goes to this script's stderr.
+    { stdio: ["ignore", 2, "inherit", "ipc"], execArgv },
   );
   const { state, exited, next } = trackWorker(child, root);
-  await next("ready");
-  const started = next("started");
-  child.send({ type: "go" });
-  await started;
+  const ready = await next("ready");
   return {
     pid: child.pid,
     state,
+    readyRssMB: ready.rssMB,
+    async go() {
+      const started = next("started");
+      child.send({ type: "go" });
+      await started;
+    },
     async stop() {
       const stopped = next("stopped");
       child.send({ type: "stop" });
@@ -98,6 +135,24 @@ async function startWorker(root, url, config, profDir) {
   };
 }
 
+/** Executor µs per event of the statements whose text matches `re`. */
+function execUs(stmts, re) {
+  const ms = stmts.filter((q) => re.test(q.query)).reduce((sum, q) => sum + q.total_exec_time, 0);
+  return (ms * 1000) / N;
+}
+
+/** Voluntary + involuntary context switches of a process so far. */
+function contextSwitches(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    let n = 0;
+    for (const m of text.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) n += Number(m[1]);
+    return n;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 let runNo = 0;
 async function burn(server, tree) {
   const tag = `paired_${++runNo}`;
@@ -106,12 +161,19 @@ async function burn(server, tree) {
   else await backlogWithKeys(env, tree.keys);
   const pm = await postmasterPid(env.pool);
   const profDir = args.prof ? join(args.prof, `tmp-${runNo}`) : undefined;
-  const w = await startWorker(tree.root, env.url, env.ctx.workerConfig, profDir);
+  const ws = [];
+  for (let k = 0; k < tree.procs; k++)
+    ws.push(await startWorker(tree, env.url, env.ctx.workerConfig, profDir));
+  await resetCounters(env.pool);
+  await Promise.all(ws.map((w) => w.go()));
   const load0 = load();
-  const cpu0 = { pg: serverCpuMs(pm), node: processCpuMs(w.pid) };
-  while (w.state.handled < N) {
-    if (w.state.error || w.state.exited)
-      throw new Error(`worker (${tree.name}): ${w.state.error ?? "exited"}`);
+  const nodeCpu = () => ws.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
+  for (const w of ws) w.switches0 = contextSwitches(w.pid);
+  const cpu0 = { pg: serverCpuMs(pm), node: nodeCpu() };
+  for (;;) {
+    const failed = ws.find((w) => w.state.error || w.state.exited);
+    if (failed) throw new Error(`worker (${tree.name}): ${failed.state.error ?? "exited"}`);
+    if (ws.reduce((sum, w) => sum + w.state.handled, 0) >= N) break;
     await sleep(50);
   }
   let tEnd;
@@ -126,21 +188,42 @@ async function burn(server, tree) {
     }
     await sleep(10);
   }
-  const cpu1 = { pg: serverCpuMs(pm), node: processCpuMs(w.pid) };
+  const cpu1 = { pg: serverCpuMs(pm), node: nodeCpu() };
+  const switches = ws.reduce((sum, w) => sum + contextSwitches(w.pid) - w.switches0, 0);
   const load1 = load();
-  const stopped = await w.stop();
+  const stmts = await statementStats(env.pool);
+  const stopped = await Promise.all(ws.map((w) => w.stop()));
   await env.pool.end();
   await dropDatabase(server.adminUrl, `prof_${tag}`).catch(() => {});
   if (profDir) {
     const file = readdirSync(profDir).find((x) => x.endsWith(".cpuprofile"));
     if (file) renameSync(join(profDir, file), join(args.prof, `${tree.name}-${runNo}.cpuprofile`));
   }
-  const wallMs = tEnd - w.state.first;
+  const first = Math.min(...ws.map((w) => w.state.first));
+  const wallMs = tEnd - first;
+  const claim = stmts.find((q) => /FOR UPDATE SKIP LOCKED/.test(q.query) && /^WITH c AS/.test(q.query));
+  const metrics = stopped.map((m) => m?.metrics).filter(Boolean);
+  const claims = metrics.reduce((sum, m) => sum + m.claims, 0);
+  const nonEmpty = metrics.reduce((sum, m) => sum + (m.batchSizes?.count ?? 0), 0);
+  const peak = (key) => Math.max(...stopped.map((m) => m?.memPeak?.[key] ?? Number.NaN));
   return {
     eps: (N / wallMs) * 1000,
     nodeUs: ((cpu1.node - cpu0.node) * 1000) / N,
     pgUs: ((cpu1.pg - cpu0.pg) * 1000) / N,
-    rssMB: stopped?.peakRssMB,
+    rssMB: Math.max(...stopped.map((m) => m?.peakRssMB ?? 0)),
+    readyRssMB: Math.max(...ws.map((w) => w.readyRssMB)),
+    heapTotalMB: peak("heapTotalMB"),
+    externalMB: peak("externalMB"),
+    claims,
+    emptyClaims: claims - nonEmpty,
+    rowsPerClaim: nonEmpty > 0 ? N / nonEmpty : Number.NaN,
+    claimMeanMs: claim ? claim.total_exec_time / claim.calls : Number.NaN,
+    claimCalls: claim?.calls ?? Number.NaN,
+    // Executor µs per event of the chunk's two row statements (the claim's is claimUs).
+    claimUs: claim ? (claim.total_exec_time * 1000) / N : Number.NaN,
+    insertUs: execUs(stmts, /^WITH cfg AS MATERIALIZED/),
+    completeUs: execUs(stmts, /^WITH u AS \(\s*UPDATE/),
+    switches: switches / (N / 1000),
     load: `${load0.split(" / ")[0]} -> ${load1.split(" / ")[0]}`,
   };
 }
@@ -149,11 +232,18 @@ const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d)
 const server = await startProfileServer();
 try {
   out(
-    `Paired burn-downs, ${N.toLocaleString("en")} events, ${ROUNDS} rounds; trees: ${trees.map((t) => `${t.name}=${t.root}`).join(", ")}`,
+    `Paired burn-downs, ${N.toLocaleString("en")} events, ${ROUNDS} rounds; trees: ${trees
+      .map(
+        (t) =>
+          `${t.name}=${t.root} [${t.execArgv.join(" ")}] ${JSON.stringify(t.tuning)} x ${t.procs} process(es)`,
+      )
+      .join(", ")}`,
   );
   out();
-  out("| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB | 1-min load |");
-  out("|---|---|---|---|---|---|---|");
+  out(
+    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events | 1-min load |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const results = trees.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < trees.length; k++) {
@@ -161,20 +251,22 @@ try {
       const x = await burn(server, trees[i]);
       results[i][r] = x;
       out(
-        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} | ${x.load} |`,
+        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} | ${x.load} |`,
       );
     }
   }
   out();
   out(`Ratios to ${trees[0].name}, per round: median (min-max)`);
   out();
-  out("| tree | events/s | worker CPU/event | Postgres CPU/event | worker CPU µs/event, median |");
-  out("|---|---|---|---|---|");
+  out(
+    "| tree | events/s | worker CPU/event | Postgres CPU/event | peak RSS | worker CPU µs/event, median | peak RSS MB, median |",
+  );
+  out("|---|---|---|---|---|---|---|");
   const span = (xs) => `${f(median(xs), 2)} (${f(Math.min(...xs), 2)}-${f(Math.max(...xs), 2)})`;
   for (let i = 0; i < trees.length; i++) {
     const ratio = (key) => results[i].map((x, r) => x[key] / results[0][r][key]);
     out(
-      `| ${trees[i].name} | ${span(ratio("eps"))} | ${span(ratio("nodeUs"))} | ${span(ratio("pgUs"))} | ${f(median(results[i].map((x) => x.nodeUs)))} |`,
+      `| ${trees[i].name} | ${span(ratio("eps"))} | ${span(ratio("nodeUs"))} | ${span(ratio("pgUs"))} | ${span(ratio("rssMB"))} | ${f(median(results[i].map((x) => x.nodeUs)))} | ${f(median(results[i].map((x) => x.rssMB)), 0)} |`,
     );
   }
 } finally {
