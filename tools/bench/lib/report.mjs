@@ -342,7 +342,7 @@ export function renderReport({ meta, medians, paired = {}, notes }) {
   out.push("## Reproduce");
   out.push("");
   out.push(
-    "`npm run bench` (the full run: writes this file and tools/bench/results.json, ~1 hour here); `npm run bench -- --quick` (CI smoke, writes to a temp file). " +
+    `\`npm run bench\` (the full run: writes this file and tools/bench/results.json; this one took ${Math.round(meta.durationS / 60)} min); \`npm run bench -- --quick\` (CI smoke, writes to a temp file). ` +
       "Uses `DATABASE_URL` when set, else a private embedded PostgreSQL with durable defaults (fsync and synchronous_commit on" +
       (postgres.flags.length ? `; flags ${postgres.flags.filter((f) => f !== "-c").join(" ")}` : "") +
       "). Subsets: `--only burndown --systems cutover,graphile,limit --runs 5`; tuning: `--cutover '{\"batchSize\":1000}'`, `--graphile '{...}'`, `--pgboss '{\"loops\":8}'`, `--limit '{\"lanes\":1}'`; `--only pgboss-sweep` for the pg-boss table.",
