@@ -238,10 +238,10 @@ ${(statements / fileCount).toFixed(1)} statements in their Up sections.)
 
 Together, against the build before this round in 20 alternating pairs on the real-world corpus (load
 average ~2): 0.91x wall and 0.91x CPU (medians of the per-pair ratios). RESULTS-real.md's table
-is one run; another 15-round run minutes before it, while the load rose from 2.1 to 4.3 and every time
-about doubled (compat-lint 681 ms, squawk 510 ms), measured 1.31x: on this shared machine the
-ratio moves with the load, so the quieter run is the one to quote, and re-runs should expect
-roughly 1.1-1.3x.
+is one run. Other 15-round runs of this build measured 1.15x (load 1.8-3.9) and 1.31x (load
+rising from 2.1 to 4.3, every time about doubled: compat-lint 681 ms, squawk 510 ms), and one on a
+quiet machine (load 0.8) 1.26x: on this shared machine the ratio moves with the load, and
+re-runs should expect roughly 1.15-1.3x.
 
 Each step was checked byte-identical (json, text, sarif, github) against the build before this
 round on the real-world corpus, the generated one and both vendored corpora as they are laid out, with
