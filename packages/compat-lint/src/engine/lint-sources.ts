@@ -227,11 +227,17 @@ function lintOne(
     directives,
     previous: input.previous,
   };
-  for (const rule of fileRules) {
-    for (const f of rule.checkFile!(file)) report(rule, f, f.span, f.statement);
+  // Indexed loops below, not for...of: the CLI runs without TurboFan (--no-opt), where each
+  // for...of step allocates an iterator result, and these run for every statement of every file.
+  for (let r = 0; r < fileRules.length; r++) {
+    const rule = fileRules[r]!;
+    const found = rule.checkFile!(file);
+    for (let i = 0; i < found.length; i++) report(rule, found[i]!, found[i]!.span, found[i]!.statement);
   }
 
-  for (const top of parsed.statements) {
+  const statements = parsed.statements;
+  for (let s = 0; s < statements.length; s++) {
+    const top = statements[s]!;
     // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>,
     // or nothing when what <ddl> creates already exists (the handler swallows the error).
     let whole = top;
@@ -240,11 +246,14 @@ function lintOne(
       if (inner !== undefined && alreadyExists(model, inner)) continue;
       if (inner !== undefined) whole = inner;
     }
-    for (const stmt of splitAlterTable(whole)) {
+    const split = splitAlterTable(whole);
+    for (let p = 0; p < split.length; p++) {
+      const stmt = split[p]!;
       const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {
         const ctx = context(stmt, model, origin, config, source, sectionBase);
-        for (const rule of applicable) {
+        for (let r = 0; r < applicable.length; r++) {
+          const rule = applicable[r]!;
           let findings: Finding[];
           try {
             findings = rule.check!(ctx);
@@ -252,7 +261,10 @@ function lintOne(
             // A rule bug must not take the whole run down; surface it as a finding of that rule.
             findings = [{ message: `internal error in rule ${rule.id}: ${(err as Error).message}` }];
           }
-          for (const f of findings) report(rule, f, f.span ?? { start: stmt.start, end: stmt.end }, stmt);
+          for (let i = 0; i < findings.length; i++) {
+            const f = findings[i]!;
+            report(rule, f, f.span ?? { start: stmt.start, end: stmt.end }, stmt);
+          }
         }
       }
       try {

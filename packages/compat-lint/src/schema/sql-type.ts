@@ -37,10 +37,13 @@ const aliases: Record<string, string> = {
 
 const serials = new Set(["serial", "serial4", "smallserial", "serial2", "bigserial", "serial8"]);
 
+// Indexed loops here, not for...of: without TurboFan (the CLI's --no-opt) each for...of step
+// allocates an iterator result, and every column's type passes through here.
 function strings(nodes: Node[] | undefined): string[] {
   const out: string[] = [];
-  for (const n of nodes ?? []) {
-    const s = (n as { String?: { sval?: string } }).String?.sval;
+  if (nodes === undefined) return out;
+  for (let i = 0; i < nodes.length; i++) {
+    const s = (nodes[i] as { String?: { sval?: string } }).String?.sval;
     if (s !== undefined) out.push(s);
   }
   return out;
@@ -59,10 +62,12 @@ export function sqlType(t: TypeName | undefined): SqlType {
   const raw = parts.join(".");
   const name = aliases[raw] ?? raw;
   const mods: number[] = [];
-  for (const m of t?.typmods ?? []) {
-    const v = modValue(m);
-    if (v !== undefined) mods.push(v);
-  }
+  const typmods = t?.typmods;
+  if (typmods !== undefined)
+    for (let i = 0; i < typmods.length; i++) {
+      const v = modValue(typmods[i]!);
+      if (v !== undefined) mods.push(v);
+    }
   return { name, mods, arrayDims: t?.arrayBounds?.length ?? 0 };
 }
 
