@@ -155,7 +155,14 @@ function matchAlternative(
   if (!startsWithFolded(text, at, alt)) return -1;
   const after = at + alt.length;
   if (last) return after;
-  return afterSpaces(text, after, (p) => matchAt(tokens, t + 1, text, p, name, quoted));
+  // afterSpaces() with matchAt() as its rest, written out: no closure per call.
+  let run = after;
+  while (run < text.length && isSpace(text.charCodeAt(run))) run++;
+  for (let p = run; p > after; p--) {
+    const end = matchAt(tokens, t + 1, text, p, name, quoted);
+    if (end >= 0) return end;
+  }
+  return -1;
 }
 
 /** An optional group's words from words[w], each with its \s+, then the tokens after the group. */
