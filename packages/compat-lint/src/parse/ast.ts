@@ -12,7 +12,7 @@ export function str(node: Node | undefined): string | undefined {
 }
 
 export function strings(nodes: Node[] | undefined): string[] {
-  if (nodes === undefined) return [];
+  if (!nodes) return [];
   // Most names have one part: an array of exactly that size, not an empty one grown by push.
   if (nodes.length === 1) {
     const s = str(nodes[0]);

@@ -40,7 +40,7 @@ const serials = new Set(["serial", "serial4", "smallserial", "serial2", "bigseri
 // Indexed loops here, not for...of: without TurboFan (the CLI's --no-opt) each for...of step
 // allocates an iterator result, and every column's type passes through here.
 function strings(nodes: Node[] | undefined): string[] {
-  if (nodes === undefined) return [];
+  if (!nodes) return [];
   if (nodes.length === 1) {
     const s = (nodes[0] as { String?: { sval?: string } }).String?.sval;
     return s === undefined ? [] : [s];
@@ -73,7 +73,7 @@ export function sqlType(t: TypeName | undefined): SqlType {
   const name = aliases[raw] ?? raw;
   const mods: number[] = [];
   const typmods = t?.typmods;
-  if (typmods !== undefined)
+  if (typmods)
     for (let i = 0; i < typmods.length; i++) {
       const v = modValue(typmods[i]!);
       if (v !== undefined) mods.push(v);
