@@ -244,7 +244,8 @@ Measured against the build before this round on the real-world corpus: sampled a
 process 675.5M -> 645.6M (-4.4%; the parse floor process is 388.8M and an empty \`node -e 0\`
 88.8M, so compat-lint's own instructions over the floor went 287M -> 257M, -10%); process CPU
 (user + sys) 0.93x in 30 alternating pairs at load average 5.9-8.2 (per-pair min 0.68x, max
-1.25x) and 0.94x in 20 pairs at load ~3.3. Each step was checked byte-identical with
+1.25x), 0.94x in 20 pairs at load ~3.3, and 0.94x CPU and 0.94x wall in 20 pairs at load 0.5
+(CPU below 1 in every pair: 0.87x-0.97x). Each step was checked byte-identical with
 same-output.mjs (40 runs: json, text, sarif, github; real, generated and both vendored corpora;
 both parsers), and all compat-lint tests pass with COMPAT_LINT_PARSER=native and =wasm.
 
