@@ -65,7 +65,7 @@ if (args[0] === "--child") {
       const request = parser.parseRequest(source, section.start, section.end);
       if (request.done) continue;
       const a = performance.now();
-      const raw = parseUtf8Safe(request.bytes);
+      const raw = parseUtf8Safe(request.bytes, request.text);
       const b = performance.now();
       parser.finishParse(source, request, raw);
       decode += performance.now() - b;

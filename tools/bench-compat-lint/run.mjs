@@ -217,7 +217,70 @@ top of that floor (rules, schema replay, directives, positions, reporting, JSON 
 remaining ${fmt(mc - mf)}. (The files average ${(bytes / fileCount).toFixed(0)} bytes and
 ${(statements / fileCount).toFixed(1)} statements in their Up sections.)
 
-## This round (issue 17: spans without regular expressions, a CommonJS entry)
+## This round (issue 17: less garbage without TurboFan)
+
+The CLI runs its JavaScript without TurboFan (\`--no-opt\`, see below), so nothing optimizes
+allocations away: every \`for...of\` step over an array allocates an iterator result (and each
+loop an ArrayIterator), and every closure in a per-statement object literal is allocated. A
+sampling allocation profile that counts collected objects too (the inspector's
+HeapProfiler.startSampling, includeObjectsCollectedByMinorGC) put compat-lint's own allocations at
+~20 of ~27 MB per run on the real-world corpus; the parse trees are the rest.
+
+1. **Indexed loops in the hottest paths** (src/engine/lint-sources.ts's statement loop,
+   strings() of names in src/parse/ast.ts and src/schema/sql-type.ts, SchemaModel's search-path
+   lookup, refileType's walk over every column), and **shape matching without a two-element
+   array and a closure at every offset** it tries (src/rules/shape.ts).
+2. **A statement's RuleContext is a class instance** (methods on the prototype, not three
+   closures per statement), and **the per-statement caches of the shared rule helpers sit on the
+   context** under a symbol each, not in WeakMaps (each WeakMap entry is an ephemeron every
+   scavenge processes while its key is young).
+3. **One-part names without push-grown arrays; sqlType() without slice and join** for \`text\`
+   or \`pg_catalog.int4\`.
+4. **The native addon gets the file's text as it is** when an all-ASCII file is parsed whole
+   (the addon takes strings; the bytes were decoded again for it).
+
+Measured against the build before this round on the real-world corpus: sampled allocation 27.4 ->
+19.9 MB per run; 13 -> 11 scavenges (--trace-gc); callgrind instruction counts of the whole
+process 675.5M -> 645.6M (-4.4%; the parse floor process is 388.8M and an empty \`node -e 0\`
+88.8M, so compat-lint's own instructions over the floor went 287M -> 257M, -10%); process CPU
+(user + sys) 0.93x in 30 alternating pairs at load average 5.9-8.2 (per-pair min 0.68x, max
+1.25x), 0.94x in 20 pairs at load ~3.3, and 0.94x CPU and 0.94x wall in 20 pairs at load 0.5
+(CPU below 1 in every pair: 0.87x-0.97x). Each step was checked byte-identical with
+same-output.mjs (40 runs: json, text, sarif, github; real, generated and both vendored corpora;
+both parsers), and all compat-lint tests pass with COMPAT_LINT_PARSER=native and =wasm.
+
+In RESULTS-real.md's run of this round, on a quiet machine (load average 0.2-0.5), compat-lint
+took 1.13x squawk's wall time (median of 15 per-round ratios; 266 against 239 ms) and the build
+before this round, timed in the same rounds, 287 ms: 1.08x this build's wall time and 1.07x
+its CPU. That is one run, and the machine was faster than in the last round's quiet run (squawk
+239 ms against 268 ms then): in the same rounds the previous build came to 1.20x squawk (of the
+medians), under 1.25x too. So the goal is met in this run, not shown to be met reliably; the
+rows timed in the same rounds are the comparison to trust. A run minutes earlier at load
+3.6-4.2 (with NODE_EXTRA_CA_CERTS unset, see below) also measured 1.13x, with a wide spread
+(compat-lint 229-497 ms).
+
+Tried and left this round:
+- **A larger young generation** (\`--min-semi-space-size=8\` on the command line, which is what
+  a \`#!/usr/bin/env -S node ...\` shebang would give; at run time V8 ignores it): process CPU
+  1.04x (worse) in 15 alternating pairs. Fewer scavenges, but each copies the same survivors,
+  as with the growth factor last round. So the bin's shebang stays plain \`node\`, and how npm's
+  Windows shims treat \`env -S\` did not need settling.
+- **A code cache for one output format only**: warming the cache with json alone makes it 307
+  instead of 321 KB (-4%); the other formats would then compile lazily. Not worth it.
+- **\`--no-flush-bytecode\`** (set at run time, cache made under it), meant to keep functions
+  the warm-up ran early in the cache: 634.5M and 641.7M instructions against 645.6M, near
+  callgrind's run-to-run spread (~1%), with the lazy compilation (Runtime_CompileLazy, 46.3M)
+  unchanged. The cache already holds every function of a run but five (\`--log-function-events\`
+  with a cache made under the same flags); the lazy compilation left in a run (~7% of its
+  instructions) is Node's own modules.
+
+Noticed: this machine sets NODE_EXTRA_CA_CERTS, and Node parses that bundle at every start:
+\`node -e 0\` takes ~123 ms CPU with it and ~79 ms without (10 alternating pairs), ~40% of the
+instructions of a compat-lint run. Every row of the table pays it (squawk through its Node
+launcher too), which pulls the ratios toward 1: on a machine without it, both tools are ~44 ms
+faster and the ratio is higher.
+
+## Earlier round (issue 17: spans without regular expressions, a CommonJS entry)
 
 1. **Finding spans by keyword shape** (src/rules/shape.ts): ctx.find located a finding about a
    column or constraint by compiling a case-insensitive RegExp around its name, and nearly every

@@ -5,6 +5,7 @@ import { SourceText } from "../parse/source.js";
 import { decode } from "../parse/utf8.js";
 import { ruleById } from "../rules/index.js";
 import type { FileContext, Finding, Rule, RuleContext, Span } from "../rules/rule.js";
+import type { Finder } from "../rules/shape.js";
 import { type Origin, SchemaModel } from "../schema/model.js";
 import { replay } from "../schema/replay.js";
 import { type Config, ConfigError, mergeConfig } from "./config.js";
@@ -227,11 +228,17 @@ function lintOne(
     directives,
     previous: input.previous,
   };
-  for (const rule of fileRules) {
-    for (const f of rule.checkFile!(file)) report(rule, f, f.span, f.statement);
+  // Indexed loops below, not for...of: the CLI runs without TurboFan (--no-opt), where each
+  // for...of step allocates an iterator result, and these run for every statement of every file.
+  for (let r = 0; r < fileRules.length; r++) {
+    const rule = fileRules[r]!;
+    const found = rule.checkFile!(file);
+    for (let i = 0; i < found.length; i++) report(rule, found[i]!, found[i]!.span, found[i]!.statement);
   }
 
-  for (const top of parsed.statements) {
+  const statements = parsed.statements;
+  for (let s = 0; s < statements.length; s++) {
+    const top = statements[s]!;
     // drizzle-kit's `DO $$ BEGIN <ddl>; EXCEPTION WHEN duplicate_object THEN null; END $$` is its <ddl>,
     // or nothing when what <ddl> creates already exists (the handler swallows the error).
     let whole = top;
@@ -240,11 +247,14 @@ function lintOne(
       if (inner !== undefined && alreadyExists(model, inner)) continue;
       if (inner !== undefined) whole = inner;
     }
-    for (const stmt of splitAlterTable(whole)) {
+    const split = splitAlterTable(whole);
+    for (let p = 0; p < split.length; p++) {
+      const stmt = split[p]!;
       const applicable = input.inChangeSet ? dispatch.for(stmt) : noRules;
       if (applicable.length > 0) {
         const ctx = context(stmt, model, origin, config, source, sectionBase);
-        for (const rule of applicable) {
+        for (let r = 0; r < applicable.length; r++) {
+          const rule = applicable[r]!;
           let findings: Finding[];
           try {
             findings = rule.check!(ctx);
@@ -252,7 +262,10 @@ function lintOne(
             // A rule bug must not take the whole run down; surface it as a finding of that rule.
             findings = [{ message: `internal error in rule ${rule.id}: ${(err as Error).message}` }];
           }
-          for (const f of findings) report(rule, f, f.span ?? { start: stmt.start, end: stmt.end }, stmt);
+          for (let i = 0; i < findings.length; i++) {
+            const f = findings[i]!;
+            report(rule, f, f.span ?? { start: stmt.start, end: stmt.end }, stmt);
+          }
         }
       }
       try {
@@ -293,32 +306,54 @@ function context(
   source: SourceText,
   base: number,
 ): RuleContext {
-  let text: string | undefined;
-  const ascii = source.isAscii;
-  const lineEnd = (start: number) => {
-    const nl = ascii ? source.text.indexOf("\n", start) : source.bytes.indexOf(0x0a, start);
-    return Math.min(stmt.end, nl < 0 ? source.bytes.length : nl);
-  };
-  return {
-    stmt,
-    schema: model,
-    pgVersion: config.pgVersion,
-    origin,
-    at(location) {
-      if (location === undefined || location < 0) return { start: stmt.start, end: lineEnd(stmt.start) };
-      const start = base + location;
-      return { start, end: lineEnd(start) };
-    },
-    find(pattern) {
-      // Sliced lazily: most statements produce no finding and never need their text.
-      text ??= source.slice(stmt.start, stmt.end);
-      const m = pattern.exec(text);
-      if (!m) return { start: stmt.start, end: lineEnd(stmt.start) };
-      const start = stmt.start + (ascii ? m.index : Buffer.byteLength(text.slice(0, m.index)));
-      return {
-        start,
-        end: Math.min(start + (ascii ? m[0].length : Buffer.byteLength(m[0])), lineEnd(start)),
-      };
-    },
-  };
+  return new StatementContext(stmt, model, config.pgVersion, origin, source, base);
+}
+
+/**
+ * A statement's RuleContext. A class, not an object literal with closures: one is made for
+ * every statement some rule looks at, and the CLI runs without TurboFan (--no-opt), so three
+ * closures and their context per statement were all allocated; methods on the prototype are not.
+ */
+class StatementContext implements RuleContext {
+  /** The statement's text, sliced on first use: most statements produce no finding and never need it. */
+  private text: string | undefined = undefined;
+  private readonly ascii: boolean;
+
+  constructor(
+    readonly stmt: Statement,
+    readonly schema: SchemaModel,
+    readonly pgVersion: number,
+    readonly origin: Origin,
+    private readonly source: SourceText,
+    private readonly base: number,
+  ) {
+    this.ascii = source.isAscii;
+  }
+
+  private lineEnd(start: number): number {
+    const source = this.source;
+    const nl = this.ascii ? source.text.indexOf("\n", start) : source.bytes.indexOf(0x0a, start);
+    return Math.min(this.stmt.end, nl < 0 ? source.bytes.length : nl);
+  }
+
+  at(location: number | undefined): Span {
+    const stmt = this.stmt;
+    if (location === undefined || location < 0) return { start: stmt.start, end: this.lineEnd(stmt.start) };
+    const start = this.base + location;
+    return { start, end: this.lineEnd(start) };
+  }
+
+  find(pattern: Finder): Span {
+    const stmt = this.stmt;
+    this.text ??= this.source.slice(stmt.start, stmt.end);
+    const text = this.text;
+    const m = pattern.exec(text);
+    if (!m) return { start: stmt.start, end: this.lineEnd(stmt.start) };
+    const ascii = this.ascii;
+    const start = stmt.start + (ascii ? m.index : Buffer.byteLength(text.slice(0, m.index)));
+    return {
+      start,
+      end: Math.min(start + (ascii ? m[0].length : Buffer.byteLength(m[0])), this.lineEnd(start)),
+    };
+  }
 }

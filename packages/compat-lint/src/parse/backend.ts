@@ -72,11 +72,12 @@ export function parserDescription(): string {
 /**
  * Parses UTF-8 SQL (no NUL bytes) with the parser in use, with anything the
  * parser throws (a WASM trap, e.g. its stack on absurdly deep nesting) turned
- * into an error at the start of the input.
+ * into an error at the start of the input. `text`, when given, is exactly the UTF-8 decoding of
+ * `sql` (the native addon takes a string; the WASM binding the bytes).
  */
-export function parseUtf8Safe(sql: Uint8Array): WasmParseResult {
+export function parseUtf8Safe(sql: Uint8Array, text?: string): WasmParseResult {
   try {
-    if (chosen === "native") return parseUtf8Native(sql);
+    if (chosen === "native") return parseUtf8Native(sql, text);
     return parseUtf8(sql);
   } catch (err) {
     return { ok: false, error: { message: String((err as Error)?.message ?? err), cursorPosition: 0 } };

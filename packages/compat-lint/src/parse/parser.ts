@@ -50,7 +50,18 @@ interface RawStmt {
  */
 export type ParseRequest =
   | { done: ParseOutcome }
-  | { done?: undefined; start: number; end: number; base: number; bytes: Buffer };
+  | {
+      done?: undefined;
+      start: number;
+      end: number;
+      base: number;
+      bytes: Buffer;
+      /**
+       * The same SQL as a string, when the source already holds it exactly (an all-ASCII file
+       * parsed whole): the native addon takes strings, and need not decode the bytes again.
+       */
+      text: string | undefined;
+    };
 
 /** The parse request for the UTF-16 range [start, end) of the source. */
 export function parseRequest(source: SourceText, start: number, end: number): ParseRequest {
@@ -73,7 +84,7 @@ export function parseRequest(source: SourceText, start: number, end: number): Pa
   // The section's bytes are a view into the file's: no second encoding (and no view at all for
   // the usual section, the whole file).
   const bytes = whole ? source.bytes : source.bytes.subarray(base, source.byteOffsetOfIndex(end));
-  return { start, end, base, bytes };
+  return { start, end, base, bytes, text: whole && source.isAscii ? text : undefined };
 }
 
 /**
@@ -85,7 +96,7 @@ export function parseRange(source: SourceText, start: number, end: number): Pars
     throw new Error("compat-lint: initParser() must be awaited before parsing");
   const request = parseRequest(source, start, end);
   if (request.done) return request.done;
-  return finishParse(source, request, parseUtf8Safe(request.bytes));
+  return finishParse(source, request, parseUtf8Safe(request.bytes, request.text));
 }
 
 /** Turns libpg_query's raw result for a request into statements with absolute byte ranges. */

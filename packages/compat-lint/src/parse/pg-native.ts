@@ -71,16 +71,18 @@ export function pgNativeVersion(): string | undefined {
 
 /**
  * Parses UTF-8 SQL into libpg_query's JSON parse tree, or the parser's error,
- * in the same shape as the WASM binding's parseUtf8.
+ * in the same shape as the WASM binding's parseUtf8. `text`, when given, is exactly the UTF-8
+ * decoding of `sql`, and is passed as it is.
  */
-export function parseUtf8Native(sql: Uint8Array): WasmParseResult {
+export function parseUtf8Native(sql: Uint8Array, text?: string): WasmParseResult {
   const a = addon;
   if (a === undefined) throw new Error("compat-lint: loadPgNative() must be called before parsing");
   // The addon wants a string, which it encodes to UTF-8 again; decoding is native and cheap
-  // next to the parse (the WASM binding copies the bytes instead).
-  const text = Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength).toString("utf8");
+  // next to the parse (the WASM binding copies the bytes instead). The linter passes the text it
+  // already has for an all-ASCII file parsed whole, the usual case, so that is not decoded twice.
+  const str = text ?? Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength).toString("utf8");
   try {
-    return { ok: true, json: a.parseQuerySync(text) };
+    return { ok: true, json: a.parseQuerySync(str) };
   } catch (err) {
     const e = err as { message?: string; cursorPosition?: unknown };
     // Anything but a parse error (no cursor) is the caller's to handle, as a WASM trap is.

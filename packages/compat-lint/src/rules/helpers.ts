@@ -47,12 +47,16 @@ export interface ExistingColumnCommand extends AlterCommand {
  * Rules only read the result.
  */
 function perStatement<T>(collect: (ctx: RuleContext) => T): (ctx: RuleContext) => T {
-  const cache = new WeakMap<RuleContext, T>();
+  // Kept on the context itself under a symbol of this helper's own, not in a WeakMap: a WeakMap
+  // entry is an ephemeron, which every scavenge must process while its key is young, and a
+  // context per statement made them one of a run's costs (the context dies with its statement).
+  const slot = Symbol("perStatement");
   return (ctx) => {
-    let cached = cache.get(ctx);
+    const holder = ctx as unknown as Record<symbol, T | undefined>;
+    let cached = holder[slot];
     if (cached === undefined) {
       cached = collect(ctx);
-      cache.set(ctx, cached);
+      holder[slot] = cached;
     }
     return cached;
   };

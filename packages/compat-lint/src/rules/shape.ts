@@ -127,12 +127,39 @@ function matchAt(
     const end = matchWords(token.words, 0, tokens, t, text, at, name, quoted);
     return end >= 0 ? end : matchAt(tokens, t + 1, text, at, name, quoted);
   }
-  const alternatives = token.kind === "name" ? [quoted, name] : token.words;
-  for (const alt of alternatives) {
-    if (!startsWithFolded(text, at, alt)) continue;
-    const after = at + alt.length;
-    if (last) return after;
-    const end = afterSpaces(text, after, (p) => matchAt(tokens, t + 1, text, p, name, quoted));
+  // Called at every offset of a statement's text: no array or iterator is allocated per call
+  // (the CLI runs without TurboFan, which would have optimized them away).
+  if (token.kind === "name") {
+    const end = matchAlternative(tokens, t, last, text, at, name, quoted, quoted);
+    return end >= 0 ? end : matchAlternative(tokens, t, last, text, at, name, quoted, name);
+  }
+  const words = token.words;
+  for (let i = 0; i < words.length; i++) {
+    const end = matchAlternative(tokens, t, last, text, at, name, quoted, words[i]!);
+    if (end >= 0) return end;
+  }
+  return -1;
+}
+
+/** The end of the match of tokens[t..] at text[at..] taking alt for tokens[t], or -1. */
+function matchAlternative(
+  tokens: readonly Token[],
+  t: number,
+  last: boolean,
+  text: string,
+  at: number,
+  name: string,
+  quoted: string,
+  alt: string,
+): number {
+  if (!startsWithFolded(text, at, alt)) return -1;
+  const after = at + alt.length;
+  if (last) return after;
+  // afterSpaces() with matchAt() as its rest, written out: no closure per call.
+  let run = after;
+  while (run < text.length && isSpace(text.charCodeAt(run))) run++;
+  for (let p = run; p > after; p--) {
+    const end = matchAt(tokens, t + 1, text, p, name, quoted);
     if (end >= 0) return end;
   }
   return -1;

@@ -280,8 +280,10 @@ export class SchemaModel {
 
   private lookup<T>(map: Map<string, T>, schema: string | undefined, name: string): T | undefined {
     if (schema) return map.get(key(schema, name));
-    for (const s of this.searchPath) {
-      const hit = map.get(key(s, name));
+    // Indexed: without TurboFan (the CLI's --no-opt) a for...of step allocates an iterator result.
+    const path = this.searchPath;
+    for (let i = 0; i < path.length; i++) {
+      const hit = map.get(key(path[i]!, name));
       if (hit) return hit;
     }
     return undefined;

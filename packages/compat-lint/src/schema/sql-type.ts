@@ -37,10 +37,17 @@ const aliases: Record<string, string> = {
 
 const serials = new Set(["serial", "serial4", "smallserial", "serial2", "bigserial", "serial8"]);
 
+// Indexed loops here, not for...of: without TurboFan (the CLI's --no-opt) each for...of step
+// allocates an iterator result, and every column's type passes through here.
 function strings(nodes: Node[] | undefined): string[] {
+  if (!nodes) return [];
+  if (nodes.length === 1) {
+    const s = (nodes[0] as { String?: { sval?: string } }).String?.sval;
+    return s === undefined ? [] : [s];
+  }
   const out: string[] = [];
-  for (const n of nodes ?? []) {
-    const s = (n as { String?: { sval?: string } }).String?.sval;
+  for (let i = 0; i < nodes.length; i++) {
+    const s = (nodes[i] as { String?: { sval?: string } }).String?.sval;
     if (s !== undefined) out.push(s);
   }
   return out;
@@ -54,15 +61,23 @@ function modValue(n: Node): number | undefined {
 
 export function sqlType(t: TypeName | undefined): SqlType {
   const names = strings(t?.names);
-  let parts = names;
-  if (parts.length > 1 && parts[0] === "pg_catalog") parts = parts.slice(1);
-  const raw = parts.join(".");
+  // The usual names, `text` or `pg_catalog.int4`, without the slice and join of the general case.
+  let raw: string;
+  if (names.length === 1) raw = names[0]!;
+  else if (names.length === 2 && names[0] === "pg_catalog") raw = names[1]!;
+  else {
+    let parts = names;
+    if (parts.length > 1 && parts[0] === "pg_catalog") parts = parts.slice(1);
+    raw = parts.join(".");
+  }
   const name = aliases[raw] ?? raw;
   const mods: number[] = [];
-  for (const m of t?.typmods ?? []) {
-    const v = modValue(m);
-    if (v !== undefined) mods.push(v);
-  }
+  const typmods = t?.typmods;
+  if (typmods)
+    for (let i = 0; i < typmods.length; i++) {
+      const v = modValue(typmods[i]!);
+      if (v !== undefined) mods.push(v);
+    }
   return { name, mods, arrayDims: t?.arrayBounds?.length ?? 0 };
 }
 
