@@ -211,4 +211,80 @@ describe("generation fencing", () => {
     expect(rows[0].attempts).toBe(2);
     expect(runs).toBe(1);
   });
+
+  // The test above re-pends the row, so its status alone fences the late
+  // write. Here the row is in flight again, for another worker, when the
+  // late result arrives: only `claimed_by = $me` stops it (the safeguard the
+  // no-fence mutant of test/chaos/mutants-list.mjs removes).
+  it.each(["completes", "fails"] as const)(
+    "a worker whose handler %s after its row went in flight for another worker leaves that worker's row alone",
+    async (outcome) => {
+      const pool = db.current.pool;
+      const gen = await newGeneration(pool, `fence-${outcome}`);
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let entered = false;
+      const warnings: Array<Record<string, unknown>> = [];
+      const failed: string[] = [];
+      const noop = () => {};
+      const zombie = consumers.create({
+        generation: gen,
+        workerId: `zombie-${outcome}`,
+        pollIntervalMs: 50,
+        maxAttempts: 5,
+        logger: { debug: noop, info: noop, error: noop, warn: (obj) => warnings.push(obj) },
+        handlers: [
+          {
+            name: `fence.${outcome}`,
+            topics: ["order.placed"],
+            async handle() {
+              entered = true;
+              await gate;
+              if (outcome === "fails") throw new Error("late failure from a worker that lost its row");
+            },
+          },
+        ],
+      });
+      const handled: string[] = [];
+      zombie.on("failed", (f) => failed.push(f.id));
+      zombie.on("handled", (h) => handled.push(h.id));
+      await zombie.start();
+      await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: `fence-${outcome}` });
+      await waitFor(() => entered);
+      const [{ id }] = (await pool.query("SELECT id::text FROM cutover.outbox WHERE generation = $1", [gen]))
+        .rows;
+      // What a reaper and a new owner's claim do to a row whose owner looks
+      // gone (the chunk's KEY SHARE lock does not block this update).
+      await pool.query(
+        `UPDATE cutover.outbox SET status = 'in_flight', claimed_by = 'new-owner', attempts = attempts + 1,
+           lease_expires_at = now() + interval '1 hour' WHERE id = $1`,
+        [id],
+      );
+      release();
+      const warned = () => warnings.some((w) => (w.ids as string[] | undefined)?.includes(id));
+      if (outcome === "completes") {
+        // Fenced off, the completion is named in a warning; had it gone
+        // through, the event would be reported handled.
+        await waitFor(() => warned() || handled.includes(id));
+        expect(handled).toEqual([]);
+        expect(warned()).toBe(true);
+      }
+      // stop() waits for the chunk in hand: the failed run's release is over
+      // by then, fenced off, and the consumer reported nothing for it.
+      await zombie.stop({ timeoutMs: 5000 });
+      expect(failed).toEqual([]);
+      const { rows } = await pool.query(
+        "SELECT status, claimed_by, attempts, last_error FROM cutover.outbox WHERE id = $1",
+        [id],
+      );
+      expect(rows[0]).toEqual({
+        status: "in_flight",
+        claimed_by: "new-owner",
+        attempts: 2,
+        last_error: null,
+      });
+    },
+  );
 });
