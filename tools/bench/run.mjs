@@ -25,6 +25,7 @@ import {
   dropDatabase,
   EMBEDDED_FLAGS,
   hasPgbench,
+  inTx,
   serverInfo,
   settle,
   startServer,
@@ -128,20 +129,6 @@ async function withDb(system, tag, fn) {
     if (ctx) await system.teardown?.(ctx);
     await pool.end();
     await dropDatabase(admin, name);
-  }
-}
-
-async function inTx(pool, fn) {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await fn(client);
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
   }
 }
 

@@ -119,6 +119,21 @@ export async function runSql(url, ...statements) {
   }
 }
 
+/** BEGIN; fn(client); COMMIT on a pooled connection (ROLLBACK if fn throws): one timed enqueue transaction. */
+export async function inTx(pool, fn) {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await fn(client);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** Puts the database in a comparable state before a timed phase. */
 export async function settle(url) {
   await runSql(url, "VACUUM ANALYZE", "CHECKPOINT");

@@ -37,7 +37,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { uuidv7 } from "../../../packages/outbox/dist/uuid.js";
-import { createDatabase, dropDatabase } from "../lib/server.mjs";
+import { createDatabase, dropDatabase, inTx } from "../lib/server.mjs";
 import { median, nowMs, parallel } from "../lib/stats.mjs";
 import * as cutover from "../systems/cutover.mjs";
 import * as graphile from "../systems/graphile.mjs";
@@ -111,17 +111,6 @@ function documentFor(from, n, key, lean) {
       : `{"i":${i},"topic":"bench.event","payload":${JSON.stringify(p)},"headers":{},"key":${JSON.stringify(key())},"okey":null,"at":null}`,
   );
   return `[${parts.join(",")}]`;
-}
-
-async function inTx(pool, fn) {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await fn(client);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
 }
 
 async function run(adminUrl, variant, round) {
