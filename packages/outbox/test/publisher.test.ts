@@ -182,6 +182,81 @@ describe("publish", () => {
     expect(new Set(generated).size).toBe(generated.length);
   });
 
+  it("stores keys, ordering keys, tenants and headers byte for byte, whatever characters they hold", async () => {
+    await reset();
+    // The columns travel as PostgreSQL array literals: every character that
+    // means something there (quote, backslash, comma, braces, blanks, the
+    // word NULL) must come back unchanged.
+    const awkward = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "null", "ü \u2028 😀", '\\"', "x\ny"];
+    const items = awkward.map((text, n) => ({
+      topic: (n % 2 === 0 ? "order.placed" : "order.cancelled") as "order.placed",
+      // Valid for both topics' schemas (order.cancelled's has no total: it would strip one).
+      payload: n % 2 === 0 ? { orderId: text, total: n } : ({ orderId: text, reason: text } as never),
+      idempotencyKey: text,
+      orderingKey: text,
+      tenant: text,
+      headers: { h: text, [text]: "v" },
+    }));
+    // A generated key, no ordering key, tenant or headers between them: NULL elements.
+    items.splice(3, 0, { topic: "order.placed", payload: { orderId: "plain", total: 99 } } as never);
+    const results = await inTx((c) => pub1.publishBatch(c, items));
+    const { rows: stored } = await db.current.pool.query(
+      "SELECT id::text, topic, payload, headers, idempotency_key, ordering_key, tenant FROM cutover.outbox ORDER BY id",
+    );
+    expect(stored.map((r) => r.id)).toEqual(results.map((r) => r.id));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(stored.map((r) => r.idempotency_key)).toEqual(results.map((r) => r.idempotencyKey));
+    stored.forEach((r, n) => {
+      const item = items[n]!;
+      expect(r.topic).toBe(item.topic);
+      expect(r.payload).toEqual(item.payload);
+      expect(r.ordering_key).toBe(item.orderingKey ?? null);
+      expect(r.tenant).toBe(item.tenant ?? null);
+      expect(r.headers).toEqual(item.headers ?? {});
+      if (item.idempotencyKey !== undefined) expect(r.idempotency_key).toBe(item.idempotencyKey);
+    });
+    // The same keys again (same topics): all duplicates, nothing written.
+    const again = await inTx((c) =>
+      pub1.publishBatch(
+        c,
+        items.filter((i) => i.idempotencyKey !== undefined),
+      ),
+    );
+    expect(again.every((r) => r.duplicate && r.id === undefined)).toBe(true);
+    expect(await rows()).toHaveLength(items.length);
+  });
+
+  it("returns each generated-key event's id in input order, also while other sessions publish", async () => {
+    await reset();
+    // Batches whose keys are all generated get their ids back as one list in
+    // id order; the insert assigns ids in input order, so the list lines up
+    // with the items even when two sessions draw from the sequence at once.
+    const batch = (from: number) =>
+      Array.from({ length: 1000 }, (_, n) => ({
+        topic: "order.placed" as const,
+        payload: { orderId: `s-${from + n}`, total: from + n },
+      }));
+    const results = await Promise.all(
+      [0, 1000, 2000, 3000].map((from) => inTx((c) => pub1.publishBatch(c, batch(from)))),
+    );
+    const { rows: stored } = await db.current.pool.query<{
+      id: string;
+      total: number;
+      idempotency_key: string;
+    }>("SELECT id::text, (payload->>'total')::int AS total, idempotency_key FROM cutover.outbox");
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    expect(stored).toHaveLength(4000);
+    results.forEach((res, b) => {
+      expect(res).toHaveLength(1000);
+      res.forEach((r, n) => {
+        expect(r.duplicate).toBe(false);
+        const row = byId.get(r.id!);
+        expect(row?.total).toBe(b * 1000 + n);
+        expect(row?.idempotency_key).toBe(r.idempotencyKey);
+      });
+    });
+  });
+
   it("notifies each generation on its own channel", async () => {
     await reset();
     await inTx((c) => pub2.publish(c, "order.placed", { orderId: "g2", total: 0 }));
