@@ -5,7 +5,7 @@ import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { int, object, optionError } from "./option-errors.js";
-import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson, serializeJsonArray } from "./payload.js";
 import { SqlState, sqlStateOf } from "./sqlstate.js";
 import { startPublishSpan } from "./telemetry.js";
 import { uuidv7 } from "./uuid.js";
@@ -314,7 +314,9 @@ ${
     const traced = Object.keys(trace).length > 0;
     const n = items.length;
     const topics: string[] = new Array(n);
-    const payloads: string[] = new Array(n);
+    /** The schemas' outputs, serialized together after the loop; their topics for errors. */
+    const values: unknown[] = new Array(n);
+    const names: string[] = new Array(n);
     const keyElems: string[] = new Array(n);
     const keys: string[] = new Array(n);
     let headers: (string | undefined)[] | undefined;
@@ -345,12 +347,13 @@ ${
           },
         );
       }
-      const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
       if (!stable.has(item.topic)) {
+        const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
         checkStoredForm(item.topic, payload, index);
         stable.add(item.topic);
       }
-      payloads[i] = payload;
+      values[i] = value;
+      names[i] = item.topic;
       // The caller's own headers win over the injected trace context (an
       // event forwarded from elsewhere keeps the trace it came with).
       const given = traced ? { ...trace, ...item.headers } : item.headers;
@@ -391,7 +394,7 @@ ${
     return {
       params: [
         `{${topics.join(",")}}`,
-        `[${payloads.join(",")}]`,
+        serializeJsonArray(values, names, { batch, maxBytes }),
         arrayLiteral(headers),
         `{${keyElems.join(",")}}`,
         arrayLiteral(okeys),

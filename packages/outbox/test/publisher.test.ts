@@ -547,6 +547,60 @@ describe("publish", () => {
     expect((await rows()).map((r) => r.payload.s)).toEqual(["\\ud800 \\u0000 😀 ünïcödé"]);
   });
 
+  it("refuses an unstorable payload in a batch by its item, after the topic's first publish (payloads serialized together)", async () => {
+    await reset();
+    const loose = defineEvents({ any: z.any() });
+    const pub = await createPublisher({
+      events: loose,
+      db: db.current.pool,
+      generation: gen1,
+      maxPayloadBytes: 1000,
+    });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const undefinedJson = { toJSON: () => undefined };
+    await inTx(async (c) => {
+      // The topic's first publish is checked on its own (checkStoredForm); later
+      // batches serialize their payloads as one array.
+      await pub.publish(c, "any", { s: "first" });
+      for (const [payload, code] of [
+        [{ n: 10n }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [circular, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "\ud800" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "nul\u0000" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "x".repeat(2000) }, "PAYLOAD_TOO_LARGE"],
+        // As an array element these would serialize as null: refused as when alone.
+        [undefined, "PAYLOAD_NOT_SERIALIZABLE"],
+        [undefinedJson, "PAYLOAD_NOT_SERIALIZABLE"],
+      ] as const) {
+        const err = await pub
+          .publishBatch(c, [
+            { topic: "any", payload: { s: "ok-0" } },
+            { topic: "any", payload: { s: "ok-1" } },
+            { topic: "any", payload },
+            { topic: "any", payload: { s: "ok-3" } },
+          ])
+          .catch((e) => e);
+        expect(isCutoverError(err, code), String(code)).toBe(true);
+        expect(err.details).toMatchObject({ topic: "any", field: "payload", index: 2 });
+      }
+      // The limit is per payload: a batch larger than it, of payloads within it, goes in.
+      const big = Array.from({ length: 5 }, (_, n) => ({
+        topic: "any" as const,
+        payload: { s: `${n}`.repeat(900) },
+      }));
+      expect(await pub.publishBatch(c, big)).toHaveLength(5);
+    });
+    expect((await rows()).map((r) => r.payload.s.slice(0, 5))).toEqual([
+      "first",
+      "00000",
+      "11111",
+      "22222",
+      "33333",
+      "44444",
+    ]);
+  });
+
   it("refuses to start for a generation that was never allocated", async () => {
     const err = await createPublisher({ events, db: db.current.pool, generation: 9999 }).catch((e) => e);
     expect(isCutoverError(err, "GENERATION_NOT_ALLOCATED")).toBe(true);
