@@ -57,3 +57,59 @@ export function serializeJson(
   }
   return text;
 }
+
+/**
+ * Serializes many payloads as one JSON array text, `[p0,p1,...]`, with the
+ * same refusals as serializeJson per payload. One JSON.stringify of the whole
+ * array instead of one per payload and a join (PROFILE.md section 8: half the
+ * Node CPU of serializing a 1,000-event batch). When the array as a whole could
+ * hold a refusal (it does not serialize, has an unstorable escape, or could
+ * exceed `maxBytes` per payload), or a payload would serialize differently as
+ * an array element than alone (undefined, a function or symbol, a toJSON
+ * method), every payload is serialized on its own, so the error names the
+ * batch item exactly as serializeJson does.
+ */
+export function serializeJsonArray(
+  values: readonly unknown[],
+  topics: readonly string[],
+  ctx: { batch: boolean; maxBytes: number },
+): string {
+  let whole = true;
+  for (const v of values) {
+    const t = typeof v;
+    if (
+      t === "undefined" ||
+      t === "function" ||
+      t === "symbol" ||
+      (t === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function")
+    ) {
+      whole = false;
+      break;
+    }
+  }
+  if (whole) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(values);
+    } catch {
+      text = undefined;
+    }
+    // Each payload is shorter than the array: 3 bytes per code unit bounds all of them.
+    if (
+      text !== undefined &&
+      text.length * 3 <= ctx.maxBytes &&
+      !(text.includes("\\u") && UNSTORABLE_ESCAPE.test(text))
+    ) {
+      return text;
+    }
+  }
+  const parts = values.map((value, i) =>
+    serializeJson(value, {
+      topic: topics[i]!,
+      field: "payload",
+      index: ctx.batch ? i : undefined,
+      maxBytes: ctx.maxBytes,
+    }),
+  );
+  return `[${parts.join(",")}]`;
+}

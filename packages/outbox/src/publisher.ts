@@ -5,7 +5,7 @@ import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
 import { resolveGeneration } from "./generation.js";
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from "./identifiers.js";
 import { int, object, optionError } from "./option-errors.js";
-import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson } from "./payload.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, serializeJson, serializeJsonArray } from "./payload.js";
 import { SqlState, sqlStateOf } from "./sqlstate.js";
 import { startPublishSpan } from "./telemetry.js";
 import { uuidv7 } from "./uuid.js";
@@ -171,6 +171,26 @@ function checkHeaders(headers: unknown, topic: string, index: number | undefined
   }
 }
 
+/** A text as a quoted element of a PostgreSQL array literal. */
+function arrayElem(text: string): string {
+  return `"${text.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+/** Texts as a PostgreSQL array literal (an absent one is NULL); null when there are none. */
+function arrayLiteral(texts: ReadonlyArray<string | undefined> | undefined): string | null {
+  if (!texts) return null;
+  return `{${Array.from(texts, (t) => (t === undefined ? "NULL" : arrayElem(t))).join(",")}}`;
+}
+
+/** encode()'s output: the statement's parameters $2..$7, $10 (tenants), and each item's key. */
+interface Encoded {
+  params: [string, string, string | null, string, string | null, string | null];
+  tenants: string | null;
+  keys: string[];
+  /** Every key was generated here. */
+  generated: boolean;
+}
+
 /**
  * Creates a publisher bound to one generation. Verifies (read-only, once) that
  * the generation was allocated, so a misconfigured deploy fails at start-up.
@@ -192,39 +212,57 @@ export async function createPublisher<S extends EventSchemas>(
     ...(opts.env ? { env: opts.env } : {}),
   });
   const events = opts.events;
-  /** Topics as JSON strings, filled as published (only declared topics pass events.parse). */
-  const topicJson = new Map<string, string>();
+  /** Topics as array-literal elements, filled as published (only declared topics pass events.parse). */
+  const topicElem = new Map<string, string>();
   /** Topics whose schema was seen to accept its own stored output (checkStoredForm). */
   const stable = new Set<string>();
   const channel = channelFor(schemaName, generation);
   const schema = quoteIdent(schemaName);
-  // Returns the inserted rows' (id, key); a duplicate is one not returned.
-  // Only when one call repeats a key (across topics, or twice) the topic is
-  // returned too, to tell the rows apart: less to send and decode per row.
+  // The rows go in as parallel columns zipped by ROWS FROM ... WITH
+  // ORDINALITY: the payloads as one JSON array ($3, parsed once into jsonb
+  // and split by jsonb_array_elements), every other column as an array
+  // literal, or NULL when no item sets it (unnest of NULL gives no values,
+  // so ROWS FROM pads it with NULLs). Against one document read by
+  // jsonb_to_recordset, Postgres builds no record per row and Node writes
+  // no field names (PROFILE.md, "Publish").
+  //
+  // ORDER BY t.i makes the identity default run in input order, so ids
+  // increase in input order. Two shapes:
+  // - `generated`: every key was made here (UUIDv7: time + 74 random bits),
+  //   so none can already be in the outbox and a plain INSERT suffices: no
+  //   speculative insertion (one index probe and one WAL record less per row)
+  //   and one row back, the ids in id order = input order.
+  // - otherwise ON CONFLICT dedupes by (topic, key) and the inserted rows'
+  //   (id, key) come back; a duplicate is one not returned. Only when one call
+  //   repeats a key (across topics, or twice) the topic is returned too.
   // `tenant` is named only when some item has one, so an application that
   // does not use it keeps publishing against a schema that predates
   // migration 1732000000006 (deploy order need not be migrate-first for it).
-  const insertSql = (withTopic: boolean, withTenant: boolean) => `WITH ins AS (
+  const insertSql = (shape: "generated" | "lean" | "full", withTenant: boolean) => `WITH ins AS (
   INSERT INTO ${schema}.outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at${withTenant ? ", tenant" : ""})
   SELECT $1, t.topic, t.payload, coalesce(t.headers, '{}'), t.key, t.okey, coalesce(t.at, now())${withTenant ? ", t.tenant" : ""}
-  FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (topic text, payload jsonb, headers jsonb, key text, okey text, at timestamptz${withTenant ? ", tenant text" : ""}))
+  FROM ROWS FROM (unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::jsonb[], $5::text[], $6::text[], $7::timestamptz[]${withTenant ? ", $10::text[]" : ""}))
     WITH ORDINALITY AS t(topic, payload, headers, key, okey, at${withTenant ? ", tenant" : ""}, i)
   ORDER BY t.i
-  ON CONFLICT (topic, idempotency_key) DO NOTHING
-  RETURNING id, ${withTopic ? "topic, " : ""}idempotency_key
+${shape === "generated" ? "" : "  ON CONFLICT (topic, idempotency_key) DO NOTHING\n"}  RETURNING id${shape === "generated" ? "" : `, ${shape === "full" ? "topic, " : ""}idempotency_key`}
 ), note AS (
-  SELECT pg_notify($3, min(id)::text) FROM ins HAVING count(*) > 0 AND $4::boolean
+  SELECT pg_notify($8, min(id)::text) FROM ins HAVING count(*) > 0 AND $9::boolean
 )
-SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`;
-  /** [lean, full] statements, without and with the tenant column. */
+${
+  shape === "generated"
+    ? "SELECT string_agg(id::text, ',' ORDER BY id) AS ids, (SELECT count(*) FROM note) AS notified FROM ins"
+    : `SELECT id::text AS id, ${shape === "full" ? "topic, " : ""}idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins`
+}`;
+  /** The statements without and with the tenant column. */
   const statements = [false, true].map((withTenant) => ({
-    lean: insertSql(false, withTenant),
-    full: insertSql(true, withTenant),
+    generated: insertSql("generated", withTenant),
+    lean: insertSql("lean", withTenant),
+    full: insertSql("full", withTenant),
   }));
   const statementNames = prepared
     ? new Map(
         statements
-          .flatMap((st) => [st.lean, st.full])
+          .flatMap((st) => [st.generated, st.lean, st.full])
           .map((text) => [text, preparedName("cutover_publish", text)]),
       )
     : undefined;
@@ -264,24 +302,33 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
     }
   }
 
-  // Builds the one JSON document the statement reads; every piece is
-  // validated and serialized here so the database never sees bad input.
-  // Absent options are left out (the statement reads them as NULL; headers
-  // default to {}), and the rows are numbered by WITH ORDINALITY, not by a
-  // field: Postgres parses the whole document, so each byte saved is parse
-  // work saved (PROFILE.md, "Publish").
+  // Builds the statement's column parameters; every piece is validated and
+  // serialized here so the database never sees bad input. Absent options are
+  // sent as a NULL array (the statement reads them as NULL; headers default
+  // to {}), and the rows are numbered by WITH ORDINALITY.
   function encode(
     items: ReadonlyArray<{ topic: string; payload: unknown } & PublishOptions>,
     batch: boolean,
     trace: Readonly<Record<string, string>>,
-  ): { json: string; keys: string[] } {
+  ): Encoded {
     const traced = Object.keys(trace).length > 0;
-    const parts: string[] = [];
-    const keys: string[] = [];
-    items.forEach((item, n) => {
-      const index = batch ? n : undefined;
+    const n = items.length;
+    const topics: string[] = new Array(n);
+    /** The schemas' outputs, serialized together after the loop; their topics for errors. */
+    const values: unknown[] = new Array(n);
+    const names: string[] = new Array(n);
+    const keyElems: string[] = new Array(n);
+    const keys: string[] = new Array(n);
+    let headers: (string | undefined)[] | undefined;
+    let okeys: (string | undefined)[] | undefined;
+    let ats: (string | undefined)[] | undefined;
+    let tenants: (string | undefined)[] | undefined;
+    let generated = true;
+    for (let i = 0; i < n; i++) {
+      const item = items[i]!;
+      const index = batch ? i : undefined;
       if (item === null || typeof item !== "object") {
-        throw new CutoverError("PUBLISH_OPTIONS_INVALID", `batch item ${n} must be an object`);
+        throw new CutoverError("PUBLISH_OPTIONS_INVALID", `batch item ${i} must be an object`);
       }
       const value = events.parse(item.topic, item.payload, index);
       checkKey(item.idempotencyKey, "idempotencyKey", item.topic, index);
@@ -300,35 +347,64 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
           },
         );
       }
-      const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
       if (!stable.has(item.topic)) {
+        const payload = serializeJson(value, { topic: item.topic, field: "payload", index, maxBytes });
         checkStoredForm(item.topic, payload, index);
         stable.add(item.topic);
       }
+      values[i] = value;
+      names[i] = item.topic;
       // The caller's own headers win over the injected trace context (an
       // event forwarded from elsewhere keeps the trace it came with).
       const given = traced ? { ...trace, ...item.headers } : item.headers;
-      const headers = given
-        ? `,"headers":${serializeJson(given, { topic: item.topic, field: "headers", index, maxBytes })}`
-        : "";
-      let topic = topicJson.get(item.topic);
-      if (topic === undefined) {
-        topic = JSON.stringify(item.topic);
-        topicJson.set(item.topic, topic);
+      if (given) {
+        headers ??= new Array(n);
+        headers[i] = serializeJson(given, { topic: item.topic, field: "headers", index, maxBytes });
       }
+      let topic = topicElem.get(item.topic);
+      if (topic === undefined) {
+        topic = arrayElem(item.topic);
+        topicElem.set(item.topic, topic);
+      }
+      topics[i] = topic;
       const explicitKey = item.idempotencyKey;
-      const key = explicitKey ?? uuidv7();
-      keys.push(key);
-      parts.push(
-        // A generated key is hex and dashes: no escaping needed.
-        `{"topic":${topic},"payload":${payload}${headers},"key":${explicitKey === undefined ? `"${key}"` : JSON.stringify(key)}${
-          item.orderingKey === undefined ? "" : `,"okey":${JSON.stringify(item.orderingKey)}`
-        }${item.availableAt ? `,"at":"${item.availableAt.toISOString()}"` : ""}${
-          item.tenant === undefined ? "" : `,"tenant":${JSON.stringify(item.tenant)}`
-        }}`,
-      );
-    });
-    return { json: `[${parts.join(",")}]`, keys };
+      if (explicitKey === undefined) {
+        // A generated key is hex and dashes: an array element as it is.
+        const key = uuidv7();
+        keys[i] = key;
+        keyElems[i] = key;
+      } else {
+        generated = false;
+        keys[i] = explicitKey;
+        keyElems[i] = arrayElem(explicitKey);
+      }
+      if (item.orderingKey !== undefined) {
+        okeys ??= new Array(n);
+        okeys[i] = item.orderingKey;
+      }
+      if (item.availableAt) {
+        ats ??= new Array(n);
+        ats[i] = item.availableAt.toISOString();
+      }
+      if (item.tenant !== undefined) {
+        tenants ??= new Array(n);
+        tenants[i] = item.tenant;
+      }
+    }
+    return {
+      params: [
+        `{${topics.join(",")}}`,
+        serializeJsonArray(values, names, { batch, maxBytes }),
+        arrayLiteral(headers),
+        `{${keyElems.join(",")}}`,
+        arrayLiteral(okeys),
+        // An ISO timestamp needs no quoting either.
+        ats ? `{${Array.from(ats, (t) => t ?? "NULL").join(",")}}` : null,
+      ],
+      tenants: arrayLiteral(tenants),
+      keys,
+      generated,
+    };
   }
 
   async function write(
@@ -371,17 +447,21 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
     batch: boolean,
     trace: Readonly<Record<string, string>>,
   ): Promise<PublishResult[]> {
-    const { json, keys } = encode(items, batch, trace);
-    const tenanted = items.some((i) => i.tenant !== undefined);
-    const { lean: leanSql, full: fullSql } = statements[tenanted ? 1 : 0]!;
+    const { params, tenants, keys, generated } = encode(items, batch, trace);
+    const tenanted = tenants !== null;
+    const st = statements[tenanted ? 1 : 0]!;
+    const values = [generation, ...params, channel, notify, ...(tenanted ? [tenants] : [])];
+    if (generated) {
+      // Every key made here: the ids alone, in input order. (A generated key
+      // that is somehow already stored fails the statement with the unique
+      // violation of outbox_topic_idempotency_key, not a silent duplicate.)
+      const { rows } = await q.query<{ ids: string | null }>(st.generated, values);
+      const ids = rows[0]?.ids?.split(",") ?? [];
+      return keys.map((key, n) => ({ id: ids[n], idempotencyKey: key, duplicate: false }));
+    }
     if (new Set(keys).size === keys.length) {
       // Every key once: the key alone names the row.
-      const { rows } = await q.query<{ id: string; idempotency_key: string }>(leanSql, [
-        generation,
-        json,
-        channel,
-        notify,
-      ]);
+      const { rows } = await q.query<{ id: string; idempotency_key: string }>(st.lean, values);
       const inserted = new Map<string, string>();
       for (const r of rows) inserted.set(r.idempotency_key, r.id);
       return keys.map((key) => {
@@ -389,12 +469,7 @@ SELECT id::text AS id, ${withTopic ? "topic, " : ""}idempotency_key, (SELECT cou
         return { id, idempotencyKey: key, duplicate: id === undefined };
       });
     }
-    const { rows } = await q.query<{ id: string; topic: string; idempotency_key: string }>(fullSql, [
-      generation,
-      json,
-      channel,
-      notify,
-    ]);
+    const { rows } = await q.query<{ id: string; topic: string; idempotency_key: string }>(st.full, values);
     const inserted = new Map<string, string>();
     for (const r of rows) inserted.set(`${r.topic}\u0000${r.idempotency_key}`, r.id);
     const seen = new Set<string>();

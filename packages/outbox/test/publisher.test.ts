@@ -182,6 +182,81 @@ describe("publish", () => {
     expect(new Set(generated).size).toBe(generated.length);
   });
 
+  it("stores keys, ordering keys, tenants and headers byte for byte, whatever characters they hold", async () => {
+    await reset();
+    // The columns travel as PostgreSQL array literals: every character that
+    // means something there (quote, backslash, comma, braces, blanks, the
+    // word NULL) must come back unchanged.
+    const awkward = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "null", "ü \u2028 😀", '\\"', "x\ny"];
+    const items = awkward.map((text, n) => ({
+      topic: (n % 2 === 0 ? "order.placed" : "order.cancelled") as "order.placed",
+      // Valid for both topics' schemas (order.cancelled's has no total: it would strip one).
+      payload: n % 2 === 0 ? { orderId: text, total: n } : ({ orderId: text, reason: text } as never),
+      idempotencyKey: text,
+      orderingKey: text,
+      tenant: text,
+      headers: { h: text, [text]: "v" },
+    }));
+    // A generated key, no ordering key, tenant or headers between them: NULL elements.
+    items.splice(3, 0, { topic: "order.placed", payload: { orderId: "plain", total: 99 } } as never);
+    const results = await inTx((c) => pub1.publishBatch(c, items));
+    const { rows: stored } = await db.current.pool.query(
+      "SELECT id::text, topic, payload, headers, idempotency_key, ordering_key, tenant FROM cutover.outbox ORDER BY id",
+    );
+    expect(stored.map((r) => r.id)).toEqual(results.map((r) => r.id));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(stored.map((r) => r.idempotency_key)).toEqual(results.map((r) => r.idempotencyKey));
+    stored.forEach((r, n) => {
+      const item = items[n]!;
+      expect(r.topic).toBe(item.topic);
+      expect(r.payload).toEqual(item.payload);
+      expect(r.ordering_key).toBe(item.orderingKey ?? null);
+      expect(r.tenant).toBe(item.tenant ?? null);
+      expect(r.headers).toEqual(item.headers ?? {});
+      if (item.idempotencyKey !== undefined) expect(r.idempotency_key).toBe(item.idempotencyKey);
+    });
+    // The same keys again (same topics): all duplicates, nothing written.
+    const again = await inTx((c) =>
+      pub1.publishBatch(
+        c,
+        items.filter((i) => i.idempotencyKey !== undefined),
+      ),
+    );
+    expect(again.every((r) => r.duplicate && r.id === undefined)).toBe(true);
+    expect(await rows()).toHaveLength(items.length);
+  });
+
+  it("returns each generated-key event's id in input order, also while other sessions publish", async () => {
+    await reset();
+    // Batches whose keys are all generated get their ids back as one list in
+    // id order; the insert assigns ids in input order, so the list lines up
+    // with the items even when two sessions draw from the sequence at once.
+    const batch = (from: number) =>
+      Array.from({ length: 1000 }, (_, n) => ({
+        topic: "order.placed" as const,
+        payload: { orderId: `s-${from + n}`, total: from + n },
+      }));
+    const results = await Promise.all(
+      [0, 1000, 2000, 3000].map((from) => inTx((c) => pub1.publishBatch(c, batch(from)))),
+    );
+    const { rows: stored } = await db.current.pool.query<{
+      id: string;
+      total: number;
+      idempotency_key: string;
+    }>("SELECT id::text, (payload->>'total')::int AS total, idempotency_key FROM cutover.outbox");
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    expect(stored).toHaveLength(4000);
+    results.forEach((res, b) => {
+      expect(res).toHaveLength(1000);
+      res.forEach((r, n) => {
+        expect(r.duplicate).toBe(false);
+        const row = byId.get(r.id!);
+        expect(row?.total).toBe(b * 1000 + n);
+        expect(row?.idempotency_key).toBe(r.idempotencyKey);
+      });
+    });
+  });
+
   it("notifies each generation on its own channel", async () => {
     await reset();
     await inTx((c) => pub2.publish(c, "order.placed", { orderId: "g2", total: 0 }));
@@ -470,6 +545,60 @@ describe("publish", () => {
       await pub.publish(c, "any", { s: "\\ud800 \\u0000 😀 ünïcödé" });
     });
     expect((await rows()).map((r) => r.payload.s)).toEqual(["\\ud800 \\u0000 😀 ünïcödé"]);
+  });
+
+  it("refuses an unstorable payload in a batch by its item, after the topic's first publish (payloads serialized together)", async () => {
+    await reset();
+    const loose = defineEvents({ any: z.any() });
+    const pub = await createPublisher({
+      events: loose,
+      db: db.current.pool,
+      generation: gen1,
+      maxPayloadBytes: 1000,
+    });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const undefinedJson = { toJSON: () => undefined };
+    await inTx(async (c) => {
+      // The topic's first publish is checked on its own (checkStoredForm); later
+      // batches serialize their payloads as one array.
+      await pub.publish(c, "any", { s: "first" });
+      for (const [payload, code] of [
+        [{ n: 10n }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [circular, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "\ud800" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "nul\u0000" }, "PAYLOAD_NOT_SERIALIZABLE"],
+        [{ s: "x".repeat(2000) }, "PAYLOAD_TOO_LARGE"],
+        // As an array element these would serialize as null: refused as when alone.
+        [undefined, "PAYLOAD_NOT_SERIALIZABLE"],
+        [undefinedJson, "PAYLOAD_NOT_SERIALIZABLE"],
+      ] as const) {
+        const err = await pub
+          .publishBatch(c, [
+            { topic: "any", payload: { s: "ok-0" } },
+            { topic: "any", payload: { s: "ok-1" } },
+            { topic: "any", payload },
+            { topic: "any", payload: { s: "ok-3" } },
+          ])
+          .catch((e) => e);
+        expect(isCutoverError(err, code), String(code)).toBe(true);
+        expect(err.details).toMatchObject({ topic: "any", field: "payload", index: 2 });
+      }
+      // The limit is per payload: a batch larger than it, of payloads within it, goes in.
+      const big = Array.from({ length: 5 }, (_, n) => ({
+        topic: "any" as const,
+        payload: { s: `${n}`.repeat(900) },
+      }));
+      expect(await pub.publishBatch(c, big)).toHaveLength(5);
+    });
+    expect((await rows()).map((r) => r.payload.s.slice(0, 5))).toEqual([
+      "first",
+      "00000",
+      "11111",
+      "22222",
+      "33333",
+      "44444",
+    ]);
   });
 
   it("refuses to start for a generation that was never allocated", async () => {

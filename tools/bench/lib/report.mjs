@@ -153,7 +153,7 @@ export function renderReport({ meta, medians, paired = {}, notes }) {
   out.push(
     `Each transaction is BEGIN; enqueue; COMMIT on a pooled connection, ${c.clients} connections in parallel ` +
       `(${int(c.enqueue.single)} single-event transactions; ${int(c.enqueue.b100)} rows in batches of 100; ${int(c.enqueue.b1000)} rows in batches of 1,000). ` +
-      "Cutover: `publish` / `publishBatch` (validation, one statement with ON CONFLICT dedupe and RETURNING, one NOTIFY per call); " +
+      "Cutover: `publish` / `publishBatch` (validation, one statement returning each event's id: ON CONFLICT dedupe when a caller passes its own idempotency key, a plain INSERT when every key is a generated UUIDv7; one NOTIFY per call); " +
       '"notify: false" is the same publisher without the NOTIFY. Plain INSERT: a multi-row INSERT of the same rows through `pg`, no NOTIFY, no dedupe. ' +
       "graphile-worker: SQL `add_job` / `add_jobs` in the transaction. pg-boss: `send` / `insert` with the transaction (`db` option). " +
       "pgbench INSERT floor: a multi-row INSERT of generated rows with no client at all (less work than any of the others: a floor for one INSERT, not a target).",

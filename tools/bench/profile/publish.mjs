@@ -8,7 +8,10 @@
 // min/median/max).
 //
 //   node tools/bench/profile/publish.mjs [--rounds 5] [--events 100000] [--batch 1000]
-//        [--variants graphile,lib,lib-v4,sql,sql-v4,sql-v4-claimable,...]
+//        [--variants graphile,lib,lib-v4,sql,sql-v4,sql-v4-claimable,...] [--ref VARIANT]
+//
+// --ref VARIANT adds a second table: each variant's rows/s, server CPU/row
+// and Node CPU/row divided by VARIANT's in the same round (paired).
 //
 // Variants:
 //   graphile            add_jobs in the caller's transaction (the bench's statement)
@@ -29,6 +32,15 @@
 //   sql-lean-json       sql-lean reading the document as json (json_to_recordset) instead of jsonb.
 //   sql-lean            the statement reading a leaner document (no "i": WITH
 //                       ORDINALITY; no null or default fields).
+//   sql-arr             the columns as parallel arrays instead of one document:
+//                       unnest($topics text[], $payloads jsonb[], $keys text[], ...)
+//                       WITH ORDINALITY (absent columns: a NULL array).
+//   sql-elems           payloads as one JSON array (jsonb_array_elements), the
+//                       other columns as arrays, zipped by ROWS FROM.
+//   sql-ids, sql-arr-ids, sql-elems-ids
+//                       every key generated here: a plain INSERT (no ON CONFLICT:
+//                       no speculative insertion) returning only the ids, as one
+//                       comma-separated text in id order (= input order).
 // Per variant also: WAL bytes per row and server CPU per row (when the
 // server runs on this machine: /proc of the postmaster's children).
 import { randomUUID } from "node:crypto";
@@ -51,6 +63,7 @@ const { values: args } = parseArgs({
     clients: { type: "string", default: "4" },
     variants: { type: "string", default: "graphile,lib,lib-v4,sql,sql-v4" },
     "base-dist": { type: "string" },
+    ref: { type: "string" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -93,6 +106,46 @@ SELECT id::text AS id, idempotency_key, (SELECT count(*) FROM note) AS notified 
 
 /** sql-lean-json: the document read as json, validated but not converted to jsonb as a whole. */
 const SQL_LEAN_JSON = SQL_LEAN.replace("jsonb_to_recordset($2::jsonb)", "json_to_recordset($2::json)");
+
+/** The columns as parallel arrays (sql-arr) or payloads as one JSON array (sql-elems); `ids`: plain INSERT, ids only. */
+function arraySql(elems, ids) {
+  const src = elems
+    ? "ROWS FROM (unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::jsonb[], $5::text[], $6::text[], $7::timestamptz[]))"
+    : "unnest($2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::text[], $7::timestamptz[])";
+  return `WITH ins AS (
+  INSERT INTO "cutover".outbox (generation, topic, payload, headers, idempotency_key, ordering_key, available_at)
+  SELECT $1, t.topic, t.payload, coalesce(t.headers, '{}'), t.key, t.okey, coalesce(t.at, now())
+  FROM ${src}
+    WITH ORDINALITY AS t(topic, payload, headers, key, okey, at, i)
+  ORDER BY t.i
+  ${ids ? "" : "ON CONFLICT (topic, idempotency_key) DO NOTHING\n  "}RETURNING id${ids ? "" : ", idempotency_key"}
+), note AS (
+  SELECT pg_notify($8, min(id)::text) FROM ins HAVING count(*) > 0 AND $9::boolean
+)
+${ids ? "SELECT string_agg(id::text, ',' ORDER BY id) AS ids, (SELECT count(*) FROM note) AS notified FROM ins" : "SELECT id::text AS id, idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins"}`;
+}
+
+/** SQL_LEAN as a plain INSERT returning only the ids (sql-ids). */
+const SQL_LEAN_IDS = SQL_LEAN.replace("  ON CONFLICT (topic, idempotency_key) DO NOTHING\n", "")
+  .replace("RETURNING id, idempotency_key", "RETURNING id")
+  .replace(
+    "SELECT id::text AS id, idempotency_key, (SELECT count(*) FROM note) AS notified FROM ins",
+    "SELECT string_agg(id::text, ',' ORDER BY id) AS ids, (SELECT count(*) FROM note) AS notified FROM ins",
+  );
+
+/** Parameters $2..$7 of arraySql for these payloads, as array literals built ahead (text[] of keys needs no quoting). */
+function arraysFor(from, n, key, elems) {
+  const ps = payloads(from, n).map((p) => JSON.stringify(p));
+  const keys = ps.map(() => key());
+  return [
+    `{${ps.map(() => "bench.event").join(",")}}`,
+    elems ? `[${ps.join(",")}]` : `{${ps.map((p) => JSON.stringify(p)).join(",")}}`,
+    null,
+    `{${keys.join(",")}}`,
+    null,
+    null,
+  ];
+}
 
 function payloads(from, n) {
   return Array.from({ length: n }, (_, k) => ({
@@ -139,7 +192,19 @@ async function run(adminUrl, variant, round) {
     const key = v4 ? randomUUID : uuidv7;
     const nTx = Math.ceil(N / BATCH);
     let work;
-    if (variant.startsWith("sql")) {
+    if (variant.startsWith("sql-arr") || variant.startsWith("sql-elems")) {
+      const elems = variant.startsWith("sql-elems");
+      const text = arraySql(elems, variant.includes("ids"));
+      const params = Array.from({ length: nTx + CLIENTS }, (_, i) => arraysFor(i * BATCH, BATCH, key, elems));
+      const channel = `cutover_${ctx.generation}`;
+      work = (client, i) =>
+        client.query({ name: "pub", text, values: [ctx.generation, ...params[i], channel, true] });
+    } else if (variant === "sql-ids") {
+      const docs = Array.from({ length: nTx + CLIENTS }, (_, i) => documentFor(i * BATCH, BATCH, key, true));
+      const channel = `cutover_${ctx.generation}`;
+      work = (client, i) =>
+        client.query({ name: "pub", text: SQL_LEAN_IDS, values: [ctx.generation, docs[i], channel, true] });
+    } else if (variant.startsWith("sql")) {
       const lean = variant.includes("lean");
       const docs = Array.from({ length: nTx + CLIENTS }, (_, i) => documentFor(i * BATCH, BATCH, key, lean));
       const notify = !variant.includes("nonotify");
@@ -241,4 +306,22 @@ for (const v of VARIANTS) {
   out(
     `| ${v} | ${Math.round(m("rowsPerSec")).toLocaleString("en-US")} | ${v === base ? "1" : fmt(ratios)} | ${Math.round(m("walPerRow"))} | ${m("serverUsPerRow")?.toFixed(1) ?? "-"} | ${m("nodeUsPerRow").toFixed(1)} |`,
   );
+}
+
+const ref = args.ref;
+if (ref && results[ref]) {
+  out();
+  out(`Paired against ${ref} (same round): median (min-max, rounds)`);
+  out();
+  out(`| variant | rows/s / ${ref} | server CPU/row / ${ref} | Node CPU/row / ${ref} |`);
+  out("|---|---|---|---|");
+  for (const v of VARIANTS) {
+    if (v === ref) continue;
+    const ratios = (k) =>
+      results[v].map((x, i) => x[k] / results[ref][i][k]).filter((x) => Number.isFinite(x));
+    const cpu = ratios("serverUsPerRow");
+    out(
+      `| ${v} | ${fmt(ratios("rowsPerSec"))} | ${cpu.length ? fmt(cpu) : "-"} | ${fmt(ratios("nodeUsPerRow"))} |`,
+    );
+  }
 }
