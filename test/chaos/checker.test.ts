@@ -49,15 +49,29 @@ describe("history checker", () => {
          VALUES ('chaos.effect', $1, $2, $3, $4, 'w')`,
         [key, id, gen, codeGen],
       );
-    const finish = async (key: string, id: string) => {
+    // Completion "keep" (a done row) or, the default, "delete" (the row is gone).
+    const finish = async (key: string, id: string, how: "keep" | "delete" = "keep") => {
       await effect(key, id);
-      await pool.query("UPDATE cutover.outbox SET status = 'done', processed_at = now() WHERE id = $1", [id]);
+      if (how === "keep")
+        await pool.query("UPDATE cutover.outbox SET status = 'done', processed_at = now() WHERE id = $1", [
+          id,
+        ]);
+      else await pool.query("DELETE FROM cutover.outbox WHERE id = $1", [id]);
+    };
+    const as = async (app: string, sql: string, params: unknown[]) => {
+      const c = new pg.Client({ connectionString: rig.db.url, application_name: app });
+      await c.connect();
+      try {
+        await c.query(sql, params);
+      } finally {
+        await c.end();
+      }
     };
     const run = async () => {
       writeFileSync(join(rig.historyDir, "p.jsonl"), `${history.join("\n")}\n`);
       return check(pool, rig.historyDir);
     };
-    return { rig, gen, other, pool, publish, effect, finish, run };
+    return { rig, gen, other, pool, publish, effect, finish, as, run };
   }
 
   it("passes a clean history and counts it", async () => {
@@ -67,15 +81,18 @@ describe("history checker", () => {
       await f.publish("k2", "rb");
       await f.finish("k3", (await f.publish("k3", "unk", { store: true }))!);
       await f.publish("k4", "unk", { store: false });
+      await f.finish("k5", (await f.publish("k5", "ok"))!, "delete");
+      await f.finish("k6", (await f.publish("k6", "unk", { store: true }))!, "delete");
       const r = await f.run();
       expect(r.violations).toEqual([]);
       expect(r).toMatchObject({
-        published: 4,
-        committed: 2,
+        published: 6,
+        committed: 4,
         rolledBack: 2,
-        unknown: 2,
-        unknownCommitted: 1,
-        handled: 2,
+        unknown: 3,
+        unknownCommitted: 2,
+        handled: 4,
+        done: 4,
       });
     } finally {
       await f.rig.close();
@@ -91,6 +108,55 @@ describe("history checker", () => {
       const r = await f.run();
       expect(r.lost).toBe(2);
       expect(r.violations.join("\n")).toMatch(/invariant 1: 2 committed/);
+    } finally {
+      await f.rig.close();
+    }
+  });
+
+  it("reports a committed event whose row is gone without its effect: a deleted row counts as completed only with it (invariant 1)", async () => {
+    const f = await fixture("lost-deleted");
+    try {
+      await f.finish("k1", (await f.publish("k1", "ok"))!, "delete");
+      const id = (await f.publish("k2", "ok"))!;
+      await f.pool.query("DELETE FROM cutover.outbox WHERE id = $1", [id]);
+      const r = await f.run();
+      expect(r.lost).toBe(1);
+      expect(r.done).toBe(1);
+      expect(r.violations.join("\n")).toMatch(
+        /invariant 1: 1 committed event\(s\) not done\/dead: \["k2: committed, gone/,
+      );
+    } finally {
+      await f.rig.close();
+    }
+  });
+
+  it("reports a completion by delete made by a non-owner, and a delete of a pending row (fencing)", async () => {
+    const f = await fixture("delete-fence");
+    try {
+      await f.pool.query(
+        "INSERT INTO cutover.workers (id, generation, version, host, pid, status) VALUES ('zombie', $1, '', 'h', 1, 'running'), ('owner', $1, '', 'h', 2, 'running')",
+        [f.gen],
+      );
+      const id1 = (await f.publish("k1", "ok"))!;
+      await f.as(
+        "cutover:owner",
+        "UPDATE cutover.outbox SET status = 'in_flight', claimed_by = 'owner' WHERE id = $1",
+        [id1],
+      );
+      await f.effect("k1", id1);
+      await f.as("cutover:zombie", "DELETE FROM cutover.outbox WHERE id = $1", [id1]);
+      const id2 = (await f.publish("k2", "ok"))!;
+      await f.effect("k2", id2);
+      await f.as("cutover:owner", "DELETE FROM cutover.outbox WHERE id = $1", [id2]);
+      // The pruner deleting a done row is no violation.
+      const id3 = (await f.publish("k3", "ok"))!;
+      await f.finish("k3", id3);
+      await f.as("cutover:owner", "DELETE FROM cutover.outbox WHERE id = $1", [id3]);
+      const r = await f.run();
+      expect(r.lost).toBe(0);
+      expect(r.fencingViolations).toBe(2);
+      expect(r.violations.join("\n")).toMatch(/in_flight->deleted by cutover:zombie, owner owner/);
+      expect(r.violations.join("\n")).toMatch(/pending->deleted by cutover:owner/);
     } finally {
       await f.rig.close();
     }
@@ -121,15 +187,7 @@ describe("history checker", () => {
         "INSERT INTO cutover.workers (id, generation, version, host, pid, status) VALUES ('intruder', $1, '', 'h', 1, 'running'), ('owner', $2, '', 'h', 2, 'running')",
         [f.other, f.gen],
       );
-      const as = async (app: string, sql: string) => {
-        const c = new pg.Client({ connectionString: f.rig.db.url, application_name: app });
-        await c.connect();
-        try {
-          await c.query(sql, [id2]);
-        } finally {
-          await c.end();
-        }
-      };
+      const as = (app: string, sql: string) => f.as(app, sql, [id2]);
       await as(
         "cutover:owner",
         "UPDATE cutover.outbox SET status = 'in_flight', claimed_by = 'owner' WHERE id = $1",

@@ -94,8 +94,9 @@ describe("load", () => {
         await rig.db.pool.query<{ p50: number; p99: number; max: number }>(
           `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::float8 AS p50,
              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::float8 AS p99, max(ms)::float8 AS max
-           FROM (SELECT extract(epoch FROM processed_at - created_at) * 1000 AS ms
-                   FROM cutover.outbox WHERE status = 'done' AND created_at >= $1) x`,
+           FROM (SELECT extract(epoch FROM e.handled_at - b.created_at) * 1000 AS ms
+                   FROM public.chaos_effects e JOIN public.orders b ON b.key = e.idempotency_key
+                  WHERE b.created_at >= $1) x`,
           [t0Date],
         )
       ).rows[0]!;
@@ -123,9 +124,11 @@ describe("load", () => {
       expect(report.violations).toEqual([]);
       expect(report.deadByTopic["chaos.order"] ?? 0).toBe(0);
       expect(faults.length).toBeGreaterThan(0);
-      // Both generations carried load.
+      // Both generations carried load: their events were handled (the
+      // completion deleted the rows; the effects record each handling).
       const { rows } = await rig.db.pool.query<{ generation: number; n: number }>(
-        "SELECT generation, count(*)::int AS n FROM cutover.outbox GROUP BY generation ORDER BY generation",
+        `SELECT event_generation AS generation, count(*)::int AS n FROM public.chaos_effects
+          GROUP BY event_generation ORDER BY event_generation`,
       );
       expect(rows.map((r) => r.generation)).toEqual(gens);
       for (const r of rows) expect(r.n).toBeGreaterThan(0);

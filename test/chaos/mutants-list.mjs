@@ -5,10 +5,15 @@
 // a mutant silently stale; test/chaos/mutants.mjs builds one.
 
 export const MUTANTS = {
-  // Releases and completions no longer check that the row is still mine.
+  // Releases and completions (the DELETE of completion "delete", the default,
+  // and the done update of "keep") no longer check that the row is still mine.
   "no-fence": {
     file: "consumer/sql.js",
     edits: [
+      [
+        "AND status = 'in_flight' AND claimed_by = $3\n  RETURNING id",
+        "AND status = 'in_flight' AND $3::text IS NOT NULL\n  RETURNING id",
+      ],
       [
         "AND status = 'in_flight' AND claimed_by = $3\n  RETURNING 1",
         "AND status = 'in_flight' AND $3::text IS NOT NULL\n  RETURNING 1",

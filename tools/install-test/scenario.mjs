@@ -94,9 +94,15 @@ const consumer = createConsumer({
 await consumer.start();
 const deadline = Date.now() + 30_000;
 for (;;) {
-  const { rows } = await pool.query("SELECT count(*)::int AS n FROM cutover.outbox WHERE status = 'done'");
-  if (rows[0].n === 2) break;
-  if (Date.now() > deadline) throw new Error(`consumer did not finish 2 events in 30 s (done: ${rows[0].n})`);
+  // Completed: nothing open, and both recorded in event_handled (the default
+  // completion deletes the rows; with completion "keep" they stay done).
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*) FROM cutover.outbox WHERE status IN ('pending', 'in_flight'))::int AS open,
+            (SELECT count(*) FROM cutover.event_handled)::int AS n`,
+  );
+  if (rows[0].open === 0 && rows[0].n === 2) break;
+  if (Date.now() > deadline)
+    throw new Error(`consumer did not finish 2 events in 30 s (handled: ${rows[0].n})`);
   await new Promise((r) => setTimeout(r, 100));
 }
 await consumer.stop();

@@ -108,6 +108,7 @@ export const CONSUMER_VARIABLES = [
   ["OUTBOX_RETENTION_INTERVAL_MS", "retention.intervalMs"],
   ["OUTBOX_LISTEN", "listen"],
   ["OUTBOX_PREPARED_STATEMENTS", "preparedStatements"],
+  ["OUTBOX_COMPLETION", "completion"],
 ] as const satisfies ReadonlyArray<readonly [variable: string, option: SettingPath]>;
 
 type TopOption<P> = P extends `${infer Head}.${string}` ? Head : P;
@@ -139,6 +140,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (["1", "true", "yes", "on"].includes(v)) return true;
   if (["0", "false", "no", "off"].includes(v)) return false;
   throw new ConfigError(name, `must be true or false; got ${shown(raw)}`);
+}
+
+function choice(env: Env, name: string, fallback: string, values: readonly string[]): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const v = raw.trim().toLowerCase();
+  if (values.includes(v)) return v;
+  throw new ConfigError(name, `must be ${values.join(" or ")}; got ${shown(raw)}`);
 }
 
 /** The integer and boolean readers, for variables read outside loadConfig (retire.ts); same messages. */
@@ -189,7 +198,7 @@ const variableOf = (option: string): string | undefined =>
   CONSUMER_VARIABLES.find(([, path]) => path === option)?.[0];
 
 /**
- * Reads every variable of CONSUMER_VARIABLES (numbers and booleans coerced,
+ * Reads every variable of CONSUMER_VARIABLES (numbers, booleans and words coerced,
  * each checked against its option's range, errors naming the variable),
  * then fills the defaults and checks the options that must exceed another
  * through the library's own schema and rules.
@@ -201,7 +210,9 @@ function readConsumerVariables(env: Env): ConsumerConfig {
     const value =
       spec.kind === "boolean"
         ? bool(env, name, spec.default)
-        : int(env, name, spec.default, spec.min, spec.max);
+        : spec.kind === "choice"
+          ? choice(env, name, spec.default, spec.values)
+          : int(env, name, spec.default, spec.min, spec.max);
     const [top, inner] = path.split(".") as [string, string | undefined];
     if (inner === undefined) given[top] = value;
     else given[top] = { ...(given[top] as object), [inner]: value };

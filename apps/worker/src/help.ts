@@ -10,7 +10,12 @@ const CONFIG = `Configuration comes from the environment (docs/worker.md lists e
 const TUNING = `Consumer tuning (each variable sets the consumer option named; docs/worker.md says what it does):
 ${CONSUMER_VARIABLES.map(([name, option]) => {
   const spec = settingSpec(option);
-  const accepts = spec.kind === "boolean" ? "true or false" : `integer ${spec.min}-${spec.max}`;
+  const accepts =
+    spec.kind === "boolean"
+      ? "true or false"
+      : spec.kind === "choice"
+        ? spec.values.join(" or ")
+        : `integer ${spec.min}-${spec.max}`;
   return `  ${name.padEnd(30)} ${option}: ${accepts}, default ${spec.default}`;
 }).join("\n")}`;
 

@@ -37,8 +37,16 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       logLevel: "info",
       shutdownTimeoutMs: 25_000,
-      consumer: { concurrency: 4, batchSize: 500, pollIntervalMs: 1000, maxAttempts: 10, listen: true },
+      consumer: {
+        concurrency: 4,
+        batchSize: 500,
+        pollIntervalMs: 1000,
+        maxAttempts: 10,
+        listen: true,
+        completion: "delete",
+      },
     });
+    expect(loadConfig({ DATABASE_URL: URL_, OUTBOX_COMPLETION: " Keep " }).consumer.completion).toBe("keep");
     const h = loadConfig(
       { DATABASE_URL: URL_, OUTBOX_HANDLERS: "dist/h.js", CUTOVER_GENERATION: " 7 " },
       { cwd: "/srv" },
@@ -54,6 +62,11 @@ describe("loadConfig", () => {
       [{ DATABASE_URL: URL_, OUTBOX_BATCH_SIZE: "1001" }, "OUTBOX_BATCH_SIZE", /from 1 to 1000; got "1001"/],
       [{ DATABASE_URL: URL_, OUTBOX_LEASE_MS: "1.5" }, "OUTBOX_LEASE_MS", /must be an integer/],
       [{ DATABASE_URL: URL_, LOG_LEVEL: "loud" }, "LOG_LEVEL", /must be one of/],
+      [
+        { DATABASE_URL: URL_, OUTBOX_COMPLETION: "drop" },
+        "OUTBOX_COMPLETION",
+        /must be delete or keep; got "drop"/,
+      ],
       [{ DATABASE_URL: URL_, OUTBOX_WORKER_ID: "a b" }, "OUTBOX_WORKER_ID", /may only contain/],
       [{ DATABASE_URL: URL_, CUTOVER_GENERATION: "0" }, "CUTOVER_GENERATION", /positive integer/],
     ];

@@ -84,8 +84,8 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
         ),
       );
 
-      await waitFor(async () => (await statusCounts(pool)).done === total, 200);
-      expect(await statusCounts(pool)).toEqual({ done: total });
+      await waitFor(async () => (await statusCounts(pool)).completed === total, 200);
+      expect(await statusCounts(pool)).toEqual({ completed: total });
 
       const check = (name: string, received: readonly Received[], allowDuplicates: boolean) => {
         const d = expectDelivered(name, received, { run, total, allowDuplicates });

@@ -103,6 +103,8 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
         backoff: { baseMs: 20, maxMs: 300 },
       });
       cleanups.push(() => consumer.stop({ timeoutMs: 5000 }));
+      const retried = new Set<string>();
+      consumer.on("failed", (f) => retried.add(f.id));
       await consumer.start();
       await publishRange(pool, generation, {
         run,
@@ -126,13 +128,11 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       await new Promise((r) => setTimeout(r, 500));
       for (const p of Object.values(proxies)) p.restore();
 
-      await waitFor(async () => (await statusCounts(pool)).done === total, 100);
-      expect(await statusCounts(pool)).toEqual({ done: total });
+      await waitFor(async () => (await statusCounts(pool)).completed === total, 100);
+      expect(await statusCounts(pool)).toEqual({ completed: total });
       expect(duringOutage).toBeLessThan(total);
-      const { rows } = await pool.query<{ n: string }>(
-        "SELECT count(*) AS n FROM cutover.outbox WHERE attempts > 1",
-      );
-      expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+      // Some events failed during the outage and were retried (their rows are gone now).
+      expect(retried.size).toBeGreaterThan(0);
 
       const check = (name: string, received: readonly Received[], allowDuplicates: boolean) =>
         expectDelivered(name, received, { run, total, allowDuplicates });

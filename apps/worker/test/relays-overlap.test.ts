@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { parseRelaysConfig, RELAY_DEFAULTS } from "../src/relays/index.js";
 import { missing, needs } from "./relays-fixtures/brokers.js";
-import { newGeneration, publishRange, waitFor } from "./relays-fixtures/outbox.js";
+import {
+  newGeneration,
+  publishRange,
+  statusCounts as statusCountsOf,
+  waitFor,
+} from "./relays-fixtures/outbox.js";
 import { AMQP_URL, NATS_URL, REDIS_URL, runId } from "./relays-fixtures/receivers.js";
 import { expectDelivered, startReceivers, startRelays, useCleanups } from "./relays-fixtures/setup.js";
 
@@ -14,14 +19,8 @@ const db = useTestDatabase();
 const SECRET = "whsec_overlap_test_secret";
 const cleanups = useCleanups();
 
-/** Rows of `generation` by status. */
-async function statusCounts(generation: number): Promise<Record<string, number>> {
-  const { rows } = await db.current.pool.query<{ status: string; n: number }>(
-    "SELECT status, count(*)::int AS n FROM cutover.outbox WHERE generation = $1 GROUP BY status",
-    [generation],
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-}
+/** Events of `generation` by state (relays-fixtures/outbox.ts). */
+const statusCounts = (generation: number) => statusCountsOf(db.current.pool, generation);
 
 /** `handler` with the most of its calls seen in flight at once recorded, and `fail` consulted before each send. */
 function gauged(handler: HandlerDefinition, fail: (n: number, attempt: number) => boolean = () => false) {
@@ -162,8 +161,8 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       const orderingKey = (n: number) => (n % 4 === 3 && n !== failN ? undefined : `key-${n % 40}`);
       await publishRange(pool, generation, { run, from: 0, count: total, orderingKey });
 
-      await waitFor(async () => (await statusCounts(generation)).done === total, 200);
-      expect(await statusCounts(generation)).toEqual({ done: total });
+      await waitFor(async () => (await statusCounts(generation)).completed === total, 200);
+      expect(await statusCounts(generation)).toEqual({ completed: total });
       expect(failed).toBe(1);
 
       for (const [i, g] of gauges.entries()) {
@@ -208,7 +207,7 @@ describe.skipIf(missing("nats", "redis", "rabbitmq"))(
       cleanups.push(() => consumer.stop({ timeoutMs: 5000 }));
       await consumer.start();
       await publishRange(pool, generation, { run, from: 0, count: total });
-      await waitFor(async () => (await statusCounts(generation)).done === total, 200);
+      await waitFor(async () => (await statusCounts(generation)).completed === total, 200);
       for (const g of gauges) expect(g.seen.max).toBe(1);
       await expectAllDelivered(run, total, receivers);
     });

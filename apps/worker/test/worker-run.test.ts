@@ -115,8 +115,12 @@ describe("outbox-worker run", () => {
         handlers: ["fixture.record"],
       });
     }
+    // Completed by delete (the default): each row gone, with its event_handled row.
     const { rows } = await db.current.pool.query(
-      "SELECT count(*)::int AS n FROM cutover.outbox WHERE status = 'done'",
+      `SELECT count(*)::int AS n FROM unnest($1::bigint[]) AS t(id)
+        WHERE NOT EXISTS (SELECT 1 FROM cutover.outbox o WHERE o.id = t.id)
+          AND EXISTS (SELECT 1 FROM cutover.event_handled h WHERE h.event_id = t.id)`,
+      [ids],
     );
     expect(rows[0].n).toBe(5);
   });
@@ -217,10 +221,13 @@ describe("outbox-worker run", () => {
     const { code, signal } = await worker.exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     const { rows } = await db.current.pool.query(
-      "SELECT (SELECT status FROM cutover.outbox WHERE id = $1) AS event, (SELECT status FROM cutover.workers) AS worker",
+      `SELECT coalesce((SELECT status FROM cutover.outbox WHERE id = $1),
+         CASE WHEN EXISTS (SELECT 1 FROM cutover.event_handled WHERE event_id = $1) THEN 'completed' END) AS event,
+         (SELECT status FROM cutover.workers) AS worker`,
       [slow],
     );
-    expect(rows[0]).toEqual({ event: "done", worker: "exited" });
+    // Finished: completed (deleted, its event_handled row written with it).
+    expect(rows[0]).toEqual({ event: "completed", worker: "exited" });
     expect(worker.logs().at(-1)).toMatchObject({ msg: "worker stopped" });
     // Nothing kept the event loop alive after the stop.
     expect(worker.stderr()).toBe("");

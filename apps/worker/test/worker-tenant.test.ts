@@ -182,11 +182,14 @@ describe("tenant and trace in the worker", () => {
       env,
     );
     expect(retry).toMatchObject({ code: 0, stdout: "requeued 2 dead event(s)\n" });
+    // The globex event completed (its row deleted, its event_handled row kept); acme's are re-queued.
     const { rows } = await db.current.pool.query<{ id: string; status: string }>(
-      "SELECT o.id::text AS id, o.status FROM cutover.outbox o WHERE o.generation = $1 ORDER BY o.id",
-      [generation],
+      `SELECT t.id::text AS id, coalesce(o.status,
+         CASE WHEN EXISTS (SELECT 1 FROM cutover.event_handled h WHERE h.event_id = t.id) THEN 'completed' ELSE 'lost' END) AS status
+         FROM unnest($1::bigint[]) AS t(id) LEFT JOIN cutover.outbox o ON o.id = t.id ORDER BY t.id`,
+      [ids],
     );
-    expect(rows.map((r) => r.status)).toEqual(["pending", "done", "pending"]);
+    expect(rows.map((r) => r.status)).toEqual(["pending", "completed", "pending"]);
 
     const empty = await runCli(["dead", "retry", "--tenant", ""], env);
     expect(empty.code).toBe(2);

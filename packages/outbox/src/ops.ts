@@ -17,6 +17,11 @@ export interface GenerationStatus {
   pending: number;
   inFlight: number;
   dead: number;
+  /**
+   * `done` rows present. With the default completion ("delete") a handled
+   * event leaves no row, so this counts only rows kept by consumers with
+   * completion "keep" or written by older generations' code, until pruned.
+   */
   done: number;
   /** Age of the oldest pending row (by created_at), or null. */
   oldestPendingAgeMs: number | null;

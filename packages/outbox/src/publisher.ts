@@ -13,7 +13,11 @@ import { uuidv7 } from "./uuid.js";
 export interface PublishOptions {
   /**
    * Deduplication key, unique per topic: publishing the same (topic, key)
-   * again is a no-op reported as `duplicate: true`. Handlers receive it to
+   * again while its row is in the outbox is a no-op reported as
+   * `duplicate: true`. With the consumer's default completion ("delete") a
+   * handled event's row is gone, so a later publish of the key is stored
+   * again and its handlers are skipped by event_handled (docs/guarantees.md,
+   * "Completion by delete"). Handlers receive it to
    * dedupe external effects. Default: a UUIDv7 (RFC 9562): random, but
    * starting with the publish time in ms, so keys of one process sort in
    * publish order and go in at the right edge of the outbox's dedupe index.

@@ -3,6 +3,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { decideOutcome, isInfrastructureFailure } from "../src/consumer/outcome.js";
+import { completedCount, eventStates } from "./support/completion.js";
 import {
   countWhere,
   createEffects,
@@ -12,7 +13,6 @@ import {
   recordEffect,
   useConsumers,
   waitFor,
-  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -55,19 +55,15 @@ describe("failure accounting: only a handler's own failure costs an attempt", ()
     const dead: Array<ConsumerEvents["dead"]> = [];
     c.on("failed", (f) => failed.push(f));
     c.on("dead", (d) => dead.push(d));
+    const handled: Array<ConsumerEvents["handled"]> = [];
+    c.on("handled", (h) => handled.push(h));
     await c.start();
     await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: "flap" });
-    await waitFor(
-      async () =>
-        (await countWhere(pool, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-          gen,
-        ])) === 1,
-    );
+    await waitFor(async () => (await completedCount(pool, gen)) === 1);
     expect(kills).toBe(5);
-    const row = (await pool.query("SELECT status, attempts FROM cutover.outbox WHERE generation = $1", [gen]))
-      .rows[0];
+    expect((await eventStates(pool, gen)).map((e) => e.status)).toEqual(["completed"]);
     // Each lost connection gave its attempt back: the run that succeeded is attempt 1.
-    expect(row).toEqual({ status: "done", attempts: 1 });
+    expect(handled.map((h) => h.attempt)).toEqual([1]);
     expect(failed).toEqual([]);
     expect(dead).toEqual([]);
     // The five killed runs' writes rolled back with their transactions.
@@ -282,9 +278,7 @@ describe("bounded sessions", () => {
     // did not commit (e.g. its lease lapsed on a slow machine) is rolled back
     // and runs again, so wait for the committed end state, then check each
     // effect exists once.
-    await waitForCount(pool, 8, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-      gen,
-    ]);
+    await waitFor(async () => (await completedCount(pool, gen)) === 8);
     await expect(frozen.query("COMMIT")).rejects.toThrow();
     expect(await countWhere(pool, "SELECT 1 FROM public.effects WHERE handler = 'frozen.record'")).toBe(8);
     expect(handledAt.size).toBe(8);

@@ -32,7 +32,12 @@ describe("a chunk returns what happened as a value", () => {
     expect(res.deferred).toEqual([]);
     expect(res.fencedOut).toEqual([]);
     expect(res.cost).toMatchObject({ runs: 4, writes: 4 });
-    expect((await statuses(gen)).map((r) => r.status)).toEqual(["done", "pending", "done", "pending"]);
+    expect((await statuses(gen)).map((r) => r.status)).toEqual([
+      "completed",
+      "pending",
+      "completed",
+      "pending",
+    ]);
   });
 
   it("failed: a lost connection releases every row with its attempt given back, and says why", async () => {

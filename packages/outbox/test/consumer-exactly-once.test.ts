@@ -1,6 +1,7 @@
 import { type ConsumerEvents, createConsumer } from "@cutover/outbox";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { completedCount, eventStates } from "./support/completion.js";
 import {
   connectionsOf,
   countWhere,
@@ -19,7 +20,7 @@ const db = useTestDatabase();
 const consumers = useConsumers(db);
 
 describe("consumer: claim, handle, complete", () => {
-  it("handles a published event once, in its transaction, and marks it done", async () => {
+  it("handles a published event once, in its transaction, and completes it (deletes its row)", async () => {
     const pool = db.current.pool;
     await createEffects(pool);
     const gen = await newGeneration(pool);
@@ -31,13 +32,10 @@ describe("consumer: claim, handle, complete", () => {
     expect(c.health().state).toBe("running");
     await publishMany(pool, pub, 3, { prefix: "first" });
     await waitFor(() => handled.length === 3);
-    const { rows } = await pool.query(
-      "SELECT status, attempts, claimed_by, processed_at IS NOT NULL AS processed FROM cutover.outbox WHERE generation = $1",
-      [gen],
-    );
-    expect(rows).toEqual(
-      Array(3).fill({ status: "done", attempts: 1, claimed_by: c.workerId, processed: true }),
-    );
+    // Completed: each row deleted, with the event_handled row that records it.
+    expect(await countWhere(pool, "SELECT * FROM cutover.outbox WHERE generation = $1", [gen])).toBe(0);
+    expect((await eventStates(pool, gen)).map((e) => e.status)).toEqual(Array(3).fill("completed"));
+    expect(handled.map((h) => h.id).sort()).toEqual((await eventStates(pool, gen)).map((e) => e.id).sort());
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'shop.first'")).toBe(3);
     expect(
       await countWhere(
@@ -58,6 +56,16 @@ describe("consumer: claim, handle, complete", () => {
   it("8 consumers over two generations handle 10,000 events exactly once, each only by its own generation", async () => {
     const pool = db.current.pool;
     await createEffects(pool);
+    // Completion deletes the rows: keep what each deleted row said (its
+    // generation, its owner at the delete) to check against the effects.
+    await pool.query(`
+      CREATE TABLE public.completed (id bigint PRIMARY KEY, generation int NOT NULL, claimed_by text);
+      CREATE FUNCTION public.keep_completed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO public.completed VALUES (OLD.id, OLD.generation, OLD.claimed_by);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER keep_completed AFTER DELETE ON cutover.outbox FOR EACH ROW EXECUTE FUNCTION public.keep_completed();`);
     const gen1 = await newGeneration(pool, "one");
     const gen2 = await newGeneration(pool, "two");
     const genOf = new Map<string, number>();
@@ -89,11 +97,7 @@ describe("consumer: claim, handle, complete", () => {
       100,
     );
 
-    expect(
-      await countWhere(pool, "SELECT * FROM cutover.outbox WHERE status = 'done' AND generation = ANY($1)", [
-        gens,
-      ]),
-    ).toBe(10_000);
+    expect((await completedCount(pool, gen1)) + (await completedCount(pool, gen2))).toBe(10_000);
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'shop.record'")).toBe(10_000);
     expect(
       await countWhere(pool, "SELECT DISTINCT event_id FROM public.effects WHERE handler = 'shop.record'"),
@@ -109,8 +113,9 @@ describe("consumer: claim, handle, complete", () => {
       claimed_by: string;
     }>(
       `SELECT e.worker, e.generation, o.generation AS row_gen, o.claimed_by
-       FROM public.effects e JOIN cutover.outbox o ON o.id = e.event_id WHERE e.handler = 'shop.record'`,
+       FROM public.effects e JOIN public.completed o ON o.id = e.event_id WHERE e.handler = 'shop.record'`,
     );
+    expect(rows).toHaveLength(10_000);
     const wrong = rows.filter(
       (r) => genOf.get(r.worker) !== r.row_gen || r.generation !== r.row_gen || r.claimed_by !== r.worker,
     );

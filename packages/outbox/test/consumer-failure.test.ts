@@ -9,6 +9,7 @@ import {
 } from "@cutover/outbox";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { completedCount, eventState } from "./support/completion.js";
 import {
   countWhere,
   createEffects,
@@ -20,7 +21,6 @@ import {
   recordEffect,
   useConsumers,
   waitFor,
-  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -54,6 +54,8 @@ describe("consumer failures", () => {
     const dead: Array<ConsumerEvents["dead"]> = [];
     c.on("failed", (f) => failed.push(f));
     c.on("dead", (d) => dead.push(d));
+    const handledAttempts: Array<[string, number]> = [];
+    c.on("handled", (h) => handledAttempts.push([h.id, h.attempt]));
     await c.start();
     const pub = await publisherFor(pool, gen);
     await publishMany(pool, pub, 1, { prefix: "poison" });
@@ -90,10 +92,10 @@ describe("consumer failures", () => {
     fixed = true;
     expect(await retryDead(pool, { ids: [row.id] })).toEqual({ requeued: 1 });
     // The re-queue notified the generation's channel: the consumer wakes and handles it once.
-    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [row.id]);
+    await waitFor(async () => (await eventState(pool, row.id)) === "completed");
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE event_id = $1", [row.id])).toBe(1);
-    const { rows: after } = await pool.query("SELECT attempts FROM cutover.outbox WHERE id = $1", [row.id]);
-    expect(after[0].attempts).toBe(1);
+    // retryDead reset its attempts: handled at attempt 1.
+    expect(handledAttempts.filter(([id]) => id === row.id)).toEqual([[row.id, 1]]);
     expect(await retryDead(pool, { ids: [row.id] })).toEqual({ requeued: 0 });
     await expect(retryDead(pool, {})).rejects.toMatchObject({ code: "CONFIG_INVALID" });
   });
@@ -198,9 +200,7 @@ describe("consumer failures", () => {
     await publishMany(pool, pub, 1, { prefix: "hang" });
     await publishMany(pool, pub, 200, { prefix: "ok", batch: 50 });
     await waitFor(() => dead.length === 1);
-    await waitForCount(pool, 200, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-      gen,
-    ]);
+    await waitFor(async () => (await completedCount(pool, gen)) === 200);
     expect(dead[0]!.error).toMatch(/timed out after 300 ms/);
     expect(hangs).toBe(2);
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE handler = 'hang.record'")).toBe(200);
@@ -250,16 +250,25 @@ describe("consumer failures", () => {
     const failed: Array<ConsumerEvents["failed"]> = [];
     c.on("claimed", (e) => claimedIds.push(...e.ids));
     c.on("failed", (f) => failed.push(f));
+    const handled: Array<ConsumerEvents["handled"]> = [];
+    c.on("handled", (h) => handled.push(h));
     await publishInBatches(pool, await publisherFor(pool, gen), { count: 60, batch: 60 }, (n) => ({
       topic: "order.placed" as const,
       payload: { orderId: `${isHang(n) ? "hang" : "ok"}-${n}`, n },
     }));
-    await c.start();
-    await waitForCount(
-      pool,
-      60,
-      "SELECT * FROM cutover.outbox WHERE generation = $1 AND status IN ('done', 'dead')",
+    // Read before the consumer starts: a completion deletes the row.
+    const { rows: published } = await pool.query<{ id: string; n: number }>(
+      "SELECT id::text, (payload->>'n')::int AS n FROM cutover.outbox WHERE generation = $1 ORDER BY id",
       [gen],
+    );
+    await c.start();
+    await waitFor(
+      async () =>
+        (await completedCount(pool, gen)) +
+          (await countWhere(pool, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'dead'", [
+            gen,
+          ])) ===
+        60,
     );
     const { rows } = await pool.query<{
       id: string;
@@ -272,10 +281,13 @@ describe("consumer failures", () => {
       [gen],
     );
     const hangs = rows.filter((r) => isHang(r.n));
-    const good = rows.filter((r) => !isHang(r.n));
+    const good = published.filter((r) => !isHang(r.n));
     expect(hangs).toHaveLength(3);
+    expect(rows).toHaveLength(3);
     for (const h of hangs) expect(h).toMatchObject({ status: "dead", attempts: 1 });
-    expect(good.every((r) => r.status === "done" && r.attempts === 1 && r.last_error === null)).toBe(true);
+    // Every good event completed (row deleted, key row recorded) at its first attempt.
+    for (const g of good) expect(await eventState(pool, g.id), `event ${g.n}`).toBe("completed");
+    expect(handled.map((h) => [h.id, h.attempt]).sort()).toEqual(good.map((g) => [g.id, 1]).sort());
     // Every good event was claimed exactly once: never released and re-claimed, no backoff.
     const goodIds = new Set(good.map((r) => r.id));
     expect(claimedIds.filter((id) => goodIds.has(id)).sort()).toEqual([...goodIds].sort());
@@ -407,15 +419,16 @@ describe("consumer failures", () => {
     c.on("failed", (f) => failed.push(f));
     const pub = await publisherFor(pool, gen);
     await publishMany(pool, pub, 30, { prefix: "mix", batch: 30 });
-    await c.start();
-    await waitForCount(pool, 30, "SELECT * FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [
-      gen,
-    ]);
-    const { rows } = await pool.query<{ n: number; attempts: number }>(
-      "SELECT (payload->>'n')::int AS n, attempts FROM cutover.outbox WHERE generation = $1 ORDER BY id",
+    // Read before the consumer starts: a completion deletes the row.
+    const { rows } = await pool.query<{ id: string; n: number }>(
+      "SELECT id::text, (payload->>'n')::int AS n FROM cutover.outbox WHERE generation = $1 ORDER BY id",
       [gen],
     );
-    for (const r of rows) expect(r.attempts).toBe(r.n % 3 !== 2 || r.n % 5 === 0 ? 2 : 1);
+    const attemptOf = new Map<string, number>();
+    c.on("handled", (h) => attemptOf.set(h.id, h.attempt));
+    await c.start();
+    await waitFor(async () => (await completedCount(pool, gen)) === 30);
+    for (const r of rows) expect(attemptOf.get(r.id)).toBe(r.n % 3 !== 2 || r.n % 5 === 0 ? 2 : 1);
     // Each (handler, event) wrote once: failed runs' inserts rolled back (else the retry would hit the unique key).
     const { rows: effects } = await pool.query<{ handler: string; n: string }>(
       "SELECT handler, count(*)::text AS n FROM public.effects WHERE generation = $1 GROUP BY handler ORDER BY handler",

@@ -1,6 +1,7 @@
 import { outboxStatus, pruneProcessed } from "@cutover/outbox";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { completedCount, eventState } from "./support/completion.js";
 import {
   countWhere,
   createEffects,
@@ -10,7 +11,6 @@ import {
   recorder,
   useConsumers,
   waitFor,
-  waitForCount,
 } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -65,8 +65,10 @@ describe("generation fencing", () => {
     const status = await outboxStatus(pool, { staleAfterMs: 5000 });
     const g2 = status.generations.find((g) => g.generation === gen2)!;
     expect(g2).toMatchObject({ pending: 19, inFlight: 1, liveWorkers: 0, orphaned: true, version: "two" });
+    // Completion deletes the rows: none is left `done`; their key rows record them.
+    expect(await completedCount(pool, gen1)).toBe(5);
     expect(status.generations.find((g) => g.generation === gen1)).toMatchObject({
-      done: 5,
+      done: 0,
       orphaned: false,
       liveWorkers: 1,
     });
@@ -91,9 +93,10 @@ describe("generation fencing", () => {
       { handler: "fence.two", generation: gen2, worker: c2.workerId },
     ]);
 
-    // Housekeeping removes done rows only.
+    // Housekeeping: no done rows are left to prune (completion deleted them);
+    // the key rows go once past retention, their events gone.
     expect(await pruneProcessed(pool, { doneOlderThanMs: 0, handledOlderThanMs: 0 })).toEqual({
-      outbox: 25,
+      outbox: 0,
       eventHandled: 25,
     });
   });
@@ -150,16 +153,18 @@ describe("generation fencing", () => {
       pollIntervalMs: 50,
       handlers: [recorder("stale.record")],
     });
+    const heirAttempts: Array<[string, number]> = [];
+    heir.on("handled", (h) => heirAttempts.push([h.id, h.attempt]));
     await heir.start();
-    // The heir re-pends and re-claims the row.
-    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND claimed_by = 'heir'", [id]);
+    // The heir re-pends, re-claims and handles the row (and deletes it: so
+    // wait for its report, not for a row claimed by it).
+    await waitFor(() => heirAttempts.length > 0);
     release();
-    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id]);
-    const { rows } = await pool.query(
-      "SELECT status, claimed_by, attempts FROM cutover.outbox WHERE id = $1",
-      [id],
-    );
-    expect(rows[0]).toEqual({ status: "done", claimed_by: "heir", attempts: 2 });
+    // stop() waits for the chunk in hand: the zombie's late failure is over by then.
+    await zombie.stop({ timeoutMs: 5000 });
+    expect(await eventState(pool, id)).toBe("completed");
+    // Completed by the heir, at the attempt after the zombie's.
+    expect(heirAttempts).toEqual([[id, 2]]);
     // The zombie's retry release matched nothing, so it reported nothing.
     expect(zombieFailed).toEqual([]);
     expect(await countWhere(pool, "SELECT * FROM public.effects WHERE event_id = $1", [id])).toBe(1);
@@ -192,6 +197,8 @@ describe("generation fencing", () => {
         },
       ],
     });
+    const attempts: number[] = [];
+    zombie.on("handled", (h) => attempts.push(h.attempt));
     await zombie.start();
     await publishMany(pool, await publisherFor(pool, gen), 1, { prefix: "late" });
     await waitFor(() => runs === 1);
@@ -206,9 +213,8 @@ describe("generation fencing", () => {
     await waitFor(() => warnings.some((w) => (w.obj.ids as string[] | undefined)?.includes(id)));
     // The late completion changed nothing; the row was claimed again (attempt
     // 2) and, its key row committed by the first run, not handled twice.
-    await waitForCount(pool, 1, "SELECT * FROM cutover.outbox WHERE id = $1 AND status = 'done'", [id]);
-    const { rows } = await pool.query("SELECT attempts FROM cutover.outbox WHERE id = $1", [id]);
-    expect(rows[0].attempts).toBe(2);
+    await waitFor(async () => (await eventState(pool, id)) === "completed");
+    expect(attempts).toEqual([2]);
     expect(runs).toBe(1);
   });
 

@@ -10,6 +10,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
 import { startEmbedded } from "../../../test/harness/postgres-server.js";
+import { completedCount } from "./support/completion.js";
 import { countWhere, events, newGeneration, publisherFor, publishMany, waitFor } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -111,7 +112,7 @@ describe("consumer wake-up", () => {
           (await pool.query("SELECT status FROM cutover.workers WHERE id = $1", [c.workerId])).rows[0]
             ?.status === "running",
       );
-      // A handler has run (seen) a moment before its row is marked done: allow for that moment,
+      // A handler has run (seen) a moment before its row is completed: allow for that moment,
       // but not for a row left in flight until its lease (60 s) expires.
       const deadline = Date.now() + 10_000;
       let open = await countWhere(pool, "SELECT * FROM cutover.outbox WHERE status <> 'done'");
@@ -123,6 +124,8 @@ describe("consumer wake-up", () => {
         "SELECT status, count(*)::int AS n FROM cutover.outbox WHERE status <> 'done' GROUP BY status",
       );
       expect(left, "rows not done 10 s after every handler ran").toEqual([]);
+      // Gone because completed: each deleted row has its event_handled row.
+      expect(await completedCount(pool, generation)).toBe(100);
     } finally {
       await c.stop();
       await pool.end();

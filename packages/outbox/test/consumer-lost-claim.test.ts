@@ -27,6 +27,8 @@ describe("a claim whose answer was lost", () => {
       generation: gen,
       leaseMs: 60_000,
       pollIntervalMs: 100,
+      // Kept as `done` rows: the test reads each row's last_error after it was handled.
+      completion: "keep",
       handlers: [recorder("lost.claim")],
     });
     await c.start();

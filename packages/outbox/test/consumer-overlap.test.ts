@@ -7,6 +7,7 @@ import { useTestDatabase } from "../../../test/harness/db.js";
 import { processChunk } from "../src/consumer/chunk/chunk.js";
 import { validateHandler } from "../src/handler.js";
 import { chunkEnv, claimRows, statusesOf } from "./support/chunk.js";
+import { completedCount } from "./support/completion.js";
 import {
   events,
   newGeneration,
@@ -84,7 +85,7 @@ describe("maxInFlight: one chunk", () => {
       // Outcomes in claim order, whatever order the runs ended in.
       expect(res.outcomes.map((o) => nOf(o.event))).toEqual(Array.from({ length: 24 }, (_, n) => n));
       expect(res.cost).toMatchObject({ runs: 24, writes: 0 });
-      expect((await statusesOf(pool, gen)).every((r) => r.status === "done")).toBe(true);
+      expect((await statusesOf(pool, gen)).map((r) => r.status)).toEqual(Array(24).fill("completed"));
       const { rows } = await pool.query(
         "SELECT count(*)::int AS n FROM cutover.event_handled WHERE handler_name = 'relay.gauge' AND generation = $1",
         [gen],
@@ -227,14 +228,14 @@ describe("maxInFlight: one chunk", () => {
     // Overlapped: one timeout plus the grace period, not one per event.
     expect(took).toBeLessThan(1500);
     expect((await statusesOf(pool, gen)).map((r) => r.status)).toEqual([
-      "done",
-      "done",
-      "done",
+      "completed",
+      "completed",
+      "completed",
       "pending",
-      "done",
+      "completed",
       "pending",
-      "done",
-      "done",
+      "completed",
+      "completed",
     ]);
   });
 });
@@ -373,5 +374,6 @@ describe("maxInFlight: through the consumer", () => {
       );
       return rows[0]!.n === 0;
     });
+    expect(await completedCount(pool, gen)).toBe(total);
   });
 });

@@ -2,6 +2,7 @@ import { type Consumer, createConsumer, defineHandler, isCutoverError } from "@c
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { completedCount } from "./support/completion.js";
 import { events, newGeneration, publisherFor, waitFor } from "./support/consumer.js";
 
 const db = useTestDatabase();
@@ -78,12 +79,7 @@ describe("consumer statements: prepared by default, unnamed on request", () => {
     }
     await publishBoth(pool, g1, 100);
     await publishBoth(pool, g2, 100);
-    await waitFor(async () => {
-      const { rows } = await pool.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM cutover.outbox WHERE status = 'done'",
-      );
-      return rows[0]!.n === 200;
-    });
+    await waitFor(async () => (await completedCount(pool, g1)) + (await completedCount(pool, g2)) === 200);
     expect(seen.size).toBe(200);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5000 })));

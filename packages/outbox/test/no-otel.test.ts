@@ -39,7 +39,7 @@ describe("without @opentelemetry/api", () => {
     const out = JSON.parse(stdout.trim().split("\n").pop()!);
     // The library did try to load the API, was refused, and carried on.
     expect(out.refused).toBeGreaterThanOrEqual(1);
-    expect(out.row).toEqual({ status: "done", headers: { traceparent } });
+    expect(out.row).toEqual({ status: "completed", headers: { traceparent } });
     expect(out.line).toMatchObject({
       msg: "charging",
       tenant_seen: "acme",

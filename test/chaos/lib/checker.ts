@@ -4,7 +4,10 @@
  * the business table, the handlers' side-effect table, the audit of every
  * outbox status/owner change) and proves SPEC invariants 1-4:
  *
- * 1. lost: every committed event is `done` or `dead`; a `done` event has its effect.
+ * 1. lost: every committed event is completed or `dead`. Completed is a `done`
+ *    row (completion "keep") with its effect, or a row the completion deleted
+ *    (the default) whose handler's effect exists; a row that is gone without
+ *    its effect is LOST (a lost row is gone too, so "gone" alone proves nothing).
  * 2. atomicity: no event without its business write, none from a rolled-back
  *    transaction; an `unknown` outcome is resolved by looking for the rows, and
  *    the event and its business row must agree (both or neither).
@@ -56,6 +59,7 @@ export interface Report {
   /** Attempts whose COMMIT got no answer; resolved below. */
   unknown: number;
   unknownCommitted: number;
+  /** Completed events: `done` rows plus rows deleted by a completion with their effect. */
   done: number;
   dead: number;
   deadByTopic: Record<string, number>;
@@ -114,6 +118,8 @@ export async function check(pool: pg.Pool, historyDir: string): Promise<Report> 
   let rolledBack = 0;
   let unknown = 0;
   let unknownCommitted = 0;
+  /** Committed events whose row a completion deleted, with their effect. */
+  let deletedDone = 0;
   const seen = new Set<string>();
   for (const a of attempts) {
     seen.add(a.key);
@@ -121,19 +127,23 @@ export async function check(pool: pg.Pool, historyDir: string): Promise<Report> 
     const order = orders.get(a.key) ?? 0;
     if (order > 1) disagree.push(`${a.key}: ${order} business rows`);
     let isCommitted: boolean;
+    // A row the completion deleted is known to have existed by its effect.
+    const handled = effects.has(`chaos.effect\u0000${a.key}`);
+    const stored = row !== undefined || handled;
     if (a.outcome === "unk") {
       unknown++;
-      isCommitted = row !== undefined || order > 0;
-      if ((row !== undefined) !== order > 0)
-        disagree.push(`${a.key}: event ${!!row}, business row ${order > 0}`);
+      isCommitted = stored || order > 0;
+      if (stored !== order > 0) disagree.push(`${a.key}: event ${stored}, business row ${order > 0}`);
       if (isCommitted) unknownCommitted++;
     } else {
       isCommitted = a.outcome === "ok";
     }
     if (isCommitted) {
       committed++;
-      if (!row) lost.push(`${a.key}: committed, not in the outbox`);
-      else if (row.status !== "done" && row.status !== "dead") lost.push(`${a.key}: ${row.status}`);
+      if (!row) {
+        if (!handled) lost.push(`${a.key}: committed, gone from the outbox unhandled`);
+        else deletedDone++;
+      } else if (row.status !== "done" && row.status !== "dead") lost.push(`${a.key}: ${row.status}`);
       else if (
         row.status === "done" &&
         row.topic === "chaos.order" &&
@@ -187,7 +197,8 @@ export async function check(pool: pg.Pool, historyDir: string): Promise<Report> 
         WHERE actor LIKE 'cutover:%' AND (
               (old_status = 'in_flight' AND NOT reaped AND actor IS DISTINCT FROM 'cutover:' || old_owner)
            OR (old_status = 'pending' AND new_status = 'in_flight' AND actor IS DISTINCT FROM 'cutover:' || new_owner)
-           OR old_status = 'done')
+           OR (old_status = 'done' AND new_status <> 'deleted')
+           OR (new_status = 'deleted' AND old_status NOT IN ('in_flight', 'done')))
         ORDER BY seq LIMIT 1000`,
     )
   ).rows.map((r) => `row ${r.id} ${r.what} by ${r.actor}, owner ${r.owner}`);
@@ -218,7 +229,7 @@ export async function check(pool: pg.Pool, historyDir: string): Promise<Report> 
       `invariant 4: ${duplicated.length} effect(s) applied more than once: ${sample(duplicated)}`,
     );
 
-  let done = 0;
+  let done = deletedDone;
   let dead = 0;
   const deadByTopic: Record<string, number> = {};
   for (const r of outbox.values()) {
@@ -271,10 +282,14 @@ export async function waitSettled(pool: pg.Pool, timeoutMs: number): Promise<boo
  * committed before it was handled; 0 when everything was handled already.
  */
 export async function recoveryMs(pool: pg.Pool, healedAt: Date): Promise<number> {
+  // A deleted row's publish time is its business row's (same transaction).
   const { rows } = await pool.query<{ last: Date | null }>(
-    `SELECT max(coalesce(e.handled_at, o.processed_at)) AS last
-       FROM cutover.outbox o LEFT JOIN public.chaos_effects e ON e.event_id = o.id
-      WHERE o.topic = 'chaos.order' AND o.created_at <= $1`,
+    `SELECT greatest(
+       (SELECT max(coalesce(e.handled_at, o.processed_at))
+          FROM cutover.outbox o LEFT JOIN public.chaos_effects e ON e.event_id = o.id
+         WHERE o.topic = 'chaos.order' AND o.created_at <= $1),
+       (SELECT max(e.handled_at) FROM public.chaos_effects e JOIN public.orders b ON b.key = e.idempotency_key
+         WHERE b.created_at <= $1)) AS last`,
     [healedAt],
   );
   const last = rows[0]?.last;

@@ -6,7 +6,7 @@
  * - `public.chaos_effects`: the handlers' side effects, deliberately WITHOUT a
  *   unique constraint, so a double application is a visible second row;
  * - `public.chaos_transitions`: every status/owner change of an outbox row,
- *   with the session that made it (application_name `cutover:<workerId>`) and
+ *   and every delete (new_status 'deleted': a completion, or the pruner), with the session that made it (application_name `cutover:<workerId>`) and
  *   that worker's generation, and the error a release or reap recorded, so
  *   claims, releases and reaps can be audited.
  */
@@ -56,6 +56,14 @@ DECLARE
   app text := coalesce(current_setting('application_name', true), '');
   wid text := CASE WHEN app LIKE 'cutover:%' THEN substr(app, 9) END;
 BEGIN
+  IF TG_OP = 'DELETE' THEN
+    -- A completion by delete (or the pruner's delete of a done row): new_status 'deleted'.
+    INSERT INTO public.chaos_transitions
+      (id, generation, old_status, new_status, old_owner, new_owner, reaped, actor, actor_generation, error)
+    VALUES (OLD.id, OLD.generation, OLD.status, 'deleted', OLD.claimed_by, NULL, false,
+      app, (SELECT w.generation FROM cutover.workers w WHERE w.id = wid), NULL);
+    RETURN NULL;
+  END IF;
   INSERT INTO public.chaos_transitions
     (id, generation, old_status, new_status, old_owner, new_owner, reaped, actor, actor_generation, error)
   VALUES (NEW.id, NEW.generation, OLD.status, NEW.status, OLD.claimed_by, NEW.claimed_by,
@@ -66,6 +74,8 @@ BEGIN
 END $$;
 CREATE TRIGGER chaos_audit AFTER UPDATE ON cutover.outbox FOR EACH ROW
   WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.claimed_by IS DISTINCT FROM NEW.claimed_by)
+  EXECUTE FUNCTION public.chaos_audit();
+CREATE TRIGGER chaos_audit_delete AFTER DELETE ON cutover.outbox FOR EACH ROW
   EXECUTE FUNCTION public.chaos_audit();
 `;
 

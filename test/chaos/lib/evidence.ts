@@ -21,23 +21,30 @@ export interface RunEvidence {
   lostClaims: number;
   /** Examples: `key@attempt xN`. */
   lostClaimSamples: string[];
+  /** Events by the attempt number of their last run (the rows are deleted on completion). */
+  lastAttempts: Array<{ attempts: number; n: number }>;
 }
 
 /** Reads every *.jsonl run log of `dir` (lines `{"k":key,"a":attempt}`). */
 export function readRuns(dir: string): RunEvidence {
   const seen = new Map<string, number>();
+  const last = new Map<string, number>();
   let runs = 0;
   for (const f of readdirSync(dir).filter((n) => n.endsWith(".jsonl"))) {
     for (const line of readFileSync(join(dir, f), "utf8").split("\n")) {
       if (!line.trim()) continue;
       const r = JSON.parse(line) as { k: string; a: number };
       runs++;
+      last.set(r.k, Math.max(last.get(r.k) ?? 0, r.a));
       const id = `${r.k}@${r.a}`;
       seen.set(id, (seen.get(id) ?? 0) + 1);
     }
   }
   const repeated = [...seen].filter(([, n]) => n > 1);
+  const byAttempt = new Map<number, number>();
+  for (const a of last.values()) byAttempt.set(a, (byAttempt.get(a) ?? 0) + 1);
   return {
+    lastAttempts: [...byAttempt].sort(([a], [b]) => a - b).map(([attempts, n]) => ({ attempts, n })),
     runs,
     lostClaims: repeated.reduce((a, [, n]) => a + n - 1, 0),
     lostClaimSamples: repeated.slice(0, 5).map(([id, n]) => `${id} x${n}`),

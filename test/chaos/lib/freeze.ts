@@ -43,8 +43,10 @@ export async function held(rig: Rig, workerId: string): Promise<{ ids: string[];
 }
 
 /**
- * The longest wait (publish to done, ms) of events published in [from, to)
- * by publishers other than `exceptPublisher`, and how many there were.
+ * The longest wait (publish to handled, ms) of events published in [from, to)
+ * by publishers other than `exceptPublisher`, and how many there were. Read
+ * from the effects and the business rows (same transaction as the publish),
+ * since a completion deletes the outbox row.
  */
 export async function freshLatency(
   rig: Rig,
@@ -53,23 +55,28 @@ export async function freshLatency(
   exceptPublisher?: string,
 ): Promise<{ n: number; maxMs: number; p50Ms: number }> {
   const { rows } = await rig.db.pool.query<{ n: number; max: number | null; p50: number | null }>(
-    `SELECT count(*)::int AS n,
-       max(extract(epoch FROM processed_at - created_at) * 1000)::float8 AS max,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - created_at) * 1000)::float8 AS p50
-     FROM cutover.outbox
-     WHERE created_at >= $1 AND created_at < $2 AND status = 'done'
-       AND ($3::text IS NULL OR idempotency_key NOT LIKE $3 || '-%')`,
+    `SELECT count(*)::int AS n, max(ms)::float8 AS max,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::float8 AS p50
+     FROM (SELECT extract(epoch FROM e.handled_at - b.created_at) * 1000 AS ms
+             FROM public.chaos_effects e JOIN public.orders b ON b.key = e.idempotency_key
+            WHERE b.created_at >= $1 AND b.created_at < $2
+              AND ($3::text IS NULL OR e.idempotency_key NOT LIKE $3 || '-%')) x`,
     [from, to, exceptPublisher ?? null],
   );
   return { n: rows[0]!.n, maxMs: Math.round(rows[0]!.max ?? 0), p50Ms: Math.round(rows[0]!.p50 ?? 0) };
 }
 
-/** When the last of `ids` became done, ms after `since` (null if one is not done). */
+/**
+ * When the last of `ids` was completed, ms after `since` (null if one is not):
+ * a `done` row, or a row gone from the outbox whose effect exists.
+ */
 export async function doneAfter(rig: Rig, ids: string[], since: Date): Promise<number | null> {
   const { rows } = await rig.db.pool.query<{ open: number; last: number | null }>(
-    `SELECT count(*) FILTER (WHERE status <> 'done')::int AS open,
-       (extract(epoch FROM max(processed_at) - $2::timestamptz) * 1000)::float8 AS last
-     FROM cutover.outbox WHERE id = ANY($1::bigint[])`,
+    `SELECT count(*) FILTER (WHERE CASE WHEN o.id IS NULL THEN e.at IS NULL ELSE o.status <> 'done' END)::int AS open,
+       (extract(epoch FROM max(coalesce(o.processed_at, e.at)) - $2::timestamptz) * 1000)::float8 AS last
+     FROM unnest($1::bigint[]) AS t(id)
+     LEFT JOIN cutover.outbox o ON o.id = t.id
+     LEFT JOIN LATERAL (SELECT max(handled_at) AS at FROM public.chaos_effects WHERE event_id = t.id) e ON true`,
     [ids, since],
   );
   return rows[0]!.open > 0 ? null : Math.round(Math.max(0, rows[0]!.last ?? 0));

@@ -22,7 +22,8 @@
 // (all worker processes) and whole-server CPU per event from /proc, 1-minute
 // load, peak RSS (VmHWM, the largest of the workers) and the V8 heap /
 // off-heap peaks behind it, the claims (empty ones, rows per non-empty one)
-// and the claim statement's mean executor time (pg_stat_statements). Per
+// and the claim statement's mean executor time (pg_stat_statements), WAL
+// bytes per event (pg_current_wal_lsn over the burn window, whole server). Per
 // pair: the ratio of each tree to the first one, min/median/max over rounds.
 import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -165,6 +166,8 @@ async function burn(server, tree) {
   for (let k = 0; k < tree.procs; k++)
     ws.push(await startWorker(tree, env.url, env.ctx.workerConfig, profDir));
   await resetCounters(env.pool);
+  const lsn = async () => (await env.pool.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l;
+  const wal0 = await lsn();
   await Promise.all(ws.map((w) => w.go()));
   const load0 = load();
   const nodeCpu = () => ws.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
@@ -189,6 +192,10 @@ async function burn(server, tree) {
     await sleep(10);
   }
   const cpu1 = { pg: serverCpuMs(pm), node: nodeCpu() };
+  const walBytes = Number(
+    (await env.pool.query("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS b", [await lsn(), wal0]))
+      .rows[0].b,
+  );
   const switches = ws.reduce((sum, w) => sum + contextSwitches(w.pid) - w.switches0, 0);
   const load1 = load();
   const stmts = await statementStats(env.pool);
@@ -222,7 +229,9 @@ async function burn(server, tree) {
     // Executor µs per event of the chunk's two row statements (the claim's is claimUs).
     claimUs: claim ? (claim.total_exec_time * 1000) / N : Number.NaN,
     insertUs: execUs(stmts, /^WITH cfg AS MATERIALIZED/),
-    completeUs: execUs(stmts, /^WITH u AS \(\s*UPDATE/),
+    // The completion: the done update (completion "keep") or the DELETE (the default).
+    completeUs: execUs(stmts, /^WITH (u AS \(\s*UPDATE|d AS \(\s*DELETE)/),
+    walBytes: walBytes / N,
     switches: switches / (N / 1000),
     load: `${load0.split(" / ")[0]} -> ${load1.split(" / ")[0]}`,
   };
@@ -241,9 +250,9 @@ try {
   );
   out();
   out(
-    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events | 1-min load |",
+    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events | WAL bytes/event | 1-min load |",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const results = trees.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < trees.length; k++) {
@@ -251,7 +260,7 @@ try {
       const x = await burn(server, trees[i]);
       results[i][r] = x;
       out(
-        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} | ${x.load} |`,
+        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} | ${f(x.walBytes, 0)} | ${x.load} |`,
       );
     }
   }
@@ -259,14 +268,14 @@ try {
   out(`Ratios to ${trees[0].name}, per round: median (min-max)`);
   out();
   out(
-    "| tree | events/s | worker CPU/event | Postgres CPU/event | peak RSS | worker CPU µs/event, median | peak RSS MB, median |",
+    "| tree | events/s | worker CPU/event | Postgres CPU/event | WAL/event | peak RSS | worker CPU µs/event, median | peak RSS MB, median |",
   );
-  out("|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|");
   const span = (xs) => `${f(median(xs), 2)} (${f(Math.min(...xs), 2)}-${f(Math.max(...xs), 2)})`;
   for (let i = 0; i < trees.length; i++) {
     const ratio = (key) => results[i].map((x, r) => x[key] / results[0][r][key]);
     out(
-      `| ${trees[i].name} | ${span(ratio("eps"))} | ${span(ratio("nodeUs"))} | ${span(ratio("pgUs"))} | ${span(ratio("rssMB"))} | ${f(median(results[i].map((x) => x.nodeUs)))} | ${f(median(results[i].map((x) => x.rssMB)), 0)} |`,
+      `| ${trees[i].name} | ${span(ratio("eps"))} | ${span(ratio("nodeUs"))} | ${span(ratio("pgUs"))} | ${span(ratio("walBytes"))} | ${span(ratio("rssMB"))} | ${f(median(results[i].map((x) => x.nodeUs)))} | ${f(median(results[i].map((x) => x.rssMB)), 0)} |`,
     );
   }
 } finally {

@@ -150,6 +150,11 @@ async function publishOrders(
 interface GenRow {
   pending: number;
   in_flight: number;
+  /**
+   * Events handled: the generation's event_handled rows (one handler, so one
+   * per event). The completion deletes the outbox row, so there is no `done`
+   * row to count.
+   */
   done: number;
   by_v1: number;
   by_v2: number;
@@ -160,7 +165,7 @@ async function snapshot(pool: pg.Pool): Promise<Map<number, GenRow>> {
     `SELECT g.generation,
        (SELECT count(*)::int FROM ${SCHEMA}.outbox o WHERE o.generation = g.generation AND o.status = 'pending') AS pending,
        (SELECT count(*)::int FROM ${SCHEMA}.outbox o WHERE o.generation = g.generation AND o.status = 'in_flight') AS in_flight,
-       (SELECT count(*)::int FROM ${SCHEMA}.outbox o WHERE o.generation = g.generation AND o.status = 'done') AS done,
+       (SELECT count(*)::int FROM ${SCHEMA}.event_handled h WHERE h.generation = g.generation) AS done,
        (SELECT count(*)::int FROM ${SCHEMA}.demo_receipts r WHERE r.generation = g.generation AND r.code = 'v1') AS by_v1,
        (SELECT count(*)::int FROM ${SCHEMA}.demo_receipts r WHERE r.generation = g.generation AND r.code = 'v2') AS by_v2
      FROM ${SCHEMA}.deployments g ORDER BY g.generation`,

@@ -38,9 +38,20 @@ export async function publishRange(
   });
 }
 
-export async function statusCounts(pool: pg.Pool): Promise<Record<string, number>> {
+/**
+ * Events by state: each status of the rows in the outbox, and `completed`:
+ * rows a completion deleted that an event_handled row names (gone alone
+ * proves nothing: a lost row is gone too).
+ */
+export async function statusCounts(pool: pg.Pool, generation?: number): Promise<Record<string, number>> {
   const { rows } = await pool.query<{ status: string; n: string }>(
-    "SELECT status, count(*) AS n FROM cutover.outbox GROUP BY status",
+    `SELECT status, count(*) AS n FROM cutover.outbox WHERE $1::int IS NULL OR generation = $1 GROUP BY status
+     UNION ALL
+     SELECT 'completed', count(DISTINCT h.event_id) FROM cutover.event_handled h
+      WHERE ($1::int IS NULL OR h.generation = $1)
+        AND NOT EXISTS (SELECT 1 FROM cutover.outbox o WHERE o.id = h.event_id)
+     HAVING count(*) > 0`,
+    [generation ?? null],
   );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }

@@ -300,6 +300,7 @@ class OutboxConsumer implements Consumer {
       sql: this.sql,
       generation: this.generation,
       workerId: this.workerId,
+      completion: o.completion,
       handlers: this.handlers,
       retry: this.retry,
       events: o.events,

@@ -71,6 +71,19 @@ const settingsShape = {
   staleAfterMs: ms(100).default(30_000),
   /** How often the reaper looks for stuck rows of this generation. Default 10 s. */
   reaperIntervalMs: ms(10).default(10_000),
+  /**
+   * What completes a handled event's outbox row, in the chunk's transaction
+   * and behind the same fence as every release (generation, in_flight, owner).
+   * Default "delete": the row is deleted; its event_handled rows (kept
+   * retention.handledAfterMs) are the record that it was handled. One heap
+   * version and no index entries fewer per event than "keep" (measured in
+   * tools/bench/profile/PROFILE.md, section 12). "keep": the row goes `done`
+   * with processed_at and is pruned after retention.doneAfterMs, for
+   * operators who read done rows. Either way the publish dedupe on
+   * (topic, idempotency key) only sees rows still in the outbox
+   * (docs/guarantees.md, "Completion by delete").
+   */
+  completion: z.enum(["delete", "keep"]).default("delete"),
   /** Housekeeping: what the pruner deletes, and how often. */
   retention: retentionSchema.prefault({}),
   /** LISTEN for wake-ups (else poll only). Default true. */
@@ -89,6 +102,9 @@ const settingsShape = {
    */
   logEvents: z.boolean().default(true),
 };
+
+/** How a handled event's outbox row is completed (the `completion` option). */
+export type Completion = "delete" | "keep";
 
 /** Every option plain data with a default; parsing `{}` gives CONSUMER_DEFAULTS. */
 export const consumerSettingsSchema = z.strictObject(settingsShape);
@@ -153,19 +169,20 @@ export const SETTING_RELATIONS = [
   why: string;
 }>;
 
-/** The dotted paths of the settings that hold a number or a boolean (what an environment variable can set). */
+/** The dotted paths of the settings that hold a number, a boolean or a word (what an environment variable can set). */
 export type SettingPath = {
-  [K in keyof ConsumerSettings & string]: ConsumerSettings[K] extends number | boolean
+  [K in keyof ConsumerSettings & string]: ConsumerSettings[K] extends number | boolean | Completion
     ? K
     : ConsumerSettings[K] extends object
       ? `${K}.${keyof ConsumerSettings[K] & string}`
       : never;
 }[keyof ConsumerSettings & string];
 
-/** What one setting accepts: an integer in [min, max], or a boolean; with its default. */
+/** What one setting accepts: an integer in [min, max], a boolean, or one of some words; with its default. */
 export type SettingSpec =
   | { kind: "integer"; min: number; max: number; default: number }
-  | { kind: "boolean"; default: boolean };
+  | { kind: "boolean"; default: boolean }
+  | { kind: "choice"; values: readonly string[]; default: string };
 
 /** The type, limits and default of one setting, from its schema. */
 export function settingSpec(path: SettingPath): SettingSpec {
@@ -174,6 +191,8 @@ export function settingSpec(path: SettingPath): SettingSpec {
   let fallback: unknown = CONSUMER_DEFAULTS;
   for (const k of keys) fallback = (fallback as Record<string, unknown>)[k];
   if (leaf instanceof z.ZodBoolean) return { kind: "boolean", default: fallback as boolean };
+  if (leaf instanceof z.ZodEnum)
+    return { kind: "choice", values: leaf.options as string[], default: fallback as string };
   const n = leaf as z.ZodNumber;
   return { kind: "integer", min: n.minValue ?? 0, max: n.maxValue ?? MAX_MS, default: fallback as number };
 }

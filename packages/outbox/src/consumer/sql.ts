@@ -138,7 +138,27 @@ SELECT handler_name, idempotency_key FROM ins`,
     deleteHandled: `DELETE FROM ${s}.event_handled
 WHERE (handler_name, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 
-    /** Fenced completion: only rows still in flight, of my generation, claimed by me; returns how many. */
+    /**
+     * Fenced completion by delete (`completion: "delete"`, the default): only
+     * rows still in flight, of my generation, claimed by me, are deleted;
+     * returns the ids of $1 that were NOT deleted by me (taken from me), so the
+     * usual answer is empty and a short completion needs no second query. The
+     * chunk's event_handled rows, committed in the same transaction, are the
+     * record that the event was handled. A deleted row is as closed as a done
+     * one for the claim's per-key NOT EXISTS, the reaper and the fences.
+     */
+    completeDelete: `WITH d AS (
+  DELETE FROM ${s}.outbox
+  WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3
+  RETURNING id
+)
+SELECT t.id::text AS id FROM unnest($1::bigint[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.id = t.id)`,
+
+    /**
+     * Fenced completion that keeps the row (`completion: "keep"`): only rows
+     * still in flight, of my generation, claimed by me, go `done`; returns how
+     * many. The pruner deletes them after retention.doneAfterMs.
+     */
     complete: `WITH u AS (
   UPDATE ${s}.outbox SET status = 'done', processed_at = now(), lease_expires_at = NULL
   WHERE id = ANY($1::bigint[]) AND generation = $2 AND status = 'in_flight' AND claimed_by = $3

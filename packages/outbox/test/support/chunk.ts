@@ -9,6 +9,7 @@ import { MetricsRecorder } from "../../src/consumer/metrics.js";
 import { RetryPolicies } from "../../src/consumer/outcome.js";
 import { type ClaimedRow, consumerSql, statements } from "../../src/consumer/sql.js";
 import { silentLogger } from "../../src/logger.js";
+import { eventStates } from "./completion.js";
 import { publisherFor, publishMany } from "./consumer.js";
 
 export const CHUNK_WORKER = "chunk-test";
@@ -18,7 +19,7 @@ export function chunkEnv(
   pool: pg.Pool,
   generation: number,
   handlers: HandlerDefinition[],
-  opts: { handlerTimeoutMs?: number } = {},
+  opts: { handlerTimeoutMs?: number; completion?: "delete" | "keep" } = {},
 ): ChunkEnv {
   const index = new HandlerIndex(handlers);
   return {
@@ -26,6 +27,7 @@ export function chunkEnv(
     sql: statements(consumerSql("cutover", index.topics), false),
     generation,
     workerId: CHUNK_WORKER,
+    completion: opts.completion ?? "delete",
     handlers: index,
     retry: new RetryPolicies({ maxAttempts: 3, backoff: { baseMs: 10, maxMs: 10 } }, index),
     events: undefined,
@@ -57,11 +59,13 @@ export async function claimRows(pool: pg.Pool, env: ChunkEnv, n: number): Promis
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Each row's status and attempts in id order. */
+/**
+ * Each event of `generation` in id order: its row's status and attempts, or,
+ * for a row a completion deleted, status "completed" (attempts null). A
+ * deleted row counts only when an event_handled row names it (the record of
+ * its handling): a row that is gone without one is missing from the answer,
+ * so a lost event makes the list shorter than what was published.
+ */
 export async function statusesOf(pool: pg.Pool, generation: number) {
-  const { rows } = await pool.query<{ status: string; attempts: number }>(
-    "SELECT status, attempts FROM cutover.outbox WHERE generation = $1 ORDER BY id",
-    [generation],
-  );
-  return rows;
+  return (await eventStates(pool, generation)).map(({ status, attempts }) => ({ status, attempts }));
 }

@@ -2,8 +2,9 @@
  * A chunk's flow: claimed rows run in ONE transaction on one connection.
  * The (handler, key) rows are inserted first (a conflict = ran already,
  * skip), each handler runs behind a savepoint (rolled back if it fails), and
- * the fenced done/retry/dead updates commit in the same transaction, so a
- * handler's writes, its event_handled row and the event's new status commit
+ * the fenced completion (delete, or `done` with completion "keep") and the
+ * retry/dead updates commit in the same transaction, so a handler's writes,
+ * its event_handled row and the event's completion or new status commit
  * together or not at all. Events whose handlers all set maxInFlight > 1 (no
  * ctx.tx) run overlapped, each ordering key's events still one after another
  * (runEvents). A chunk returns what happened as a value (ChunkResult); it
@@ -15,6 +16,7 @@ import { type CatalogLike, type HandlerDefinition, MAX_IN_FLIGHT, type OutboxEve
 import type { Logger } from "../../logger.js";
 import type { HandlerIndex } from "../handlers.js";
 import type { MetricsRecorder } from "../metrics.js";
+import type { Completion } from "../options.js";
 import { connectionUnusable, type Failure, isInfrastructureFailure, type RetryPolicies } from "../outcome.js";
 import type { ClaimedRow, Statements } from "../sql.js";
 import { failedOutcome, message, type Outcome, release, toEvent } from "./outcomes.js";
@@ -49,6 +51,8 @@ export interface ChunkEnv {
   sql: Statements;
   generation: number;
   workerId: string;
+  /** How a handled event's row is completed: deleted, or kept as `done` until pruned. */
+  completion: Completion;
   /** Which handlers an event's topic reaches, and which of them may start eagerly. */
   handlers: HandlerIndex;
   /** Attempt limits and backoff (outcome.ts). */
@@ -514,7 +518,7 @@ class Chunk {
     );
   }
 
-  /** Forgets failed runs' keys, writes the fenced done and release updates, commits. */
+  /** Forgets failed runs' keys, writes the fenced completion and release updates, commits. */
   private async commit(): Promise<ChunkResult> {
     const env = this.env;
     const client = this.client!;
@@ -523,7 +527,16 @@ class Chunk {
       await corked(client).query(env.sql.deleteHandled, [this.failedNames, this.failedKeys]);
     const fencedOut: string[] = [];
     const doneIds = outcomes.filter((o) => o.kind === "done").map((o) => o.event.id);
-    if (doneIds.length > 0) {
+    if (doneIds.length > 0 && env.completion === "delete") {
+      // The answer names the rows not deleted by me (reaped, maybe finished
+      // by another worker): usually none.
+      const res = await corked(client).query<{ id: string }>(env.sql.completeDelete, [
+        doneIds,
+        env.generation,
+        env.workerId,
+      ]);
+      fencedOut.push(...res.rows.map((r) => r.id));
+    } else if (doneIds.length > 0) {
       const res = await corked(client).query<{ n: number }>(env.sql.complete, [
         doneIds,
         env.generation,
