@@ -107,7 +107,7 @@ export function renderReport({ meta, medians, paired = {}, notes }) {
         ],
         [
           "database-work limit",
-          `Cutover's own consumer statements (the same text, prepared, the same parameters and RETURNING) on raw pg connections with nothing else in the process: claim, then BEGIN; insert event_handled; fenced completion; COMMIT. ${d.limit?.lanes} connections per process, ${d.limit?.batchSize} rows per claim. Cutover cannot do less database work per event without changing its statements.`,
+          `Cutover's own consumer statements (the same text, prepared, the same parameters and RETURNING) on raw pg connections with nothing else in the process: claim, then BEGIN; insert event_handled; fenced completion (${d.limit?.completion === "keep" ? "the done update" : "DELETE, the library's default"}); COMMIT. ${d.limit?.lanes} connections per process, ${d.limit?.batchSize} rows per claim. Cutover cannot do less database work per event without changing its statements.`,
         ],
       ],
     ),

@@ -6,8 +6,9 @@
 //
 //   claim         one autocommit statement (FOR UPDATE SKIP LOCKED, RETURNING
 //                 the rows, synchronous_commit off for its transaction)
-//   BEGIN; insertHandled (an event_handled row per event); complete (fenced
-//   done update); COMMIT
+//   BEGIN; insertHandled (an event_handled row per event); completeDelete
+//   (the fenced DELETE of the library's default `completion: "delete"`; with
+//   --limit '{"completion":"keep"}' the fenced done update instead); COMMIT
 //
 // i.e. two commits per batch, exactly what a Cutover chunk does when every
 // handler succeeds. Cutover cannot do less database work per event than this
@@ -32,7 +33,7 @@ import { insert as cutoverInsert, setup as cutoverSetup, SCHEMA } from "./cutove
 
 export const name = "limit";
 export const label = "database-work limit";
-export const DEFAULT_TUNING = { lanes: 2, batchSize: 500 };
+export const DEFAULT_TUNING = { lanes: 2, batchSize: 500, completion: "delete" };
 // The session bound the consumer sets on its chunk transactions (handler timeout 30 s + 2 s).
 const SESSION_MS = 32_000;
 
@@ -116,8 +117,14 @@ export async function createWorker(url, config, tuning, onHandle) {
         String(SESSION_MS),
       ]);
       for (const r of rows) onHandle(r.payload.seq);
-      const done = await client.query(sql.complete, [ids, gen, workerId]);
-      if (done.rows[0].n !== ids.length) throw new Error("limit: a claimed row was not completed (fence)");
+      if (opts.completion === "keep") {
+        const done = await client.query(sql.complete, [ids, gen, workerId]);
+        if (done.rows[0].n !== ids.length) throw new Error("limit: a claimed row was not completed (fence)");
+      } else {
+        // Returns the ids NOT deleted by this lane: none, unless the fence failed.
+        const left = await client.query(sql.completeDelete, [ids, gen, workerId]);
+        if (left.rows.length !== 0) throw new Error("limit: a claimed row was not completed (fence)");
+      }
       await client.query("COMMIT");
     }
   }
