@@ -289,6 +289,13 @@ class OutboxConsumer implements Consumer {
       pool = new pg.Pool({
         connectionString: o.databaseUrl,
         max: o.concurrency + 3,
+        // Keep the two connections a notified claim uses (the claim's and
+        // the first chunk's pre-opened BEGIN) past pg-pool's 10 s idle
+        // timeout: after a quiet spell the next event's claim would
+        // otherwise open a connection, on a cold backend that parses and
+        // plans the prepared statements again (p50 15 ms instead of 2 ms
+        // after 11 s idle; tools/bench/profile/PROFILE.md, section 10).
+        min: 2,
         application_name: `cutover:${this.workerId}`.slice(0, 63),
         connectionTimeoutMillis: 10_000,
         ...this.connectionBounds(),
