@@ -3,7 +3,7 @@
 // idle). Usage: node tools/bench/profile/cpuprof.mjs FILE.cpuprofile [events]
 import { readFileSync } from "node:fs";
 
-function area(frame) {
+export function area(frame) {
   const { url, functionName } = frame;
   if (!url) {
     if (functionName === "(idle)") return "idle";

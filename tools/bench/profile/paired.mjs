@@ -14,6 +14,14 @@
 //   ... --flags 'name=--max-semi-space-size=4'   V8 flags for that tree's workers instead of the image's
 //                    (a worker's stdout, e.g. --trace-gc, goes to stderr)
 //   ... --tuning 'name={"batchSize":250}'        consumer options for that tree's workers
+//   ... --hogs 'name=2'   during that tree's burns, also run N CPU hogs (node processes that spin
+//                    2 ms and sleep 2 ms, about half a core each): the same worker code, more
+//                    runnable processes than cores, as N more worker processes would make
+//   ... --hogs 'name=2:32' the same hogs, each writing through its own 32 MB buffer while it
+//                    spins (cache lines taken from the worker and Postgres, as N more V8 heaps would)
+//   ... --hogs 'name=3:js' hogs that run 1 ms of JavaScript allocating objects and JSON (a V8 heap
+//                    and JIT code of their own, like a worker) then sleep 4 ms, ~20% of a core each;
+//                    'name=3:light' the same duty cycle spinning without allocating
 // A tree may be named twice with different flags or tuning (--tree s8=. --tree s4=. --flags 's4=...').
 //
 // Each tree must be built (`npx tsc -b` in it). The schema and backlog come
@@ -23,9 +31,12 @@
 // load, peak RSS (VmHWM, the largest of the workers) and the V8 heap /
 // off-heap peaks behind it, the claims (empty ones, rows per non-empty one)
 // and the claim statement's mean executor time (pg_stat_statements), WAL
-// bytes per event (pg_current_wal_lsn over the burn window, whole server). Per
+// bytes per event (pg_current_wal_lsn over the burn window, whole server), and
+// of the workers: context switches (voluntary / involuntary), read+write
+// syscalls (/proc/PID/io), run-queue wait per CPU µs (/proc/PID/schedstat) and
+// CPU per event of the main thread against the other threads (GC, JIT). Per
 // pair: the ratio of each tree to the first one, min/median/max over rounds.
-import { fork } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -56,6 +67,7 @@ const { values: args } = parseArgs({
     procs: { type: "string", multiple: true },
     flags: { type: "string", multiple: true },
     tuning: { type: "string", multiple: true },
+    hogs: { type: "string", multiple: true },
   },
 });
 /** `name=value` options keyed by tree name. */
@@ -72,6 +84,7 @@ const flagsOf = byTree(args.flags);
 const tuningOf = byTree(args.tuning);
 const PROCS = Number((args.procs ?? []).find((x) => !x.includes("=")) ?? 1);
 const procsOf = byTree((args.procs ?? []).filter((x) => x.includes("=")));
+const hogsOf = byTree(args.hogs);
 const trees = (args.tree ?? []).map((t) => {
   const i = t.indexOf("=");
   const [path, keys = "seq"] = (i < 0 ? t : t.slice(i + 1)).split("@");
@@ -81,6 +94,9 @@ const trees = (args.tree ?? []).map((t) => {
   tree.execArgv = flags === undefined ? [...imageNodeOptions()] : flags.split(/\s+/).filter(Boolean);
   tree.tuning = JSON.parse(tuningOf.get(tree.name) ?? "{}");
   tree.procs = Number(procsOf.get(tree.name) ?? PROCS);
+  const [hogs = "0", hogKind = "0"] = (hogsOf.get(tree.name) ?? "0").split(":");
+  tree.hogs = Number(hogs);
+  tree.hogKind = hogKind;
   return tree;
 });
 
@@ -142,16 +158,80 @@ function execUs(stmts, re) {
   return (ms * 1000) / N;
 }
 
-/** Voluntary + involuntary context switches of a process so far. */
+/** Context switches of a process so far: voluntary (it waited) and involuntary (preempted). */
 function contextSwitches(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, "utf8");
-    let n = 0;
-    for (const m of text.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) n += Number(m[1]);
-    return n;
+    const get = (name) => Number(new RegExp(`^${name}_ctxt_switches:\\s+(\\d+)`, "m").exec(text)?.[1]);
+    return { vol: get("voluntary"), invol: get("nonvoluntary") };
+  } catch {
+    return { vol: Number.NaN, invol: Number.NaN };
+  }
+}
+
+/** Read + write system calls of a process so far (/proc/PID/io). */
+function syscalls(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, "utf8");
+    return Number(/^syscr:\s+(\d+)/m.exec(text)?.[1]) + Number(/^syscw:\s+(\d+)/m.exec(text)?.[1]);
   } catch {
     return Number.NaN;
   }
+}
+
+/** Nanoseconds a process has run on a CPU and waited runnable for one (/proc/PID/schedstat). */
+function schedstat(pid) {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    return { run, wait };
+  } catch {
+    return { run: Number.NaN, wait: Number.NaN };
+  }
+}
+
+/**
+ * CPU ms of a process's threads so far: the main (JavaScript) thread and the
+ * others, which Node 20 names all "node": V8's platform workers (parallel
+ * scavenges, concurrent marking, TurboFan compiles) and libuv's pool (unused by
+ * the consumer). From /proc/PID/task/TID/stat.
+ */
+function threadCpuMs(pid) {
+  const by = { main: 0, helpers: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(f[11]) + Number(f[12])) * 10;
+      if (tid === String(pid)) by.main += ms;
+      else by.helpers += ms;
+    }
+  } catch {}
+  return by;
+}
+
+/** Hogs still running; killed on exit, also when a burn throws. */
+const liveHogs = new Set();
+process.on("exit", () => {
+  for (const h of liveHogs) h.kill();
+});
+
+/** N hog processes of a kind (see --hogs), until killed. */
+function startHogs(n, kind) {
+  const mb = Number(kind);
+  const spin =
+    kind === "js"
+      ? "let keep=[];const s=()=>{const t=Date.now()+1;while(Date.now()<t){const o={id:String(Math.random()),topic:'bench.event',payload:{seq:1,orderId:'ord-1',amount:4200,currency:'EUR'}};keep.push(JSON.parse(JSON.stringify(o)));if(keep.length>2000)keep=[]}setTimeout(s,4)};s()"
+      : kind === "light"
+        ? "const s=()=>{const t=Date.now()+1;while(Date.now()<t);setTimeout(s,4)};s()"
+        : mb > 0
+          ? `const b=new Uint8Array(${mb}*1048576);let i=0;const s=()=>{const t=Date.now()+2;while(Date.now()<t)for(let k=0;k<4096;k++){b[i]++;i=(i+64)%b.length}setTimeout(s,2)};s()`
+          : "const s=()=>{const t=Date.now()+2;while(Date.now()<t);setTimeout(s,2)};s()";
+  return Array.from({ length: n }, () => {
+    const h = spawn(process.execPath, ["-e", spin], { stdio: "ignore" });
+    liveHogs.add(h);
+    h.on("exit", () => liveHogs.delete(h));
+    return h;
+  });
 }
 
 let runNo = 0;
@@ -169,9 +249,15 @@ async function burn(server, tree) {
   const lsn = async () => (await env.pool.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l;
   const wal0 = await lsn();
   await Promise.all(ws.map((w) => w.go()));
+  const hogs = startHogs(tree.hogs, tree.hogKind);
   const load0 = load();
   const nodeCpu = () => ws.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
-  for (const w of ws) w.switches0 = contextSwitches(w.pid);
+  for (const w of ws) {
+    w.switches0 = contextSwitches(w.pid);
+    w.syscalls0 = syscalls(w.pid);
+    w.sched0 = schedstat(w.pid);
+    w.threads0 = threadCpuMs(w.pid);
+  }
   const cpu0 = { pg: serverCpuMs(pm), node: nodeCpu() };
   for (;;) {
     const failed = ws.find((w) => w.state.error || w.state.exited);
@@ -192,19 +278,34 @@ async function burn(server, tree) {
     await sleep(10);
   }
   const cpu1 = { pg: serverCpuMs(pm), node: nodeCpu() };
+  for (const h of hogs) h.kill();
   const walBytes = Number(
     (await env.pool.query("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS b", [await lsn(), wal0]))
       .rows[0].b,
   );
-  const switches = ws.reduce((sum, w) => sum + contextSwitches(w.pid) - w.switches0, 0);
+  const switchesOf = (key) => ws.reduce((sum, w) => sum + contextSwitches(w.pid)[key] - w.switches0[key], 0);
+  const vol = switchesOf("vol");
+  const invol = switchesOf("invol");
+  const sys = ws.reduce((sum, w) => sum + syscalls(w.pid) - w.syscalls0, 0);
+  const schedOf = (key) => ws.reduce((sum, w) => sum + schedstat(w.pid)[key] - w.sched0[key], 0);
+  const runNs = schedOf("run");
+  const threadsOf = (key) => ws.reduce((sum, w) => sum + threadCpuMs(w.pid)[key] - w.threads0[key], 0);
+  const threads = { main: threadsOf("main"), helpers: threadsOf("helpers") };
+  const waitNs = schedOf("wait");
   const load1 = load();
   const stmts = await statementStats(env.pool);
   const stopped = await Promise.all(ws.map((w) => w.stop()));
   await env.pool.end();
   await dropDatabase(server.adminUrl, `prof_${tag}`).catch(() => {});
   if (profDir) {
-    const file = readdirSync(profDir).find((x) => x.endsWith(".cpuprofile"));
-    if (file) renameSync(join(profDir, file), join(args.prof, `${tree.name}-${runNo}.cpuprofile`));
+    // One file per worker process: NAME-RUN.cpuprofile, or NAME-RUN-K.cpuprofile with --procs.
+    const files = readdirSync(profDir)
+      .filter((x) => x.endsWith(".cpuprofile"))
+      .sort();
+    for (const [k, file] of files.entries()) {
+      const suffix = files.length > 1 ? `-${k + 1}` : "";
+      renameSync(join(profDir, file), join(args.prof, `${tree.name}-${runNo}${suffix}.cpuprofile`));
+    }
   }
   const first = Math.min(...ws.map((w) => w.state.first));
   const wallMs = tEnd - first;
@@ -232,7 +333,14 @@ async function burn(server, tree) {
     // The completion: the done update (completion "keep") or the DELETE (the default).
     completeUs: execUs(stmts, /^WITH (u AS \(\s*UPDATE|d AS \(\s*DELETE)/),
     walBytes: walBytes / N,
-    switches: switches / (N / 1000),
+    switches: (vol + invol) / (N / 1000),
+    volSwitches: vol / (N / 1000),
+    involSwitches: invol / (N / 1000),
+    syscalls: sys / (N / 1000),
+    // Time the workers waited runnable for a CPU, per µs they ran (scheduler's own accounting).
+    runqueueWait: waitNs / runNs,
+    mainUs: (threads.main * 1000) / N,
+    helpersUs: (threads.helpers * 1000) / N,
     load: `${load0.split(" / ")[0]} -> ${load1.split(" / ")[0]}`,
   };
 }
@@ -244,15 +352,15 @@ try {
     `Paired burn-downs, ${N.toLocaleString("en")} events, ${ROUNDS} rounds; trees: ${trees
       .map(
         (t) =>
-          `${t.name}=${t.root} [${t.execArgv.join(" ")}] ${JSON.stringify(t.tuning)} x ${t.procs} process(es)`,
+          `${t.name}=${t.root} [${t.execArgv.join(" ")}] ${JSON.stringify(t.tuning)} x ${t.procs} process(es)${t.hogs ? ` + ${t.hogs} CPU hog(s) (${t.hogKind === "0" ? "spin" : t.hogKind})` : ""}`,
       )
       .join(", ")}`,
   );
   out();
   out(
-    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events | WAL bytes/event | 1-min load |",
+    "| round | tree | events/s | worker CPU µs/event | Postgres CPU µs/event | peak RSS MB (idle worker) | V8 heap / external peak MB | claims (empty) | rows per non-empty claim | claim mean ms | executor µs/event: claim / insertHandled / complete | worker context switches per 1,000 events (voluntary / involuntary) | worker read+write syscalls per 1,000 events | worker run-queue wait per CPU µs | worker CPU µs/event by thread: main / helpers (GC, JIT) | WAL bytes/event | 1-min load |",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const results = trees.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < trees.length; k++) {
@@ -260,7 +368,7 @@ try {
       const x = await burn(server, trees[i]);
       results[i][r] = x;
       out(
-        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} | ${f(x.walBytes, 0)} | ${x.load} |`,
+        `| ${r + 1} | ${trees[i].name} | ${f(x.eps, 0)} | ${f(x.nodeUs)} | ${f(x.pgUs)} | ${f(x.rssMB, 0)} (${f(x.readyRssMB, 0)}) | ${f(x.heapTotalMB, 0)} / ${f(x.externalMB, 0)} | ${x.claims} (${x.emptyClaims}) | ${f(x.rowsPerClaim, 0)} | ${f(x.claimMeanMs, 2)} | ${f(x.claimUs)} / ${f(x.insertUs)} / ${f(x.completeUs)} | ${f(x.switches, 0)} (${f(x.volSwitches, 0)} / ${f(x.involSwitches, 0)}) | ${f(x.syscalls, 0)} | ${f(x.runqueueWait, 2)} | ${f(x.mainUs)} / ${f(x.helpersUs)} | ${f(x.walBytes, 0)} | ${x.load} |`,
       );
     }
   }
