@@ -19,6 +19,7 @@ import type { MetricsRecorder } from "../metrics.js";
 import type { Completion } from "../options.js";
 import { connectionUnusable, type Failure, isInfrastructureFailure, type RetryPolicies } from "../outcome.js";
 import type { ClaimedRow, Statements } from "../sql.js";
+import { idArrayLiteral, textArrayLiteral } from "./array-literal.js";
 import { failedOutcome, message, type Outcome, release, toEvent } from "./outcomes.js";
 import { type RunResult, runHandler, StuckHandler } from "./run-handler.js";
 import {
@@ -263,7 +264,14 @@ class Chunk {
       const env = this.env;
       const insert = corked(this.client!).query<{ handler_name: string; idempotency_key: string }>(
         env.sql.insertHandled,
-        [names, keys, ids, env.generation, env.workerId, String(env.sessionMs)],
+        [
+          textArrayLiteral(names),
+          textArrayLiteral(keys),
+          idArrayLiteral(ids),
+          env.generation,
+          env.workerId,
+          String(env.sessionMs),
+        ],
       );
       setAhead(this.state!, insert);
       this.recorded = insert.then((res) => {
@@ -531,14 +539,14 @@ class Chunk {
       // The answer names the rows not deleted by me (reaped, maybe finished
       // by another worker): usually none.
       const res = await corked(client).query<{ id: string }>(env.sql.completeDelete, [
-        doneIds,
+        idArrayLiteral(doneIds),
         env.generation,
         env.workerId,
       ]);
       fencedOut.push(...res.rows.map((r) => r.id));
     } else if (doneIds.length > 0) {
       const res = await corked(client).query<{ n: number }>(env.sql.complete, [
-        doneIds,
+        idArrayLiteral(doneIds),
         env.generation,
         env.workerId,
       ]);
