@@ -320,7 +320,7 @@ class Chunk {
     };
     for (let i = 0; i < valid.length; i++) {
       const planned = valid[i]!;
-      await below(planned.overlap);
+      if (inFlight >= planned.overlap) await below(planned.overlap);
       if (failure.failed) break;
       const key = planned.event.orderingKey;
       const before = key === null ? undefined : byKey.get(key);
@@ -328,7 +328,21 @@ class Chunk {
         before === undefined ? this.runEvent(planned) : before.then((prev) => this.runAfter(prev, planned));
       if (key !== null) byKey.set(key, outcome);
       inFlight++;
-      const task = outcome.then(
+      if (planned.overlap <= 1) {
+        // Runs alone (nothing else in flight): awaited here, no task around it.
+        try {
+          outcomes[i] = await outcome;
+        } catch (err) {
+          if (!failure.failed) {
+            failure.failed = true;
+            failure.err = err;
+          }
+        }
+        settled();
+        continue;
+      }
+      // Overlapping: the loop goes on; the task settles it (never rejects).
+      void outcome.then(
         (o) => {
           outcomes[i] = o;
           settled();
@@ -341,9 +355,8 @@ class Chunk {
           settled();
         },
       );
-      if (planned.overlap <= 1) await task;
     }
-    await below(1);
+    if (inFlight >= 1) await below(1);
     if (failure.failed) throw failure.err;
     return outcomes.filter((o): o is Outcome => o !== null);
   }
