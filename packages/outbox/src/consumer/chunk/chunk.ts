@@ -21,7 +21,6 @@ import { connectionUnusable, type Failure, isInfrastructureFailure, type RetryPo
 import type { ClaimedRow, Statements } from "../sql.js";
 import { idArrayLiteral, textArrayLiteral } from "./array-literal.js";
 import { failedOutcome, message, type Outcome, release, toEvent } from "./outcomes.js";
-import { PairSet } from "./pairs.js";
 import { type RunResult, runHandler, StuckHandler } from "./run-handler.js";
 import {
   type ChunkState,
@@ -122,6 +121,8 @@ export function processChunk(
   return new Chunk(env, rows).run(opened);
 }
 
+const keyOf = (handler: string, key: string) => `${handler}\u0000${key}`;
+
 /** A handler whose runs may overlap (maxInFlight > 1): it runs in a lane, without ctx.tx. */
 const overlaps = (h: HandlerDefinition) => (h.maxInFlight ?? 1) > 1;
 
@@ -152,9 +153,9 @@ class Chunk {
   private readonly onClientError = (err: Error) =>
     this.env.logger.warn({ err: err.message }, "chunk connection lost");
   /** The (handler, key) pairs the insert recorded (fresh), once it answered. */
-  private recorded: Promise<PairSet> = Promise.resolve(new PairSet());
+  private recorded: Promise<Set<string>> = Promise.resolve(new Set<string>());
   /** What is left of `recorded`: each pair is fresh once. Undefined until awaited. */
-  private fresh: PairSet | undefined;
+  private fresh: Set<string> | undefined;
   /** (handler, key) rows to forget: their run failed or never happened. */
   private readonly failedNames: string[] = [];
   private readonly failedKeys: string[] = [];
@@ -274,9 +275,9 @@ class Chunk {
       );
       setAhead(this.state!, insert);
       this.recorded = insert.then((res) => {
-        const f = new PairSet();
-        for (let i = 0; i < names.length; i++) f.add(names[i]!, keys[i]!);
-        for (const r of res.rows) f.delete(r.handler_name, r.idempotency_key);
+        const f = new Set<string>();
+        for (let i = 0; i < names.length; i++) f.add(keyOf(names[i]!, keys[i]!));
+        for (const r of res.rows) f.delete(keyOf(r.handler_name, r.idempotency_key));
         return f;
       });
     }
@@ -284,7 +285,7 @@ class Chunk {
     this.recorded.catch(() => {});
   }
 
-  private async freshKeys(): Promise<PairSet> {
+  private async freshKeys(): Promise<Set<string>> {
     this.fresh ??= await this.recorded;
     return this.fresh;
   }
@@ -374,9 +375,9 @@ class Chunk {
   }
 
   /** An event that will not run in this chunk: its fresh key rows are forgotten. */
-  private unrun({ event, handlers }: Planned, fresh: PairSet): void {
+  private unrun({ event, handlers }: Planned, fresh: Set<string>): void {
     for (const h of handlers) {
-      if (fresh.delete(h.name, event.idempotencyKey)) this.forget(h.name, event.idempotencyKey);
+      if (fresh.delete(keyOf(h.name, event.idempotencyKey))) this.forget(h.name, event.idempotencyKey);
     }
   }
 
@@ -413,7 +414,7 @@ class Chunk {
     if (env.forced.aborted) {
       const fresh = await this.freshKeys();
       for (const h of handlers) {
-        if (fresh.has(h.name, event.idempotencyKey)) this.forget(h.name, event.idempotencyKey);
+        if (fresh.has(keyOf(h.name, event.idempotencyKey))) this.forget(h.name, event.idempotencyKey);
       }
       return { kind: "released", event, error: null };
     }
@@ -460,11 +461,10 @@ class Chunk {
     const env = this.env;
     // Each occurrence is fresh once: a second event with the same key in
     // this chunk (another topic) must see it as handled.
-    const name = h.name;
-    const key = event.idempotencyKey;
+    const k = keyOf(h.name, event.idempotencyKey);
     const eager = this.fresh === undefined && eagerEvent && env.handlers.eager.handlers.has(h);
     if (!eager) await this.freshKeys();
-    if (this.fresh !== undefined && !this.fresh.delete(name, key)) return "skipped";
+    if (this.fresh !== undefined && !this.fresh.delete(k)) return "skipped";
     let result: RunResult;
     this.runs++;
     try {
@@ -482,7 +482,7 @@ class Chunk {
     if (result.took) this.writes++;
     if (eager) {
       this.fresh = await this.recorded;
-      if (!this.fresh.delete(name, key)) {
+      if (!this.fresh.delete(k)) {
         // Recorded by another transaction meanwhile: it ran there. Undo
         // what this run wrote; it counts as skipped, not failed.
         if (result.took) await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
