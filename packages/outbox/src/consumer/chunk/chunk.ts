@@ -402,7 +402,9 @@ class Chunk {
     // (another generation); its ctx.tx statements queue behind the
     // insert, and a conflict rolls them back below.
     const eagerEvent = this.fresh === undefined && this.runs === 0 && event.attempt === 1 && seen === false;
-    if (!eagerEvent || env.forced.aborted) await this.freshKeys();
+    // Awaited only while the insert's answer is not known yet (after that,
+    // an await would only cost a promise and a microtask per event).
+    if ((!eagerEvent || env.forced.aborted) && this.fresh === undefined) await this.freshKeys();
     // Over budget (too many subtransactions, or too long a transaction):
     // the rest run in a fresh chunk; their fresh key rows are forgotten.
     if (this.runs > 0 && !env.forced.aborted && this.overBudget()) {
@@ -463,7 +465,7 @@ class Chunk {
     // this chunk (another topic) must see it as handled.
     const k = keyOf(h.name, event.idempotencyKey);
     const eager = this.fresh === undefined && eagerEvent && env.handlers.eager.handlers.has(h);
-    if (!eager) await this.freshKeys();
+    if (!eager && this.fresh === undefined) await this.freshKeys();
     if (this.fresh !== undefined && !this.fresh.delete(k)) return "skipped";
     let result: RunResult;
     this.runs++;
@@ -478,7 +480,7 @@ class Chunk {
     }
     const client = state.client;
     // Statements the run issued go to pg before anything of the chunk's.
-    await drainAhead(state);
+    if (state.ahead) await drainAhead(state);
     if (result.took) this.writes++;
     if (eager) {
       this.fresh = await this.recorded;
