@@ -402,9 +402,7 @@ class Chunk {
     // (another generation); its ctx.tx statements queue behind the
     // insert, and a conflict rolls them back below.
     const eagerEvent = this.fresh === undefined && this.runs === 0 && event.attempt === 1 && seen === false;
-    // Awaited only while the insert's answer is not known yet (after that,
-    // an await would only cost a promise and a microtask per event).
-    if ((!eagerEvent || env.forced.aborted) && this.fresh === undefined) await this.freshKeys();
+    if (!eagerEvent || env.forced.aborted) await this.freshKeys();
     // Over budget (too many subtransactions, or too long a transaction):
     // the rest run in a fresh chunk; their fresh key rows are forgotten.
     if (this.runs > 0 && !env.forced.aborted && this.overBudget()) {
@@ -465,7 +463,7 @@ class Chunk {
     // this chunk (another topic) must see it as handled.
     const k = keyOf(h.name, event.idempotencyKey);
     const eager = this.fresh === undefined && eagerEvent && env.handlers.eager.handlers.has(h);
-    if (!eager && this.fresh === undefined) await this.freshKeys();
+    if (!eager) await this.freshKeys();
     if (this.fresh !== undefined && !this.fresh.delete(k)) return "skipped";
     let result: RunResult;
     this.runs++;
@@ -480,7 +478,7 @@ class Chunk {
     }
     const client = state.client;
     // Statements the run issued go to pg before anything of the chunk's.
-    if (state.ahead) await drainAhead(state);
+    await drainAhead(state);
     if (result.took) this.writes++;
     if (eager) {
       this.fresh = await this.recorded;
