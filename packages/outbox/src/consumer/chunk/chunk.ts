@@ -19,6 +19,7 @@ import type { MetricsRecorder } from "../metrics.js";
 import type { Completion } from "../options.js";
 import { connectionUnusable, type Failure, isInfrastructureFailure, type RetryPolicies } from "../outcome.js";
 import type { ClaimedRow, Statements } from "../sql.js";
+import { idArrayLiteral, textArrayLiteral } from "./array-literal.js";
 import { failedOutcome, message, type Outcome, release, toEvent } from "./outcomes.js";
 import { type RunResult, runHandler, StuckHandler } from "./run-handler.js";
 import {
@@ -263,7 +264,14 @@ class Chunk {
       const env = this.env;
       const insert = corked(this.client!).query<{ handler_name: string; idempotency_key: string }>(
         env.sql.insertHandled,
-        [names, keys, ids, env.generation, env.workerId, String(env.sessionMs)],
+        [
+          textArrayLiteral(names),
+          textArrayLiteral(keys),
+          idArrayLiteral(ids),
+          env.generation,
+          env.workerId,
+          String(env.sessionMs),
+        ],
       );
       setAhead(this.state!, insert);
       this.recorded = insert.then((res) => {
@@ -313,7 +321,7 @@ class Chunk {
     };
     for (let i = 0; i < valid.length; i++) {
       const planned = valid[i]!;
-      await below(planned.overlap);
+      if (inFlight >= planned.overlap) await below(planned.overlap);
       if (failure.failed) break;
       const key = planned.event.orderingKey;
       const before = key === null ? undefined : byKey.get(key);
@@ -321,7 +329,21 @@ class Chunk {
         before === undefined ? this.runEvent(planned) : before.then((prev) => this.runAfter(prev, planned));
       if (key !== null) byKey.set(key, outcome);
       inFlight++;
-      const task = outcome.then(
+      if (planned.overlap <= 1) {
+        // Runs alone (nothing else in flight): awaited here, no task around it.
+        try {
+          outcomes[i] = await outcome;
+        } catch (err) {
+          if (!failure.failed) {
+            failure.failed = true;
+            failure.err = err;
+          }
+        }
+        settled();
+        continue;
+      }
+      // Overlapping: the loop goes on; the task settles it (never rejects).
+      void outcome.then(
         (o) => {
           outcomes[i] = o;
           settled();
@@ -334,9 +356,8 @@ class Chunk {
           settled();
         },
       );
-      if (planned.overlap <= 1) await task;
     }
-    await below(1);
+    if (inFlight >= 1) await below(1);
     if (failure.failed) throw failure.err;
     return outcomes.filter((o): o is Outcome => o !== null);
   }
@@ -531,14 +552,14 @@ class Chunk {
       // The answer names the rows not deleted by me (reaped, maybe finished
       // by another worker): usually none.
       const res = await corked(client).query<{ id: string }>(env.sql.completeDelete, [
-        doneIds,
+        idArrayLiteral(doneIds),
         env.generation,
         env.workerId,
       ]);
       fencedOut.push(...res.rows.map((r) => r.id));
     } else if (doneIds.length > 0) {
       const res = await corked(client).query<{ n: number }>(env.sql.complete, [
-        doneIds,
+        idArrayLiteral(doneIds),
         env.generation,
         env.workerId,
       ]);
