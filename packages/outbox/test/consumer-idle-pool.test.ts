@@ -2,6 +2,7 @@ import { createConsumer } from "@cutover/outbox";
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
+import { completedCount } from "./support/completion.js";
 import {
   countWhere,
   createEffects,
@@ -39,8 +40,7 @@ describe("an idle consumer keeps the connections its next claim needs", () => {
     try {
       const pub = await publisherFor(pool, gen);
       await publishMany(pool, pub, 1, { prefix: "before" });
-      const done = () =>
-        countWhere(pool, "SELECT 1 FROM cutover.outbox WHERE generation = $1 AND status = 'done'", [gen]);
+      const done = () => completedCount(pool, gen);
       await waitFor(async () => (await done()) === 1);
       // The notified claim used two pool connections (the claim's and the
       // pre-opened chunk's). pg-pool closes a connection idle for 10 s; the
