@@ -243,10 +243,10 @@ describe("frozen, not killed", () => {
       const maxAttempts = 2;
       const tuning = { ...FREEZE_TUNING, maxAttempts };
       for (const n of ["a", "b"])
-        await rig.startWorker(`g${gen}-${n}`, gen, { tuning, env: { HOLD_MS: "20" } });
+        await rig.startWorker(`g${gen}-${n}`, gen, { tuning, env: { HOLD_MS: "40" } });
       await rig.startPublishers(scale.publishers, { generation: gen });
       await sleep(scale.phaseMs / 2);
-      // Every 150 ms, terminate every worker backend idle inside a
+      // Every 50 ms, terminate every worker backend idle inside a
       // transaction that wrote: a chunk, between its key insert and COMMIT
       // (claims, releases and reaps are single statements, never idle in a
       // transaction; a release that fails too leaves its rows to the
@@ -284,7 +284,7 @@ describe("frozen, not killed", () => {
             WHERE application_name LIKE 'cutover:%' AND state = 'idle in transaction' AND backend_xid IS NOT NULL`,
         );
         kills += rows.filter((r) => r.ok).length;
-        await sleep(150);
+        await sleep(50);
       }
       const killedMs = Date.now() - startedAt;
       const healedAt = new Date();
