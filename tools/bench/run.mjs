@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { payloadFor } from "./lib/payload.mjs";
 import { renderReport } from "./lib/report.mjs";
+import { localPostmaster, serverCpuMs, walBytesSince, walLsn } from "./lib/resources.mjs";
 import {
   createDatabase,
   dropDatabase,
@@ -199,9 +200,20 @@ async function burndown(system, procs, count = C.burndown) {
   return withDb(system, `burn_${procs}`, async (env) => {
     await prefill(system, env, count);
     await settle(env.url);
+    // What the burn-down costs per event, beside its rate: the database
+    // server's CPU (every process of the private server, from /proc) and the
+    // WAL it wrote, from before the workers start to the moment the backlog
+    // reads 0, and the workers' CPU over their whole lives (start-up included,
+    // for every system alike). On 2 shared cores, CPU per event is what sets
+    // the rate (tools/bench/profile/PROFILE.md, section 1).
+    const postmaster = await localPostmaster(env.pool);
+    const cpu0 = postmaster === null ? null : serverCpuMs(postmaster);
+    const lsn0 = await walLsn(env.pool);
     const workers = await startWorkers(system, env, procs, "count");
     let tEnd;
     let stops;
+    let pgCpuMs = null;
+    let walBytes;
     try {
       const deadline = nowMs() + (QUICK ? 60_000 : 600_000);
       let lastCheck = 0;
@@ -213,6 +225,8 @@ async function burndown(system, procs, count = C.burndown) {
           lastCheck = nowMs();
           if ((await remaining(system, env)) === 0) {
             tEnd = nowMs();
+            if (cpu0 !== null) pgCpuMs = serverCpuMs(postmaster) - cpu0;
+            walBytes = await walBytesSince(env.pool, lsn0);
             break;
           }
         }
@@ -229,6 +243,11 @@ async function burndown(system, procs, count = C.burndown) {
       eventsPerSec: (count / (tEnd - tStart)) * 1000,
       handled,
       peakRssMB: Math.max(...stops.map((s) => s.peakRssMB ?? 0)),
+      ...(pgCpuMs === null ? {} : { pgCpuUsPerEvent: (pgCpuMs * 1000) / count }),
+      walBytesPerEvent: walBytes / count,
+      ...(stops.every((s) => typeof s.cpuMs === "number")
+        ? { workerCpuUsPerEvent: (stops.reduce((t, s) => t + s.cpuMs, 0) * 1000) / count }
+        : {}),
       metrics: stops.map((s) => s.metrics).filter(Boolean),
     };
   });

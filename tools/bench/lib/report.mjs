@@ -146,6 +146,25 @@ export function renderReport({ meta, medians, paired = {}, notes }) {
     ),
   );
   out.push("");
+  if (burn.some((s) => S("burndown.p1", s, "walBytesPerEvent") !== undefined)) {
+    out.push(
+      "What each event cost in the 1-process burn-down (medians): the database server's CPU (all its processes, from /proc; n/a when the server is not local) and the WAL it wrote, from worker start to the backlog reading 0, and the worker process's CPU over its whole life (start-up included, for every system). On 2 shared vCPUs the sum of the two CPU columns is what sets the rate.",
+    );
+    out.push("");
+    const us = (v) => (v === undefined ? "n/a" : v < 10 ? v.toFixed(1) : Math.round(v));
+    out.push(
+      table(
+        ["System", "Postgres CPU µs/event", "worker CPU µs/event", "WAL bytes/event"],
+        burn.map((s) => [
+          LABEL[s],
+          us(S("burndown.p1", s, "pgCpuUsPerEvent")),
+          us(S("burndown.p1", s, "workerCpuUsPerEvent")),
+          int(S("burndown.p1", s, "walBytesPerEvent")),
+        ]),
+      ),
+    );
+    out.push("");
+  }
 
   // ------------------------------------------------------------ enqueue
   out.push("## Publish / enqueue throughput (rows/s, higher is better)");

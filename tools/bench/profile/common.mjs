@@ -1,9 +1,17 @@
 // Shared by the profile scripts: a private PostgreSQL with pg_stat_statements
 // preloaded, fresh databases with Cutover's schema and a backlog, and the
 // counters every measurement reads (WAL position, server CPU, statement stats).
-import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import pg from "pg";
+
+export {
+  postmasterPid,
+  processCpuMs,
+  serverCpuMs,
+  walBytesSince,
+  walLsn,
+} from "../lib/resources.mjs";
+
 import { createDatabase, EMBEDDED_FLAGS, settle, startServer } from "../lib/server.mjs";
 import * as cutover from "../systems/cutover.mjs";
 import * as limit from "../systems/limit.mjs";
@@ -46,18 +54,6 @@ export async function backlog(env, count) {
   await settle(env.url);
 }
 
-export async function walLsn(pool) {
-  const { rows } = await pool.query("SELECT pg_current_wal_lsn()::text AS lsn");
-  return rows[0].lsn;
-}
-
-export async function walBytesSince(pool, lsn) {
-  const { rows } = await pool.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 AS b", [
-    lsn,
-  ]);
-  return rows[0].b;
-}
-
 /** Resets the statement, WAL and table counters of this database's server. */
 export async function resetCounters(pool) {
   await pool.query("SELECT pg_stat_statements_reset()");
@@ -93,54 +89,10 @@ export async function tableStats(pool) {
   return rows;
 }
 
-function procStat(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    // Fields after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
-    return {
-      ppid: Number(f[1]),
-      self: Number(f[11]) + Number(f[12]),
-      children: Number(f[13]) + Number(f[14]),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const TICK_MS = 10; // CLK_TCK is 100 on Linux x86-64.
-
-/** The postmaster's pid, found through one of its background processes. */
-export async function postmasterPid(pool) {
-  const { rows } = await pool.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'");
-  return procStat(rows[0].pid).ppid;
-}
-
-/**
- * CPU ms used by the whole server so far: the postmaster, its live children,
- * and (through the postmaster's cutime) the children that exited.
- */
-export function serverCpuMs(postmaster) {
-  const pm = procStat(postmaster);
-  let ticks = pm ? pm.self + pm.children : 0;
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = procStat(name);
-    if (s && s.ppid === postmaster) ticks += s.self;
-  }
-  return ticks * TICK_MS;
-}
-
 export function load() {
   return loadavg()
     .map((x) => x.toFixed(2))
     .join(" / ");
-}
-
-/** CPU ms used so far by one process (not its children). */
-export function processCpuMs(pid) {
-  const s = procStat(pid);
-  return s ? s.self * TICK_MS : Number.NaN;
 }
 
 /** Per index of Cutover's tables: scans since the last reset and size. */
