@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { arrayElement, nullableArrayLiteral } from "./array-literal.js";
 import { type DbHandle, preparedName, toQueryable } from "./db.js";
 import { CutoverError, type PayloadValidationError } from "./errors.js";
 import type { EventCatalog, EventSchemas, PayloadIn } from "./events.js";
@@ -173,17 +174,6 @@ function checkHeaders(headers: unknown, topic: string, index: number | undefined
       { details: { option: "headers", topic, index } },
     );
   }
-}
-
-/** A text as a quoted element of a PostgreSQL array literal. */
-function arrayElem(text: string): string {
-  return `"${text.replace(/[\\"]/g, "\\$&")}"`;
-}
-
-/** Texts as a PostgreSQL array literal (an absent one is NULL); null when there are none. */
-function arrayLiteral(texts: ReadonlyArray<string | undefined> | undefined): string | null {
-  if (!texts) return null;
-  return `{${Array.from(texts, (t) => (t === undefined ? "NULL" : arrayElem(t))).join(",")}}`;
 }
 
 /** encode()'s output: the statement's parameters $2..$7, $10 (tenants), and each item's key. */
@@ -367,7 +357,7 @@ ${
       }
       let topic = topicElem.get(item.topic);
       if (topic === undefined) {
-        topic = arrayElem(item.topic);
+        topic = arrayElement(item.topic);
         topicElem.set(item.topic, topic);
       }
       topics[i] = topic;
@@ -380,7 +370,7 @@ ${
       } else {
         generated = false;
         keys[i] = explicitKey;
-        keyElems[i] = arrayElem(explicitKey);
+        keyElems[i] = arrayElement(explicitKey);
       }
       if (item.orderingKey !== undefined) {
         okeys ??= new Array(n);
@@ -399,13 +389,13 @@ ${
       params: [
         `{${topics.join(",")}}`,
         serializeJsonArray(values, names, { batch, maxBytes }),
-        arrayLiteral(headers),
+        nullableArrayLiteral(headers),
         `{${keyElems.join(",")}}`,
-        arrayLiteral(okeys),
+        nullableArrayLiteral(okeys),
         // An ISO timestamp needs no quoting either.
         ats ? `{${Array.from(ats, (t) => t ?? "NULL").join(",")}}` : null,
       ],
-      tenants: arrayLiteral(tenants),
+      tenants: nullableArrayLiteral(tenants),
       keys,
       generated,
     };

@@ -1,12 +1,12 @@
 /**
  * The chunk sends its id, key and handler-name arrays as array literal text
- * (chunk/array-literal.ts) instead of letting pg escape each element: the
+ * (src/array-literal.ts) instead of letting pg escape each element: the
  * text must reach Postgres as exactly the array pg's own encoding would, for
  * any idempotency key a publisher accepts.
  */
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../../test/harness/db.js";
-import { idArrayLiteral, textArrayLiteral } from "../src/consumer/chunk/array-literal.js";
+import { idArrayLiteral, textArrayLiteral } from "../src/array-literal.js";
 import {
   countWhere,
   createEffects,

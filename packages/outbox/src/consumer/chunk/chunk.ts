@@ -11,6 +11,7 @@
  * never throws its outcomes.
  */
 import type pg from "pg";
+import { idArrayLiteral, textArrayLiteral } from "../../array-literal.js";
 import { corked } from "../../db.js";
 import { type CatalogLike, type HandlerDefinition, MAX_IN_FLIGHT, type OutboxEvent } from "../../handler.js";
 import type { Logger } from "../../logger.js";
@@ -19,7 +20,6 @@ import type { MetricsRecorder } from "../metrics.js";
 import type { Completion } from "../options.js";
 import { connectionUnusable, type Failure, isInfrastructureFailure, type RetryPolicies } from "../outcome.js";
 import type { ClaimedRow, Statements } from "../sql.js";
-import { idArrayLiteral, textArrayLiteral } from "./array-literal.js";
 import { failedOutcome, message, type Outcome, release, toEvent } from "./outcomes.js";
 import { type RunResult, runHandler, StuckHandler } from "./run-handler.js";
 import {
